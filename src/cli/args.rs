@@ -1,0 +1,145 @@
+//! Command-line arguments. Every option can also come from a `PITCHMATCH_*` environment variable
+//! where that makes sense (the data dir above all), flags winning over the environment.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::{Kind, Language, Size, Theme};
+use crate::rank::Ranker;
+use crate::search::Filter;
+
+/// pitchmatch — rank Dutch innovation profiles against OEM demand areas.
+#[derive(Debug, Parser)]
+#[command(name = "pitchmatch", version, about)]
+pub struct Cli {
+    /// Where the store, the search index and the vectors live.
+    #[arg(long, global = true, env = "PITCHMATCH_DATA_DIR", default_value = "index")]
+    pub data_dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format of ranked lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Aligned text for people.
+    Table,
+}
+
+/// Filters shared by `rank` and `search`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this kind of organisation.
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<Kind>,
+    /// Only this size class.
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<Size>,
+    /// Only profiles with this theme.
+    #[arg(long, value_parser = parse_theme)]
+    pub theme: Option<Theme>,
+    /// Only profiles at or above this TRL.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub min_trl: Option<u8>,
+}
+
+impl FilterArgs {
+    /// The engine filter.
+    pub fn into_filter(self) -> Filter {
+        Filter { kind: self.kind, size: self.size, theme: self.theme, min_trl: self.min_trl }
+    }
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(s: &str, allowed: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| format!("must be one of {allowed}"))
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    parse_enum(s, "company, knowledge_institution")
+}
+
+fn parse_size(s: &str) -> Result<Size, String> {
+    parse_enum(s, "startup, sme, large")
+}
+
+fn parse_theme(s: &str) -> Result<Theme, String> {
+    parse_enum(s, "smart_mobility, green_mobility, materials, manufacturing")
+}
+
+fn parse_k(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if (1..=crate::engine::MAX_K).contains(&k) => Ok(k),
+        _ => Err(format!("must be a whole number from 1 to {}", crate::engine::MAX_K)),
+    }
+}
+
+fn parse_language(s: &str) -> Result<Language, String> {
+    parse_enum(s, "nl, en, fr")
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate and upsert JSON Lines files; a file with any invalid record imports nothing.
+    Import {
+        /// Profiles file.
+        #[arg(long)]
+        profiles: Option<PathBuf>,
+        /// Demand areas file.
+        #[arg(long)]
+        demands: Option<PathBuf>,
+        /// Events file.
+        #[arg(long)]
+        events: Option<PathBuf>,
+    },
+    /// Rank profiles for stored demand areas.
+    Rank {
+        /// Every demand area, ordered by id.
+        #[arg(long, conflicts_with = "demand")]
+        all: bool,
+        /// These demand areas, in this order.
+        #[arg(long, num_args = 1..)]
+        demand: Vec<String>,
+        /// Results per demand area.
+        #[arg(short, long, default_value_t = 20, value_parser = parse_k)]
+        k: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Which signals rank.
+        #[arg(long, value_enum, default_value_t = Ranker::default())]
+        ranker: Ranker,
+        /// Result filters.
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Rank profiles for an ad-hoc demand text in Dutch, French or English.
+    Search {
+        /// The demand text.
+        #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
+        text: Vec<String>,
+        /// Number of results.
+        #[arg(short, long, default_value_t = 20, value_parser = parse_k)]
+        k: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Which signals rank.
+        #[arg(long, value_enum, default_value_t = Ranker::default())]
+        ranker: Ranker,
+        /// Language of the text (detected when absent).
+        #[arg(long, value_parser = parse_language)]
+        language: Option<Language>,
+        /// Result filters.
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+}

@@ -1,0 +1,116 @@
+//! The `pitchmatch` command line (`shared/spec/cli.md`). Parsing lives in [`args`], rendering in
+//! [`output`]; this file maps commands onto the [`Engine`](crate::Engine) and library errors onto
+//! exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
+
+pub mod args;
+pub mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use self::args::{Cli, Command};
+use crate::engine::{Engine, ImportFiles};
+use crate::error::{Error, UserError};
+
+/// Runs the CLI with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
+    }
+}
+
+fn report(err: &anyhow::Error) -> ExitCode {
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        if io.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::SUCCESS;
+        }
+    }
+    match err.downcast_ref::<Error>() {
+        Some(Error::User(UserError::InvalidRecords(problems))) => {
+            let mut stderr = std::io::stderr().lock();
+            for p in problems {
+                let _ = writeln!(stderr, "error: {p}");
+            }
+            let _ = writeln!(stderr, "error: {} problem(s) found; nothing was imported", problems.len());
+            ExitCode::from(2)
+        }
+        Some(e) if e.is_user_error() => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir.clone();
+    let open = || Engine::open(&data_dir).with_context(|| format!("opening data dir {}", data_dir.display()));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match cli.command {
+        Command::Import { profiles, demands, events } => {
+            if profiles.is_none() && demands.is_none() && events.is_none() {
+                return Err(Error::from(UserError::BadArgument {
+                    field: "import".into(),
+                    message: "give at least one of --profiles, --demands, --events".into(),
+                })
+                .into());
+            }
+            let engine = open()?;
+            let started = std::time::Instant::now();
+            let report = engine.import(&ImportFiles { profiles, demands, events })?;
+            writeln!(
+                out,
+                "imported {} profiles, {} demand areas, {} events into {} in {:.2}s",
+                report.profiles,
+                report.demands,
+                report.events,
+                data_dir.display(),
+                started.elapsed().as_secs_f64()
+            )?;
+        }
+        Command::Rank { all, demand, k, format, ranker, filter } => {
+            let engine = open()?;
+            let ids: Vec<String> = if all {
+                engine.store().all_demands()?.into_iter().map(|d| d.id).collect()
+            } else if demand.is_empty() {
+                return Err(Error::from(UserError::BadArgument {
+                    field: "rank".into(),
+                    message: "give --all or --demand ID".into(),
+                })
+                .into());
+            } else {
+                demand
+            };
+            let filter = filter.into_filter();
+            let mut writer = output::ShortlistWriter::new(format, &mut out)?;
+            for id in ids {
+                let list = engine.rank_demand(&id, k, &filter, ranker)?;
+                writer.write(&list)?;
+            }
+        }
+        Command::Search { text, k, format, ranker, language, filter } => {
+            let engine = open()?;
+            let text = text.join(" ");
+            let list = engine.rank_text(&text, language, k, &filter.into_filter(), ranker)?;
+            let mut writer = output::ShortlistWriter::new(format, &mut out)?;
+            writer.write(&list)?;
+        }
+        Command::Reindex => {
+            let engine = open()?;
+            let started = std::time::Instant::now();
+            let n = engine.reindex()?;
+            writeln!(out, "reindexed {n} profiles in {:.2}s", started.elapsed().as_secs_f64())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,671 @@
+//! Domain types: what a supplier submits ([`Profile`]), what an OEM wants ([`DemandArea`]) and the
+//! Co-Innovation Day that selects pitches for some demand areas ([`Event`]). They exist so that every
+//! entry point (file import, HTTP, tests) parses and validates records by the same rules
+//! (`shared/spec/data-format.md`) and reports *every* violated rule, not just the first, so a user can
+//! fix a file in one pass.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Languages the engine analyses. Anything else is detected as the closest of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Dutch.
+    Nl,
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Language {
+    /// All supported languages, in a fixed order used for per-language index fields.
+    pub const ALL: [Language; 3] = [Language::Nl, Language::En, Language::Fr];
+
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Nl => "nl",
+            Language::En => "en",
+            Language::Fr => "fr",
+        }
+    }
+
+    /// Parses an ISO 639-1 code.
+    pub fn from_code(code: &str) -> Option<Language> {
+        match code {
+            "nl" => Some(Language::Nl),
+            "en" => Some(Language::En),
+            "fr" => Some(Language::Fr),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Detects the language of `text` among nl/en/fr; English when the text gives no clue.
+pub fn detect_language(text: &str) -> Language {
+    use whatlang::Lang;
+    let detector = whatlang::Detector::with_allowlist(vec![Lang::Nld, Lang::Eng, Lang::Fra]);
+    match detector.detect_lang(text) {
+        Some(Lang::Nld) => Language::Nl,
+        Some(Lang::Fra) => Language::Fr,
+        _ => Language::En,
+    }
+}
+
+/// Organisation kind of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A company.
+    Company,
+    /// A university, university of applied sciences or research institute.
+    KnowledgeInstitution,
+}
+
+impl Kind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Company => "company",
+            Kind::KnowledgeInstitution => "knowledge_institution",
+        }
+    }
+}
+
+/// Company size class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Size {
+    /// A start-up.
+    Startup,
+    /// A small or medium-sized enterprise.
+    Sme,
+    /// A large company.
+    Large,
+}
+
+impl Size {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Size::Startup => "startup",
+            Size::Sme => "sme",
+            Size::Large => "large",
+        }
+    }
+}
+
+/// Innovation theme of the Co-Innovation programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Connected, automated, shared mobility.
+    SmartMobility,
+    /// Electrification, hydrogen, batteries.
+    GreenMobility,
+    /// Lightweight and sustainable materials.
+    Materials,
+    /// Production technology.
+    Manufacturing,
+}
+
+impl Theme {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::SmartMobility => "smart_mobility",
+            Theme::GreenMobility => "green_mobility",
+            Theme::Materials => "materials",
+            Theme::Manufacturing => "manufacturing",
+        }
+    }
+}
+
+/// A supplier's or knowledge institution's innovation profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Stable external id.
+    pub id: String,
+    /// Organisation name.
+    pub name: String,
+    /// Company or knowledge institution.
+    pub kind: Kind,
+    /// Size class, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Language of the texts (detected when the submitter gave none).
+    pub language: Language,
+    /// What the organisation does and offers.
+    pub summary: String,
+    /// Concrete innovations on offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub innovations: Vec<String>,
+    /// Free keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Programme themes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<Theme>,
+    /// Technology readiness level 1-9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trl: Option<u8>,
+    /// Website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// Contact e-mail; never shown to other suppliers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+}
+
+/// An OEM's or Tier-1's area of interest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemandArea {
+    /// Stable external id.
+    pub id: String,
+    /// The OEM or Tier-1.
+    pub organisation: String,
+    /// Short title.
+    pub title: String,
+    /// What they want to co-innovate on.
+    pub description: String,
+    /// Language of the texts (detected when absent).
+    pub language: Language,
+    /// Programme themes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<Theme>,
+    /// The event it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+}
+
+impl DemandArea {
+    /// The text a demand is matched with: its title, then its description.
+    pub fn query_text(&self) -> String {
+        if self.description.starts_with(self.title.trim_end_matches('.')) {
+            self.description.clone()
+        } else {
+            format!("{}. {}", self.title, self.description)
+        }
+    }
+}
+
+/// A Co-Innovation Day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Stable external id, e.g. `psa-2021`.
+    pub id: String,
+    /// Host OEM/Tier-1.
+    pub organisation: String,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// ISO 8601 date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Pitch slots, 1-500.
+    pub slots: u32,
+    /// The demand areas this event selects for.
+    pub demand_ids: Vec<String>,
+}
+
+/// One broken rule: which field, what value, which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// JSON field name (`innovations[3]` for list items, `(record)` for the whole record).
+    pub field: String,
+    /// The rule, in words.
+    pub rule: String,
+    /// A short rendering of the offending value, when it helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field {}: {}", self.field, self.rule)?;
+        if let Some(v) = &self.value {
+            write!(f, " (got {v})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Maximum characters of an offending value echoed back in a message.
+const ECHO_CHARS: usize = 60;
+
+fn echo(value: &Value) -> String {
+    let s = match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if s.chars().count() > ECHO_CHARS {
+        let cut: String = s.chars().take(ECHO_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+/// Reads fields from a JSON object, recording every violation instead of stopping at the first.
+struct FieldReader<'a> {
+    object: &'a Map<String, Value>,
+    violations: Vec<Violation>,
+}
+
+impl<'a> FieldReader<'a> {
+    fn new(value: &'a Value, allowed: &[&str]) -> Result<Self, Vec<Violation>> {
+        let Value::Object(object) = value else {
+            return Err(vec![Violation {
+                field: "(record)".into(),
+                rule: "must be a JSON object".into(),
+                value: Some(echo(value)),
+            }]);
+        };
+        let mut reader = FieldReader { object, violations: Vec::new() };
+        let mut unknown: Vec<&String> =
+            object.keys().filter(|k| !k.starts_with('_') && !allowed.contains(&k.as_str())).collect();
+        unknown.sort();
+        for key in unknown {
+            reader.fail(key, "is not a known field", None);
+        }
+        Ok(reader)
+    }
+
+    fn fail(&mut self, field: &str, rule: impl Into<String>, value: Option<&Value>) {
+        self.violations.push(Violation { field: field.to_string(), rule: rule.into(), value: value.map(echo) });
+    }
+
+    /// Present and not null.
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.object.get(field).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, field: &str, required: bool, min: usize, max: usize) -> Option<String> {
+        let Some(value) = self.get(field) else {
+            if required {
+                self.fail(field, "is required", None);
+            }
+            return None;
+        };
+        let Value::String(s) = value else {
+            self.fail(field, "must be a string", Some(value));
+            return None;
+        };
+        self.check_length(field, s, min, max, value);
+        if s.contains('\0') {
+            self.fail(field, "must not contain NUL characters", None);
+        }
+        Some(s.clone())
+    }
+
+    fn check_length(&mut self, field: &str, s: &str, min: usize, max: usize, value: &Value) {
+        let n = s.trim().chars().count();
+        if n < min || s.chars().count() > max {
+            let rule = if min == max {
+                format!("must be {min} characters long")
+            } else {
+                format!("must be {min}-{max} characters long (is {})", s.chars().count())
+            };
+            let shown = if s.chars().count() > ECHO_CHARS * 4 { None } else { Some(value) };
+            self.fail(field, rule, shown);
+        }
+    }
+
+    fn id(&mut self, field: &str) -> Option<String> {
+        let id = self.string(field, true, 1, 64)?;
+        if !valid_id(&id) {
+            self.fail(field, "must be 1-64 characters of [A-Za-z0-9._-]", self.get(field));
+        }
+        Some(id)
+    }
+
+    fn string_list(&mut self, field: &str, max_items: usize, max_chars: usize) -> Vec<String> {
+        let Some(value) = self.get(field) else { return Vec::new() };
+        let Value::Array(items) = value else {
+            self.fail(field, "must be an array of strings", Some(value));
+            return Vec::new();
+        };
+        if items.len() > max_items {
+            self.fail(field, format!("must have at most {max_items} items (has {})", items.len()), None);
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let name = format!("{field}[{i}]");
+            match item {
+                Value::String(s) if s.chars().count() > max_chars => {
+                    self.fail(&name, format!("must be at most {max_chars} characters (is {})", s.chars().count()), None)
+                }
+                Value::String(s) if s.trim().is_empty() => self.fail(&name, "must not be empty", None),
+                Value::String(s) if s.contains('\0') => self.fail(&name, "must not contain NUL characters", None),
+                Value::String(s) => out.push(s.clone()),
+                other => self.fail(&name, "must be a string", Some(other)),
+            }
+        }
+        out
+    }
+
+    fn enum_value<T: for<'de> Deserialize<'de>>(&mut self, field: &str, required: bool, allowed: &str) -> Option<T> {
+        let Some(value) = self.get(field) else {
+            if required {
+                self.fail(field, "is required", None);
+            }
+            return None;
+        };
+        match serde_json::from_value::<T>(value.clone()) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.fail(field, format!("must be one of {allowed}"), Some(value));
+                None
+            }
+        }
+    }
+
+    fn themes(&mut self, field: &str) -> Vec<Theme> {
+        let Some(value) = self.get(field) else { return Vec::new() };
+        let Value::Array(items) = value else {
+            self.fail(field, "must be an array of theme names", Some(value));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match serde_json::from_value::<Theme>(item.clone()) {
+                Ok(t) if !out.contains(&t) => out.push(t),
+                Ok(_) => {}
+                Err(_) => self.fail(
+                    &format!("{field}[{i}]"),
+                    "must be one of smart_mobility, green_mobility, materials, manufacturing",
+                    Some(item),
+                ),
+            }
+        }
+        out
+    }
+
+    fn integer(&mut self, field: &str, required: bool, min: i64, max: i64) -> Option<i64> {
+        let Some(value) = self.get(field) else {
+            if required {
+                self.fail(field, "is required", None);
+            }
+            return None;
+        };
+        match value.as_i64() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.fail(field, format!("must be an integer from {min} to {max}"), Some(value));
+                None
+            }
+        }
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<Violation>> {
+        match value {
+            Some(v) if self.violations.is_empty() => Ok(v),
+            _ => Err(self.violations),
+        }
+    }
+}
+
+/// True for 1-64 characters of `[A-Za-z0-9._-]`.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn valid_url(s: &str) -> bool {
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace))
+}
+
+fn valid_email(s: &str) -> bool {
+    let mut parts = s.splitn(2, '@');
+    let (Some(local), Some(domain)) = (parts.next(), parts.next()) else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
+        && !domain.contains('@')
+}
+
+/// The id of a raw record, if it has a readable one (for error messages).
+pub fn raw_id(value: &Value) -> Option<String> {
+    value.get("id").and_then(Value::as_str).map(|s| s.chars().take(64).collect())
+}
+
+impl Profile {
+    const FIELDS: [&'static str; 13] = [
+        "id",
+        "name",
+        "kind",
+        "size",
+        "city",
+        "language",
+        "summary",
+        "innovations",
+        "keywords",
+        "themes",
+        "trl",
+        "website",
+        "contact_email",
+    ];
+
+    /// Validates a raw JSON record; on failure returns every violated rule.
+    pub fn from_json(value: &Value) -> Result<Profile, Vec<Violation>> {
+        let mut r = FieldReader::new(value, &Self::FIELDS)?;
+        let id = r.id("id");
+        let name = r.string("name", true, 1, 200);
+        let kind = r.enum_value::<Kind>("kind", true, "company, knowledge_institution");
+        let size = r.enum_value::<Size>("size", false, "startup, sme, large");
+        let city = r.string("city", false, 0, 200);
+        let language = r.enum_value::<Language>("language", false, "nl, en, fr");
+        let summary = r.string("summary", true, 20, 5000);
+        let innovations = r.string_list("innovations", 20, 500);
+        let keywords = r.string_list("keywords", 30, 100);
+        let themes = r.themes("themes");
+        let trl = r.integer("trl", false, 1, 9).map(|n| n as u8);
+        let website = r.string("website", false, 0, 500);
+        if let Some(w) = &website {
+            if !valid_url(w) {
+                r.fail("website", "must be an http(s) URL", r.get("website"));
+            }
+        }
+        let contact_email = r.string("contact_email", false, 0, 254);
+        if let Some(e) = &contact_email {
+            if !valid_email(e) {
+                r.fail("contact_email", "must be an e-mail address", r.get("contact_email"));
+            }
+        }
+        let profile = match (id, name, kind, summary) {
+            (Some(id), Some(name), Some(kind), Some(summary)) => {
+                let language =
+                    language.unwrap_or_else(|| detect_language(&format!("{summary} {}", innovations.join(" "))));
+                Some(Profile {
+                    id,
+                    name,
+                    kind,
+                    size,
+                    city,
+                    language,
+                    summary,
+                    innovations,
+                    keywords,
+                    themes,
+                    trl,
+                    website,
+                    contact_email,
+                })
+            }
+            _ => None,
+        };
+        r.finish(profile)
+    }
+}
+
+impl DemandArea {
+    const FIELDS: [&'static str; 7] = ["id", "organisation", "title", "description", "language", "themes", "event"];
+
+    /// Validates a raw JSON record; on failure returns every violated rule.
+    pub fn from_json(value: &Value) -> Result<DemandArea, Vec<Violation>> {
+        let mut r = FieldReader::new(value, &Self::FIELDS)?;
+        let id = r.id("id");
+        let organisation = r.string("organisation", true, 1, 200);
+        let title = r.string("title", true, 3, 200);
+        let description = r.string("description", true, 20, 5000);
+        let language = r.enum_value::<Language>("language", false, "nl, en, fr");
+        let themes = r.themes("themes");
+        let event = r.string("event", false, 1, 64);
+        if let Some(e) = &event {
+            if !valid_id(e) {
+                r.fail("event", "must be an event id of [A-Za-z0-9._-]", r.get("event"));
+            }
+        }
+        let demand = match (id, organisation, title, description) {
+            (Some(id), Some(organisation), Some(title), Some(description)) => {
+                let language = language.unwrap_or_else(|| detect_language(&format!("{title}. {description}")));
+                Some(DemandArea { id, organisation, title, description, language, themes, event })
+            }
+            _ => None,
+        };
+        r.finish(demand)
+    }
+}
+
+impl Event {
+    const FIELDS: [&'static str; 6] = ["id", "organisation", "title", "date", "slots", "demand_ids"];
+
+    /// Validates a raw JSON record; on failure returns every violated rule.
+    pub fn from_json(value: &Value) -> Result<Event, Vec<Violation>> {
+        let mut r = FieldReader::new(value, &Self::FIELDS)?;
+        let id = r.id("id");
+        let organisation = r.string("organisation", true, 1, 200);
+        let title = r.string("title", false, 0, 200);
+        let date = r.string("date", false, 0, 40);
+        if let Some(d) = &date {
+            if !valid_iso_date(d) {
+                r.fail("date", "must be an ISO 8601 date (YYYY-MM-DD)", r.get("date"));
+            }
+        }
+        let slots = r.integer("slots", true, 1, 500).map(|n| n as u32);
+        let demand_ids = match r.get("demand_ids") {
+            None => {
+                r.fail("demand_ids", "is required", None);
+                None
+            }
+            Some(_) => {
+                let ids = r.string_list("demand_ids", 1000, 64);
+                for (i, d) in ids.iter().enumerate() {
+                    if !valid_id(d) {
+                        r.fail(&format!("demand_ids[{i}]"), "must be a demand id of [A-Za-z0-9._-]", None);
+                    }
+                }
+                Some(ids)
+            }
+        };
+        let event = match (id, organisation, slots, demand_ids) {
+            (Some(id), Some(organisation), Some(slots), Some(demand_ids)) => {
+                Some(Event { id, organisation, title, date, slots, demand_ids })
+            }
+            _ => None,
+        };
+        r.finish(event)
+    }
+}
+
+fn valid_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<u32>().ok());
+    matches!((num(0..4), num(5..7), num(8..10)), (Some(_), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn good_profile() -> Value {
+        json!({"id": "nl-1", "name": "Voltaris B.V.", "kind": "company", "size": "sme",
+               "summary": "Wij ontwikkelen snelladers voor elektrische bussen en vrachtwagens.",
+               "themes": ["green_mobility"], "trl": 6})
+    }
+
+    #[test]
+    fn valid_profile_parses_and_detects_language() {
+        let p = Profile::from_json(&good_profile()).expect("valid");
+        assert_eq!(p.language, Language::Nl);
+        assert_eq!(p.kind, Kind::Company);
+        assert_eq!(p.trl, Some(6));
+    }
+
+    #[test]
+    fn every_violation_is_reported() {
+        let v = json!({"id": "has space", "name": "", "kind": "robot", "summary": "short",
+                       "trl": 12, "themes": ["space"], "colour": "red", "_label": 3});
+        let errs = Profile::from_json(&v).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        for f in ["id", "name", "kind", "summary", "trl", "themes[0]", "colour"] {
+            assert!(fields.contains(&f), "missing violation for {f}: {errs:?}");
+        }
+        assert!(!fields.contains(&"_label"), "underscore fields are ignored");
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let errs = DemandArea::from_json(&json!({"id": "d1"})).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["organisation", "title", "description"]);
+        assert!(errs.iter().all(|e| e.rule == "is required"));
+    }
+
+    #[test]
+    fn event_rules() {
+        let e = Event::from_json(&json!({"id": "psa-2021", "organisation": "PSA Group", "slots": 20,
+                                         "demand_ids": ["a", "b"], "date": "2021-03-04"}))
+        .unwrap();
+        assert_eq!(e.slots, 20);
+        let errs = Event::from_json(&json!({"id": "e", "organisation": "X", "slots": 0, "demand_ids": "a",
+                                            "date": "4 March"}))
+        .unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+    }
+
+    #[test]
+    fn ids_urls_emails() {
+        assert!(valid_id("nl-0042_a.b"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a/b"));
+        assert!(!valid_id(&"x".repeat(65)));
+        assert!(valid_url("https://voltaris.example/x"));
+        assert!(!valid_url("javascript:alert(1)"));
+        assert!(valid_email("info@voltaris.example"));
+        assert!(!valid_email("info@"));
+    }
+
+    #[test]
+    fn language_detection_covers_three_languages() {
+        assert_eq!(
+            detect_language("Nous recherchons des partenaires pour la recharge des véhicules électriques"),
+            Language::Fr
+        );
+        assert_eq!(detect_language("We are looking for partners for electric vehicle charging"), Language::En);
+        assert_eq!(detect_language("Wij zoeken partners voor het laden van elektrische voertuigen"), Language::Nl);
+    }
+}

@@ -1,0 +1,27 @@
+//! # pitchmatch
+//!
+//! Matchmaking for Co-Innovation Days: Dutch automotive suppliers and knowledge institutions submit
+//! innovation profiles; French OEMs and Tier-1s state demand areas; pitchmatch ranks, explains and
+//! selects who pitches where.
+//!
+//! ## Architecture (data flows top to bottom)
+//! - [`domain`] — Profile, DemandArea, Event and their validation rules.
+//! - [`import`] — JSON Lines files to validated records, all-or-nothing per file.
+//! - [`store`] — SQLite, the source of truth, with migrations and a change sequence.
+//! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
+//! - [`rank`] — fusing signals into explained shortlists.
+//! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
+//! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod import;
+pub mod rank;
+pub mod search;
+pub mod store;
+
+pub use engine::{Engine, ImportFiles, ImportReport};
+pub use error::{Error, Result, UserError};

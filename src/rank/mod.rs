@@ -1,0 +1,145 @@
+//! Ranking: turning the signals (BM25 from the search index, and the dense similarity once the
+//! embedder is in) into one ordered, explained shortlist. The fusion arithmetic lives in small pure
+//! functions so every score can be recomputed by hand from its breakdown.
+
+use serde::Serialize;
+
+use crate::domain::{Kind, Language, Profile, Size, Theme};
+use crate::search::explain::{FieldMatch, LexicalExplanation};
+
+/// Which signals rank the profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Ranker {
+    /// BM25 over the per-language analysed fields only.
+    #[default]
+    Lexical,
+}
+
+impl Ranker {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ranker::Lexical => "lexical",
+        }
+    }
+}
+
+/// Every number that went into a score.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct ScoreBreakdown {
+    /// Raw BM25 score (summed over fields and languages), when the profile matched lexically.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bm25: Option<f32>,
+}
+
+/// Why a profile is on a shortlist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// One sentence for an organiser.
+    pub reason: String,
+    /// The numbers behind the score.
+    pub scores: ScoreBreakdown,
+    /// Demand terms found per profile field.
+    pub matched: Vec<FieldMatch>,
+    /// Best matching passage with `**highlights**`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// Same passage, structured (field, text, highlight ranges), for renderers that escape text.
+    #[serde(skip)]
+    pub passage: Option<crate::search::explain::Snippet>,
+}
+
+/// One ranked profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShortlistEntry {
+    /// 1-based position.
+    pub rank: usize,
+    /// Profile id.
+    pub profile_id: String,
+    /// Organisation name.
+    pub name: String,
+    /// Final score; comparable within one shortlist only.
+    pub score: f32,
+    /// Company or knowledge institution.
+    pub kind: Kind,
+    /// Size class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    /// Profile language.
+    pub language: Language,
+    /// Themes.
+    pub themes: Vec<Theme>,
+    /// Technology readiness level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trl: Option<u8>,
+    /// Why it is here.
+    pub explanation: Explanation,
+}
+
+/// A ranked list of profiles for one demand area or one ad-hoc text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shortlist {
+    /// The demand area, when ranking a stored one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demand_id: Option<String>,
+    /// Its organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// Its title (or the ad-hoc text, shortened).
+    pub title: String,
+    /// Language the query was analysed as.
+    pub language: Language,
+    /// The ranker used.
+    pub ranker: Ranker,
+    /// Best first.
+    pub results: Vec<ShortlistEntry>,
+}
+
+/// Builds the organiser-facing sentence from the matched terms.
+pub fn reason(lexical: &LexicalExplanation) -> String {
+    if lexical.matched.is_empty() {
+        return "No demand term appears literally in the profile.".to_string();
+    }
+    let parts: Vec<String> = lexical
+        .matched
+        .iter()
+        .map(|m| {
+            let shown: Vec<&str> = m.terms.iter().take(6).map(String::as_str).collect();
+            let more = if m.terms.len() > 6 { format!(" +{}", m.terms.len() - 6) } else { String::new() };
+            format!("{}: {}{more}", m.field, shown.join(", "))
+        })
+        .collect();
+    format!("Demand terms found in {}.", parts.join("; "))
+}
+
+/// Assembles a shortlist entry from a profile, its rank, score and explanation.
+pub fn entry(rank: usize, profile: &Profile, score: f32, explanation: Explanation) -> ShortlistEntry {
+    ShortlistEntry {
+        rank,
+        profile_id: profile.id.clone(),
+        name: profile.name.clone(),
+        score,
+        kind: profile.kind,
+        size: profile.size,
+        language: profile.language,
+        themes: profile.themes.clone(),
+        trl: profile.trl,
+        explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_lists_fields_and_terms() {
+        let lex = LexicalExplanation {
+            matched: vec![FieldMatch { field: "summary", terms: vec!["lidar".into(), "fog".into()] }],
+            snippet: None,
+        };
+        assert_eq!(reason(&lex), "Demand terms found in summary: lidar, fog.");
+        assert!(reason(&LexicalExplanation::default()).starts_with("No demand term"));
+    }
+}

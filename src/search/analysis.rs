@@ -1,0 +1,116 @@
+//! Per-language text analysis. Dutch, French and English text is split, lower-cased, stripped of
+//! the language's stop words, stemmed with the language's Snowball stemmer and finally folded to
+//! ASCII (so `véhicule` and `vehicule` meet). Stemming runs before folding because the French and
+//! Dutch stemmers rely on accents. The same analyzers serve indexing, querying, explanation and
+//! snippet highlighting, so a term that scores is always a term that gets highlighted.
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language as StemLanguage, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, TokenizerManager,
+};
+
+use crate::domain::Language;
+
+/// Tokens longer than this (bytes) are dropped: they are hashes, URLs or garbage, never demand terms.
+const MAX_TOKEN_BYTES: usize = 40;
+
+fn stem_language(lang: Language) -> StemLanguage {
+    match lang {
+        Language::Nl => StemLanguage::Dutch,
+        Language::En => StemLanguage::English,
+        Language::Fr => StemLanguage::French,
+    }
+}
+
+/// Name under which the full analyzer for `lang` is registered with tantivy.
+pub fn analyzer_name(lang: Language) -> &'static str {
+    match lang {
+        Language::Nl => "pm_nl",
+        Language::En => "pm_en",
+        Language::Fr => "pm_fr",
+    }
+}
+
+/// Split, lower-case, drop stop words, stem, fold accents.
+pub fn full_analyzer(lang: Language) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser);
+    match StopWordFilter::new(stem_language(lang)) {
+        Some(stop) => builder.filter(stop).filter(Stemmer::new(stem_language(lang))).filter(AsciiFoldingFilter).build(),
+        None => builder.filter(Stemmer::new(stem_language(lang))).filter(AsciiFoldingFilter).build(),
+    }
+}
+
+/// Split, lower-case and drop the stop words of `lang`, keeping surface forms. Used on query text so
+/// that a French query's `les` or `des` is removed by French rules before the words are stemmed for
+/// Dutch or English fields.
+pub fn surface_analyzer(lang: Language) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser);
+    match StopWordFilter::new(stem_language(lang)) {
+        Some(stop) => builder.filter(stop).build(),
+        None => builder.build(),
+    }
+}
+
+/// Registers the three full analyzers.
+pub fn register(manager: &TokenizerManager) {
+    for lang in Language::ALL {
+        manager.register(analyzer_name(lang), full_analyzer(lang));
+    }
+}
+
+/// A token with the byte range it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The analysed term.
+    pub term: String,
+    /// Byte offset of the first character in the source text.
+    pub from: usize,
+    /// Byte offset one past the last character.
+    pub to: usize,
+}
+
+/// Runs `analyzer` over `text` and collects the tokens.
+pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push(Token { term: t.text.clone(), from: t.offset_from, to: t.offset_to });
+    }
+    out
+}
+
+/// Convenience: just the analysed terms of `text` in `lang`.
+pub fn terms(lang: Language, text: &str) -> Vec<String> {
+    tokens(&mut full_analyzer(lang), text).into_iter().map(|t| t.term).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_drops_stop_words_and_folds_accents() {
+        assert_eq!(terms(Language::Fr, "les véhicules électriques"), vec!["vehicul", "electr"]);
+        assert_eq!(terms(Language::En, "the charging stations"), vec!["charg", "station"]);
+        assert_eq!(terms(Language::Nl, "de laadpalen en batterijen"), vec!["laadpal", "batterij"]);
+    }
+
+    #[test]
+    fn surface_analyzer_keeps_words_but_drops_stop_words() {
+        let got: Vec<String> =
+            tokens(&mut surface_analyzer(Language::Fr), "Les Véhicules").into_iter().map(|t| t.term).collect();
+        assert_eq!(got, vec!["véhicules"]);
+    }
+
+    #[test]
+    fn offsets_point_into_the_source() {
+        let text = "Snelladers voor bussen";
+        let toks = tokens(&mut full_analyzer(Language::Nl), text);
+        assert_eq!(&text[toks[0].from..toks[0].to], "Snelladers");
+    }
+}

@@ -1,0 +1,208 @@
+//! Why a profile matched a query, in terms an organiser can check: which demand terms were found
+//! in which profile fields, and a short passage of the profile with those terms highlighted. It
+//! re-analyses the profile with the same analyzers the index used, so the highlighted words are
+//! exactly the ones that scored.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+
+use super::analysis::{full_analyzer, tokens, Token};
+use super::query::{LexicalQuery, TextField};
+use crate::domain::Profile;
+
+/// Terms of the query found in one profile field (surface forms as written in the profile).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldMatch {
+    /// Profile field name.
+    pub field: &'static str,
+    /// Matching words as they appear in the profile.
+    pub terms: Vec<String>,
+}
+
+/// A passage of profile text with byte ranges to highlight.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snippet {
+    /// The field the passage comes from.
+    pub field: &'static str,
+    /// The passage.
+    pub text: String,
+    /// Byte ranges within `text` to highlight.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+impl Snippet {
+    /// Renders the passage with `open`/`close` around highlights, passing plain text through `escape`.
+    pub fn render(&self, open: &str, close: &str, escape: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        let mut at = 0;
+        for &(from, to) in &self.highlights {
+            out.push_str(&escape(&self.text[at..from]));
+            out.push_str(open);
+            out.push_str(&escape(&self.text[from..to]));
+            out.push_str(close);
+            at = to;
+        }
+        out.push_str(&escape(&self.text[at..]));
+        out
+    }
+
+    /// Markdown-style rendering (`**term**`) for terminals and JSON.
+    pub fn marked(&self) -> String {
+        self.render("**", "**", str::to_string)
+    }
+}
+
+/// The lexical part of an explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct LexicalExplanation {
+    /// Matched terms per field, fields without matches left out.
+    pub matched: Vec<FieldMatch>,
+    /// The best highlighted passage, if any term matched.
+    pub snippet: Option<Snippet>,
+}
+
+/// Target length of a snippet in characters.
+const SNIPPET_CHARS: usize = 220;
+
+/// Explains the lexical match of `profile` against `query`.
+pub fn explain(profile: &Profile, query: &LexicalQuery) -> LexicalExplanation {
+    let wanted: HashSet<&str> = query.terms_for(profile.language).iter().map(|(t, _)| t.as_str()).collect();
+    let mut analyzer = full_analyzer(profile.language);
+    let mut matched = Vec::new();
+    let mut best: Option<(usize, Snippet)> = None;
+    for field in TextField::ALL {
+        let texts: Vec<&str> = match field {
+            TextField::Name => vec![profile.name.as_str()],
+            TextField::Summary => vec![profile.summary.as_str()],
+            TextField::Innovations => profile.innovations.iter().map(String::as_str).collect(),
+            TextField::Keywords => profile.keywords.iter().map(String::as_str).collect(),
+        };
+        let mut surface = BTreeSet::new();
+        for text in texts {
+            let hits: Vec<Token> =
+                tokens(&mut analyzer, text).into_iter().filter(|t| wanted.contains(t.term.as_str())).collect();
+            for h in &hits {
+                surface.insert(text[h.from..h.to].to_lowercase());
+            }
+            if matches!(field, TextField::Summary | TextField::Innovations) && !hits.is_empty() {
+                let (distinct, snippet) = best_window(field.name(), text, &hits);
+                if best.as_ref().is_none_or(|(d, _)| distinct > *d) {
+                    best = Some((distinct, snippet));
+                }
+            }
+        }
+        if !surface.is_empty() {
+            matched.push(FieldMatch { field: field.name(), terms: surface.into_iter().collect() });
+        }
+    }
+    LexicalExplanation { matched, snippet: best.map(|(_, s)| s) }
+}
+
+/// A passage with no highlights: the opening of `text`, for results found by meaning alone.
+pub fn opening(field: &'static str, text: &str) -> Snippet {
+    let end = char_boundary_after(text, 0, SNIPPET_CHARS);
+    let mut out = text[..end].to_string();
+    if end < text.len() {
+        out.push('…');
+    }
+    Snippet { field, text: out, highlights: Vec::new() }
+}
+
+fn char_boundary_after(text: &str, from: usize, chars: usize) -> usize {
+    text[from..].char_indices().nth(chars).map_or(text.len(), |(i, _)| from + i)
+}
+
+/// Picks the window of about [`SNIPPET_CHARS`] with the most distinct matched terms.
+fn best_window(field: &'static str, text: &str, hits: &[Token]) -> (usize, Snippet) {
+    let mut best_start = 0;
+    let mut best_distinct = 0;
+    for (i, h) in hits.iter().enumerate() {
+        let end = char_boundary_after(text, h.from, SNIPPET_CHARS);
+        let distinct: HashSet<&str> = hits[i..].iter().take_while(|t| t.to <= end).map(|t| t.term.as_str()).collect();
+        if distinct.len() > best_distinct {
+            best_distinct = distinct.len();
+            best_start = i;
+        }
+    }
+    // Start a little before the first hit, at a word boundary, so the passage reads naturally.
+    let first = hits[best_start].from;
+    let lead_limit = first.saturating_sub(40);
+    let mut start = text[..first].rfind(|c: char| c == '.' || c == '\n').map_or(0, |i| i + 1);
+    if start < lead_limit {
+        start = text[lead_limit..first].find(' ').map_or(first, |i| lead_limit + i + 1);
+    }
+    while start < first && text[start..].starts_with(' ') {
+        start += 1;
+    }
+    let end = char_boundary_after(text, start, SNIPPET_CHARS);
+    let end = if end < text.len() { text[..end].rfind(' ').filter(|&e| e > first).unwrap_or(end) } else { end };
+    let mut passage = String::new();
+    let offset = if start > 0 {
+        passage.push('…');
+        '…'.len_utf8()
+    } else {
+        0
+    };
+    passage.push_str(&text[start..end]);
+    let highlights = hits
+        .iter()
+        .filter(|h| h.from >= start && h.to <= end)
+        .map(|h| (h.from - start + offset, h.to - start + offset))
+        .collect();
+    if end < text.len() {
+        passage.push('…');
+    }
+    (best_distinct, Snippet { field, text: passage, highlights })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Kind, Language};
+
+    fn profile() -> Profile {
+        Profile {
+            id: "p".into(),
+            name: "Lumen Sensing".into(),
+            kind: Kind::Company,
+            size: None,
+            city: None,
+            language: Language::En,
+            summary: "We build solid-state lidar sensors. Our lidar sees pedestrians at 200 m in fog and rain.".into(),
+            innovations: vec!["Low-cost radar and lidar fusion".into()],
+            keywords: vec!["lidar".into()],
+            themes: vec![],
+            trl: None,
+            website: None,
+            contact_email: None,
+        }
+    }
+
+    #[test]
+    fn names_matched_terms_per_field_and_highlights_them() {
+        let q = LexicalQuery::new("lidar for pedestrians in fog", Language::En);
+        let e = explain(&profile(), &q);
+        let summary = e.matched.iter().find(|m| m.field == "summary").unwrap();
+        assert_eq!(summary.terms, vec!["fog", "lidar", "pedestrians"]);
+        assert!(e.matched.iter().any(|m| m.field == "keywords"));
+        let snippet = e.snippet.unwrap();
+        assert_eq!(snippet.field, "summary");
+        assert!(snippet.marked().contains("**lidar**"), "{}", snippet.marked());
+        assert!(snippet.marked().contains("**fog**"));
+    }
+
+    #[test]
+    fn no_match_no_snippet() {
+        let q = LexicalQuery::new("hydrogen tanks", Language::En);
+        let e = explain(&profile(), &q);
+        assert!(e.matched.is_empty());
+        assert!(e.snippet.is_none());
+    }
+
+    #[test]
+    fn render_escapes_plain_text_only() {
+        let s = Snippet { field: "summary", text: "a<b lidar".into(), highlights: vec![(4, 9)] };
+        assert_eq!(s.render("<mark>", "</mark>", |t| t.replace('<', "&lt;")), "a&lt;b <mark>lidar</mark>");
+    }
+}

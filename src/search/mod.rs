@@ -1,0 +1,291 @@
+//! The tantivy search index: the lexical half of matching. It is *derived* from the store — each
+//! commit records the store sequence number it reflects, so after a crash the engine replays only
+//! what the index lacks, and `reindex` can rebuild it from scratch with identical rankings. Each
+//! text field exists once per language (`summary_nl`, `summary_fr`, …) because tantivy binds one
+//! analyzer to a field; a profile fills the fields of its own language, and a query is analysed
+//! once per language so that it meets every profile with the right stemmer.
+
+pub mod analysis;
+pub mod explain;
+mod query;
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+pub use self::query::{LexicalQuery, TextField};
+use crate::domain::{Kind, Language, Profile, Size, Theme};
+use crate::error::{Error, Result};
+use crate::store::ProfileChanges;
+
+/// Memory the index writer may buffer before flushing a segment.
+const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+
+/// Restricts which profiles may be returned. Empty filter = all profiles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// Only this kind.
+    #[serde(default)]
+    pub kind: Option<Kind>,
+    /// Only this size class.
+    #[serde(default)]
+    pub size: Option<Size>,
+    /// Only profiles carrying this theme.
+    #[serde(default)]
+    pub theme: Option<Theme>,
+    /// Only profiles at or above this technology readiness level.
+    #[serde(default)]
+    pub min_trl: Option<u8>,
+}
+
+impl Filter {
+    /// True when the filter lets every profile through.
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// Whether `p` passes the filter (the in-memory twin of the index query).
+    pub fn accepts(&self, p: &Profile) -> bool {
+        self.kind.is_none_or(|k| p.kind == k)
+            && self.size.is_none_or(|s| p.size == Some(s))
+            && self.theme.is_none_or(|t| p.themes.contains(&t))
+            && self.min_trl.is_none_or(|m| p.trl.is_some_and(|t| t >= m))
+    }
+}
+
+struct Fields {
+    id: Field,
+    kind: Field,
+    size: Field,
+    theme: Field,
+    trl: Field,
+    language: Field,
+    text: HashMap<(Language, TextField), Field>,
+}
+
+fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = b.add_text_field("id", STRING | STORED);
+    let kind = b.add_text_field("kind", STRING);
+    let size = b.add_text_field("size", STRING);
+    let theme = b.add_text_field("theme", STRING);
+    let trl = b.add_u64_field("trl", INDEXED | FAST);
+    let language = b.add_text_field("language", STRING);
+    let mut text = HashMap::new();
+    for lang in Language::ALL {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(analysis::analyzer_name(lang))
+            .set_index_option(IndexRecordOption::WithFreqs);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        for tf in TextField::ALL {
+            let field = b.add_text_field(&format!("{}_{}", tf.name(), lang.code()), options.clone());
+            text.insert((lang, tf), field);
+        }
+    }
+    (b.build(), Fields { id, kind, size, theme, trl, language, text })
+}
+
+/// The on-disk tantivy index of profiles.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent. An index written with another schema is
+    /// wiped (it is derived data) and reported as at sequence 0 so the caller rebuilds it.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = build_schema();
+        let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
+            Ok(index) => index,
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        analysis::register(index.tokenizers());
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields })
+    }
+
+    /// The store sequence number this index reflects.
+    pub fn applied_seq(&self) -> Result<u64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+    }
+
+    /// Number of live documents.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn document(&self, p: &Profile) -> TantivyDocument {
+        let f = &self.fields;
+        let lang = p.language;
+        let mut d = doc!(
+            f.id => p.id.as_str(),
+            f.kind => p.kind.as_str(),
+            f.language => lang.code(),
+            f.text[&(lang, TextField::Name)] => p.name.as_str(),
+            f.text[&(lang, TextField::Summary)] => p.summary.as_str(),
+        );
+        if let Some(size) = p.size {
+            d.add_text(f.size, size.as_str());
+        }
+        for t in &p.themes {
+            d.add_text(f.theme, t.as_str());
+        }
+        if let Some(trl) = p.trl {
+            d.add_u64(f.trl, u64::from(trl));
+        }
+        for s in &p.innovations {
+            d.add_text(f.text[&(lang, TextField::Innovations)], s);
+        }
+        for s in &p.keywords {
+            d.add_text(f.text[&(lang, TextField::Keywords)], s);
+        }
+        d
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        // tantivy rolls back uncommitted work itself; a poisoned lock only means a panic elsewhere.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies store changes and commits with their sequence number. With `compact`, merges all
+    /// segments afterwards so that deleted documents no longer count in BM25 statistics.
+    pub fn apply(&self, changes: &ProfileChanges, compact: bool) -> Result<()> {
+        let mut writer = self.lock_writer();
+        for id in changes.deleted.iter().chain(changes.upserted.iter().map(|p| &p.id)) {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        for p in &changes.upserted {
+            writer.add_document(self.document(p))?;
+        }
+        self.commit(&mut writer, changes.up_to)?;
+        if compact {
+            self.compact(&mut writer)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the whole index content with `profiles`, reflecting store sequence `seq`.
+    pub fn rebuild(&self, profiles: &[Profile], seq: u64) -> Result<()> {
+        let mut writer = self.lock_writer();
+        writer.delete_all_documents()?;
+        for p in profiles {
+            writer.add_document(self.document(p))?;
+        }
+        self.commit(&mut writer, seq)?;
+        self.compact(&mut writer)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<()> {
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn compact(&self, writer: &mut IndexWriter) -> Result<()> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 || self.reader.searcher().segment_readers().iter().any(|s| s.has_deletes()) {
+            writer.merge(&ids).wait()?;
+            // Merged-away segment files are removed by the garbage collector.
+            let _ = writer.garbage_collect_files().wait();
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    fn filter_clauses(&self, filter: &Filter) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let term = |field, text: &str| -> Box<dyn Query> {
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic)),
+                0.0,
+            ))
+        };
+        let mut clauses = Vec::new();
+        if let Some(k) = filter.kind {
+            clauses.push((Occur::Must, term(f.kind, k.as_str())));
+        }
+        if let Some(s) = filter.size {
+            clauses.push((Occur::Must, term(f.size, s.as_str())));
+        }
+        if let Some(t) = filter.theme {
+            clauses.push((Occur::Must, term(f.theme, t.as_str())));
+        }
+        if let Some(min) = filter.min_trl {
+            let range = RangeQuery::new(
+                Bound::Included(Term::from_field_u64(f.trl, u64::from(min))),
+                Bound::Included(Term::from_field_u64(f.trl, 9)),
+            );
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
+        }
+        clauses
+    }
+
+    /// BM25-scores profiles for `query`, best first, ties by id, at most `limit`.
+    pub fn search(&self, query: &LexicalQuery, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
+        let scoring = query.to_query(|lang, tf| self.fields.text[&(lang, tf)]);
+        let mut clauses = self.filter_clauses(filter);
+        if clauses.is_empty() && scoring.is_none() {
+            return Ok(Vec::new());
+        }
+        if let Some(q) = scoring {
+            clauses.push((Occur::Must, q));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        // Fetch a margin beyond `limit` so that equal scores at the cut-off are ordered by id, not by
+        // where a document happens to sit in the segments.
+        let fetch = limit.saturating_mul(2).saturating_add(10).max(1);
+        let hits = searcher.search(&query, &TopDocs::with_limit(fetch))?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (score, addr) in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let id = doc
+                .get_first(self.fields.id)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| Error::Internal("index document without id".into()))?;
+            out.push((id.to_string(), score));
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Ids of all live documents (for consistency checks).
+    pub fn all_ids(&self) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs() as usize;
+        let hits = searcher.search(&tantivy::query::AllQuery, &TopDocs::with_limit(n.max(1)))?;
+        let mut ids = Vec::with_capacity(n);
+        for (_, addr) in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}

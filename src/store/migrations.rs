@@ -1,0 +1,35 @@
+//! Schema migrations, applied in order and recorded in SQLite's `user_version`. Append new steps;
+//! never edit a released one, because existing data dirs have already run it.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// The ordered migration steps. Step *i* moves the schema from version *i* to *i + 1*.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: records as canonical JSON, plus the change sequence that derived structures follow.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+     INSERT INTO meta (key, value) VALUES ('profile_seq', 0);
+     CREATE TABLE profiles (
+         id TEXT PRIMARY KEY,
+         record TEXT NOT NULL,
+         language TEXT NOT NULL,
+         seq INTEGER NOT NULL
+     );
+     CREATE INDEX profiles_seq ON profiles (seq);
+     CREATE TABLE profile_tombstones (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+     CREATE TABLE demands (id TEXT PRIMARY KEY, record TEXT NOT NULL, organisation TEXT NOT NULL);
+     CREATE TABLE events (id TEXT PRIMARY KEY, record TEXT NOT NULL);",
+];
+
+/// Applies every migration the database has not seen yet, each in its own transaction.
+pub(crate) fn apply(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

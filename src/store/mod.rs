@@ -1,0 +1,310 @@
+//! The SQLite store: the single source of truth. Everything else (the tantivy index, the vector
+//! matrix) is derived from it and can be rebuilt. It runs in WAL mode with `synchronous=FULL`, so a
+//! write that returned is on disk, and every profile change gets a sequence number so derived
+//! structures can tell exactly which changes they have not yet applied (crash recovery).
+
+mod migrations;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::domain::{DemandArea, Event, Profile};
+use crate::error::{Error, Result};
+
+/// Handle to the SQLite database file.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// A change to the profile set since some sequence number.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    /// Profiles inserted or updated, with their sequence numbers.
+    pub upserted: Vec<Profile>,
+    /// Ids of deleted profiles.
+    pub deleted: Vec<String>,
+    /// The highest sequence number covered.
+    pub up_to: u64,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| Error::Internal(format!("corrupt stored record: {e}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrations::apply(&mut conn)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
+        // so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` inside one transaction; commits only if it returns Ok.
+    fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Inserts or replaces profiles in one transaction. Returns the last sequence number used.
+    pub fn upsert_profiles(&self, profiles: &[Profile]) -> Result<u64> {
+        self.write(|tx| {
+            let mut seq = next_seq(tx)?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO profiles (id, record, language, seq) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET record = excluded.record, language = excluded.language,
+                 seq = excluded.seq",
+            )?;
+            for p in profiles {
+                seq += 1;
+                stmt.execute(params![p.id, serde_json::to_string(p)?, p.language.code(), seq as i64])?;
+                tx.execute("DELETE FROM profile_tombstones WHERE id = ?1", [&p.id])?;
+            }
+            set_seq(tx, seq)?;
+            Ok(seq)
+        })
+    }
+
+    /// Deletes a profile (and its vectors). Returns false when it did not exist.
+    pub fn delete_profile(&self, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let seq = next_seq(tx)? + 1;
+            tx.execute(
+                "INSERT INTO profile_tombstones (id, seq) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
+                params![id, seq as i64],
+            )?;
+            set_seq(tx, seq)?;
+            Ok(true)
+        })
+    }
+
+    /// One profile by id.
+    pub fn profile(&self, id: &str) -> Result<Option<Profile>> {
+        let conn = self.conn();
+        let json: Option<String> =
+            conn.query_row("SELECT record FROM profiles WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        json.as_deref().map(decode).transpose()
+    }
+
+    /// Several profiles by id, in the order asked; missing ids are skipped.
+    pub fn profiles_by_id(&self, ids: &[String]) -> Result<Vec<Profile>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT record FROM profiles WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(json) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+                out.push(decode(&json)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// All profiles ordered by id.
+    pub fn all_profiles(&self) -> Result<Vec<Profile>> {
+        self.query_records("SELECT record FROM profiles ORDER BY id", [])
+    }
+
+    /// A page of profiles ordered by id, starting after `after`.
+    pub fn profile_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Profile>> {
+        self.query_records(
+            "SELECT record FROM profiles WHERE id > ?1 ORDER BY id LIMIT ?2",
+            params![after.unwrap_or(""), limit as i64],
+        )
+    }
+
+    /// Number of stored profiles.
+    pub fn profile_count(&self) -> Result<usize> {
+        let n: i64 = self.conn().query_row("SELECT COUNT(*) FROM profiles", [], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// Profile changes with a sequence number above `after`.
+    pub fn profile_changes_since(&self, after: u64) -> Result<ProfileChanges> {
+        let upserted = self.query_records("SELECT record FROM profiles WHERE seq > ?1 ORDER BY seq", [after as i64])?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM profile_tombstones WHERE seq > ?1 ORDER BY seq")?;
+        let deleted = stmt.query_map([after as i64], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let up_to = current_seq(&conn)?;
+        Ok(ProfileChanges { upserted, deleted, up_to })
+    }
+
+    /// The highest profile sequence number handed out so far.
+    pub fn profile_seq(&self) -> Result<u64> {
+        current_seq(&self.conn())
+    }
+
+    /// Inserts or replaces demand areas in one transaction.
+    pub fn upsert_demands(&self, demands: &[DemandArea]) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO demands (id, record, organisation) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET record = excluded.record, organisation = excluded.organisation",
+            )?;
+            for d in demands {
+                stmt.execute(params![d.id, serde_json::to_string(d)?, d.organisation])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes a demand area. Returns false when it did not exist.
+    pub fn delete_demand(&self, id: &str) -> Result<bool> {
+        self.write(|tx| Ok(tx.execute("DELETE FROM demands WHERE id = ?1", [id])? > 0))
+    }
+
+    /// One demand area by id.
+    pub fn demand(&self, id: &str) -> Result<Option<DemandArea>> {
+        Ok(self.query_records("SELECT record FROM demands WHERE id = ?1", [id])?.pop())
+    }
+
+    /// All demand areas ordered by id.
+    pub fn all_demands(&self) -> Result<Vec<DemandArea>> {
+        self.query_records("SELECT record FROM demands ORDER BY id", [])
+    }
+
+    /// Ids among `ids` that are not stored demand areas.
+    pub fn missing_demand_ids<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM demands WHERE id = ?1")?;
+        let mut missing = Vec::new();
+        for id in ids {
+            if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
+                missing.push(id.to_string());
+            }
+        }
+        Ok(missing)
+    }
+
+    /// Inserts or replaces events in one transaction.
+    pub fn upsert_events(&self, events: &[Event]) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO events (id, record) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+            )?;
+            for e in events {
+                stmt.execute(params![e.id, serde_json::to_string(e)?])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One event by id.
+    pub fn event(&self, id: &str) -> Result<Option<Event>> {
+        Ok(self.query_records("SELECT record FROM events WHERE id = ?1", [id])?.pop())
+    }
+
+    /// All events ordered by id.
+    pub fn all_events(&self) -> Result<Vec<Event>> {
+        self.query_records("SELECT record FROM events ORDER BY id", [])
+    }
+
+    /// Runs SQLite's own consistency check; returns its report ("ok" when healthy).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    fn query_records<T: serde::de::DeserializeOwned>(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<T>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(decode(&json?)?);
+        }
+        Ok(out)
+    }
+
+    /// Gives tests and sibling modules access to the connection.
+    #[cfg(test)]
+    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn())
+    }
+}
+
+fn current_seq(conn: &Connection) -> Result<u64> {
+    let v: i64 = conn.query_row("SELECT value FROM meta WHERE key = 'profile_seq'", [], |r| r.get(0))?;
+    Ok(v as u64)
+}
+
+fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<u64> {
+    current_seq(tx)
+}
+
+fn set_seq(tx: &rusqlite::Transaction<'_>, seq: u64) -> Result<()> {
+    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'profile_seq'", [seq as i64])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Kind, Language};
+
+    fn profile(id: &str, summary: &str) -> Profile {
+        Profile {
+            id: id.into(),
+            name: format!("{id} B.V."),
+            kind: Kind::Company,
+            size: None,
+            city: None,
+            language: Language::En,
+            summary: summary.into(),
+            innovations: vec![],
+            keywords: vec![],
+            themes: vec![],
+            trl: None,
+            website: None,
+            contact_email: None,
+        }
+    }
+
+    #[test]
+    fn upsert_delete_and_change_tracking() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        store.upsert_profiles(&[profile("a", "first summary text here"), profile("b", "second summary text")]).unwrap();
+        let seq_after_insert = store.profile_seq().unwrap();
+        assert_eq!(seq_after_insert, 2);
+        store.upsert_profiles(&[profile("a", "updated summary text here")]).unwrap();
+        assert_eq!(store.profile("a").unwrap().unwrap().summary, "updated summary text here");
+        assert!(store.delete_profile("b").unwrap());
+        assert!(!store.delete_profile("b").unwrap());
+        let changes = store.profile_changes_since(seq_after_insert).unwrap();
+        assert_eq!(changes.upserted.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(changes.deleted, vec!["b".to_string()]);
+        assert_eq!(changes.up_to, 4);
+        assert_eq!(store.profile_count().unwrap(), 1);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        Store::open(&path).unwrap().upsert_profiles(&[profile("a", "first summary text here")]).unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.profile_count().unwrap(), 1);
+        let version: i64 = store.with_conn(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(version as usize, migrations::MIGRATIONS.len());
+    }
+}
