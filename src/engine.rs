@@ -9,6 +9,9 @@ use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
 use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist};
 use crate::search::{explain, Filter, LexicalQuery, SearchIndex};
+use crate::select::{
+    self, CandidateProfile, DemandRanking, EventDef, EventSpec, SeasonFile, SeasonRules, SeasonSelection,
+};
 use crate::store::Store;
 
 /// Largest shortlist anyone may ask for.
@@ -235,5 +238,86 @@ impl Engine {
             .collect();
         let title: String = text.chars().take(80).collect();
         Ok(Shortlist { demand_id: None, organisation: None, title, language, ranker, results })
+    }
+
+    /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]:
+    /// the ranker's score relative to the best score for that demand.
+    pub fn relevance_ranking(&self, demand_id: &str, top_n: usize, ranker: Ranker) -> Result<DemandRanking> {
+        let list = self.rank_demand(demand_id, top_n.clamp(1, MAX_K), &Filter::default(), ranker)?;
+        let best = list.results.first().map_or(1.0, |r| r.score.max(f32::MIN_POSITIVE));
+        let ranked = list.results.iter().map(|r| (r.profile_id.clone(), f64::from(r.score / best))).collect();
+        Ok(DemandRanking { demand_id: demand_id.to_string(), ranked })
+    }
+
+    fn event_def(&self, event: &Event) -> EventDef {
+        EventDef {
+            event_id: event.id.clone(),
+            organisation: event.organisation.clone(),
+            slots: event.slots,
+            demands: event.demand_ids.clone(),
+            quotas: Default::default(),
+        }
+    }
+
+    /// Solves the selection for a season: the stored events named in `season` (or given inline).
+    pub fn select_season(&self, season: &SeasonFile, ranker: Ranker) -> Result<SeasonSelection> {
+        let mut specs: Vec<EventSpec> = Vec::with_capacity(season.events.len());
+        for def in &season.events {
+            let rankings = def
+                .demands
+                .iter()
+                .map(|d| self.relevance_ranking(d, season.rules.top_n, ranker))
+                .collect::<Result<Vec<_>>>()?;
+            specs.push(def.with_rankings(rankings));
+        }
+        let profiles = self.candidate_profiles(&specs, &season.rules)?;
+        Ok(select::select_season(&profiles, &specs, &season.rules)?)
+    }
+
+    /// Solves the selection for one stored event with `rules`.
+    pub fn select_event(&self, event_id: &str, rules: &SeasonRules, ranker: Ranker) -> Result<SeasonSelection> {
+        let event = self
+            .store
+            .event(event_id)?
+            .ok_or_else(|| UserError::NotFound { kind: "event", id: event_id.to_string() })?;
+        let season = SeasonFile { events: vec![self.event_def(&event)], rules: rules.clone() };
+        self.select_season(&season, ranker)
+    }
+
+    /// Season definitions for stored events (quotas default to none).
+    pub fn season_for_events(&self, event_ids: &[String], rules: SeasonRules) -> Result<SeasonFile> {
+        let mut events = Vec::new();
+        for id in event_ids {
+            let e = self.store.event(id)?.ok_or_else(|| UserError::NotFound { kind: "event", id: id.clone() })?;
+            events.push(self.event_def(&e));
+        }
+        Ok(SeasonFile { events, rules })
+    }
+
+    fn candidate_profiles(
+        &self,
+        specs: &[EventSpec],
+        rules: &SeasonRules,
+    ) -> Result<std::collections::HashMap<String, CandidateProfile>> {
+        let mut ids: Vec<String> = specs
+            .iter()
+            .flat_map(|s| s.demands.iter().flat_map(|d| d.ranked.iter().map(|(id, _)| id.clone())))
+            .chain(rules.pins.iter().map(|p| p.profile_id.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut out = std::collections::HashMap::new();
+        for p in self.store.profiles_by_id(&ids)? {
+            out.insert(
+                p.id.clone(),
+                CandidateProfile {
+                    profile_id: p.id.clone(),
+                    kind: p.kind.as_str().to_string(),
+                    size: p.size.map(|s| s.as_str().to_string()),
+                    themes: p.themes.iter().map(|t| t.as_str().to_string()).collect(),
+                },
+            );
+        }
+        Ok(out)
     }
 }

@@ -106,6 +106,16 @@ impl From<tantivy::directory::error::OpenDirectoryError> for Error {
     }
 }
 
+impl From<crate::select::SelectError> for Error {
+    fn from(e: crate::select::SelectError) -> Self {
+        if e.is_user_error() {
+            Error::User(UserError::BadArgument { field: "selection".into(), message: e.to_string() })
+        } else {
+            Error::Internal(e.to_string())
+        }
+    }
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Internal(format!("json: {e}"))

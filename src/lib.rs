@@ -10,6 +10,7 @@
 //! - [`store`] — SQLite, the source of truth, with migrations and a change sequence.
 //! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
 //! - [`rank`] — fusing signals into explained shortlists.
+//! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
@@ -21,6 +22,7 @@ pub mod error;
 pub mod import;
 pub mod rank;
 pub mod search;
+pub mod select;
 pub mod store;
 
 pub use engine::{Engine, ImportFiles, ImportReport};

@@ -32,6 +32,17 @@ pub enum Format {
     Table,
 }
 
+/// Output format of selections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SelectFormat {
+    /// One JSON document.
+    Json,
+    /// One row per selected or reserve pitch.
+    Csv,
+    /// Aligned text for people.
+    Table,
+}
+
 /// Filters shared by `rank` and `search`.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
@@ -142,4 +153,22 @@ pub enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Propose the optimal pitch line-up for an event (or a whole season).
+    Select {
+        /// A stored event.
+        #[arg(long, required_unless_present = "season", conflicts_with = "season")]
+        event: Option<String>,
+        /// A season file (JSON: events with demand ids, slots, quotas, plus rules).
+        #[arg(long)]
+        season: Option<PathBuf>,
+        /// Selection rules (JSON: pins, bans, conflicts, limits) for `--event`.
+        #[arg(long, conflicts_with = "season")]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SelectFormat::Table)]
+        format: SelectFormat,
+        /// Which signals give the relevance values.
+        #[arg(long, value_enum, default_value_t = Ranker::default())]
+        ranker: Ranker,
+    },
 }

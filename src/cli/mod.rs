@@ -14,6 +14,7 @@ use clap::Parser;
 use self::args::{Cli, Command};
 use crate::engine::{Engine, ImportFiles};
 use crate::error::{Error, UserError};
+use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
@@ -104,6 +105,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut writer = output::ShortlistWriter::new(format, &mut out)?;
             writer.write(&list)?;
         }
+        Command::Select { event, season, rules, format, ranker } => {
+            let engine = open()?;
+            let selection = match (event, season) {
+                (_, Some(path)) => {
+                    let season = SeasonFile::from_path(&path).map_err(Error::from)?;
+                    engine.select_season(&season, ranker)?
+                }
+                (Some(id), None) => {
+                    let rules = match rules {
+                        Some(path) => read_rules(&path)?,
+                        None => SeasonRules::default(),
+                    };
+                    engine.select_event(&id, &rules, ranker)?
+                }
+                (None, None) => unreachable!("clap requires --event or --season"),
+            };
+            output::write_selection(format, &selection, &mut out)?;
+        }
         Command::Reindex => {
             let engine = open()?;
             let started = std::time::Instant::now();
@@ -113,4 +132,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::from(UserError::UnreadableInput { path: path.display().to_string(), reason: e.to_string() })
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::from(UserError::BadArgument {
+            field: path.display().to_string(),
+            message: format!("invalid rules: {e}"),
+        })
+        .into()
+    })
 }

@@ -4,8 +4,9 @@
 
 use std::io::Write;
 
-use super::args::Format;
+use super::args::{Format, SelectFormat};
 use crate::rank::Shortlist;
+use crate::select::SeasonSelection;
 
 /// Quotes a CSV field when it needs it.
 pub fn csv_field(s: &str) -> String {
@@ -80,6 +81,70 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
                 }
                 writeln!(self.out)
             }
+        }
+    }
+}
+
+/// Writes a selection: for one event the event object of the CLI contract, for several the season.
+pub fn write_selection<W: Write>(format: SelectFormat, sel: &SeasonSelection, out: &mut W) -> std::io::Result<()> {
+    match format {
+        SelectFormat::Json => {
+            match sel.events.as_slice() {
+                [one] => serde_json::to_writer_pretty(&mut *out, one)?,
+                _ => serde_json::to_writer_pretty(&mut *out, sel)?,
+            }
+            writeln!(out)
+        }
+        SelectFormat::Csv => {
+            out.write_all("\u{feff}".as_bytes())?;
+            writeln!(out, "event_id,role,position,profile_id,demand_id,value")?;
+            for e in &sel.events {
+                for (role, list) in [("selected", &e.selected), ("reserve", &e.reserves)] {
+                    for (i, p) in list.iter().enumerate() {
+                        let fields = [
+                            e.event_id.clone(),
+                            role.to_string(),
+                            (i + 1).to_string(),
+                            p.profile_id.clone(),
+                            p.demand_id.clone(),
+                            format!("{:.4}", p.value),
+                        ];
+                        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                        writeln!(out, "{}", line.join(","))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        SelectFormat::Table => {
+            for e in &sel.events {
+                let proof = if e.optimal { "proven optimal" } else { "NOT proven optimal" };
+                writeln!(out, "{} · objective {:.3} ({proof})", e.event_id, e.objective)?;
+                for (i, p) in e.selected.iter().enumerate() {
+                    writeln!(out, "  {:>3}  {:<16} -> {:<16} {:.3}", i + 1, p.profile_id, p.demand_id, p.value)?;
+                }
+                if !e.reserves.is_empty() {
+                    writeln!(out, "  reserves:")?;
+                    for p in &e.reserves {
+                        writeln!(out, "       {:<16} -> {:<16} {:.3}", p.profile_id, p.demand_id, p.value)?;
+                    }
+                }
+                if !e.left_out.is_empty() {
+                    writeln!(out, "  strongest left out:")?;
+                }
+                for l in &e.left_out {
+                    writeln!(
+                        out,
+                        "       {:<16} -> {:<16} {:.3} (rank {}): {}",
+                        l.profile_id, l.demand_id, l.value, l.rank, l.detail
+                    )?;
+                }
+                for u in &e.unmet {
+                    writeln!(out, "  UNMET: {u}")?;
+                }
+                writeln!(out)?;
+            }
+            Ok(())
         }
     }
 }

@@ -127,7 +127,10 @@ fn best_window(field: &'static str, text: &str, hits: &[Token]) -> (usize, Snipp
     }
     // Start a little before the first hit, at a word boundary, so the passage reads naturally.
     let first = hits[best_start].from;
-    let lead_limit = first.saturating_sub(40);
+    let mut lead_limit = first.saturating_sub(40);
+    while !text.is_char_boundary(lead_limit) {
+        lead_limit -= 1;
+    }
     let mut start = text[..first].rfind(|c: char| c == '.' || c == '\n').map_or(0, |i| i + 1);
     if start < lead_limit {
         start = text[lead_limit..first].find(' ').map_or(first, |i| lead_limit + i + 1);
@@ -190,6 +193,21 @@ mod tests {
         assert_eq!(snippet.field, "summary");
         assert!(snippet.marked().contains("**lidar**"), "{}", snippet.marked());
         assert!(snippet.marked().contains("**fog**"));
+    }
+
+    #[test]
+    fn multibyte_text_never_splits_a_character() {
+        let mut p = profile();
+        p.language = Language::Fr;
+        p.summary = "Notre laboratoire étudie l'électrification du transport routier de marchandises sur longue \
+                     distance. Nous modélisons la consommation énergétique des poids lourds électriques à partir \
+                     de données réelles de chronotachygraphe et de topographie."
+            .into();
+        for word in ["poids lourds", "données", "topographie", "électrification", "énergétique"] {
+            let q = LexicalQuery::new(word, Language::Fr);
+            let e = explain(&p, &q);
+            assert!(e.snippet.is_some(), "{word}");
+        }
     }
 
     #[test]
