@@ -72,7 +72,7 @@ impl Engine {
         let applied = self.index.applied_seq()?;
         if self.store.profile_seq()? > applied {
             let changes = self.store.profile_changes_since(applied)?;
-            self.index.apply(&changes, false)?;
+            self.index.apply(&changes)?;
         }
         Ok(())
     }
@@ -145,8 +145,10 @@ impl Engine {
         Ok(problems)
     }
 
-    /// Stores profiles, then brings the index up to date. `compact` merges index segments so that
-    /// BM25 statistics no longer count replaced versions (batch imports); single writes skip it.
+    /// Stores profiles, then brings the index up to date. With `compact` (batch imports), an index
+    /// left holding replaced versions is rebuilt from the store so that its BM25 statistics equal a
+    /// fresh index's (tantivy's merge keeps some statistics of deleted documents); single writes
+    /// from the service skip that cost.
     pub fn upsert_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
         if profiles.is_empty() {
             return Ok(());
@@ -154,7 +156,11 @@ impl Engine {
         let before = self.index.applied_seq()?;
         self.store.upsert_profiles(profiles)?;
         let changes = self.store.profile_changes_since(before)?;
-        self.index.apply(&changes, compact)
+        self.index.apply(&changes)?;
+        if compact && self.index.has_deletes() {
+            self.reindex()?;
+        }
+        Ok(())
     }
 
     /// Deletes a profile from the store and the index. False when it did not exist.
@@ -164,7 +170,7 @@ impl Engine {
             return Ok(false);
         }
         let changes = self.store.profile_changes_since(before)?;
-        self.index.apply(&changes, false)?;
+        self.index.apply(&changes)?;
         Ok(true)
     }
 

@@ -168,9 +168,8 @@ impl SearchIndex {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Applies store changes and commits with their sequence number. With `compact`, merges all
-    /// segments afterwards so that deleted documents no longer count in BM25 statistics.
-    pub fn apply(&self, changes: &ProfileChanges, compact: bool) -> Result<()> {
+    /// Applies store changes and commits with their sequence number.
+    pub fn apply(&self, changes: &ProfileChanges) -> Result<()> {
         let mut writer = self.lock_writer();
         for id in changes.deleted.iter().chain(changes.upserted.iter().map(|p| &p.id)) {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
@@ -178,11 +177,14 @@ impl SearchIndex {
         for p in &changes.upserted {
             writer.add_document(self.document(p))?;
         }
-        self.commit(&mut writer, changes.up_to)?;
-        if compact {
-            self.compact(&mut writer)?;
-        }
-        Ok(())
+        self.commit(&mut writer, changes.up_to)
+    }
+
+    /// True when replaced or deleted documents still linger in segments. They keep counting in
+    /// BM25 statistics (document frequencies, average lengths) until rebuilt away, which shifts
+    /// scores slightly compared with a fresh index.
+    pub fn has_deletes(&self) -> bool {
+        self.reader.searcher().segment_readers().iter().any(|s| s.has_deletes())
     }
 
     /// Replaces the whole index content with `profiles`, reflecting store sequence `seq`.
@@ -193,7 +195,14 @@ impl SearchIndex {
             writer.add_document(self.document(p))?;
         }
         self.commit(&mut writer, seq)?;
-        self.compact(&mut writer)
+        // One segment keeps search fast; the merge of a fresh index carries no deletes.
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            writer.merge(&ids).wait()?;
+            let _ = writer.garbage_collect_files().wait();
+            self.reader.reload()?;
+        }
+        Ok(())
     }
 
     fn commit(&self, writer: &mut IndexWriter, seq: u64) -> Result<()> {
@@ -201,17 +210,6 @@ impl SearchIndex {
         prepared.set_payload(&seq.to_string());
         prepared.commit()?;
         self.reader.reload()?;
-        Ok(())
-    }
-
-    fn compact(&self, writer: &mut IndexWriter) -> Result<()> {
-        let ids = self.index.searchable_segment_ids()?;
-        if ids.len() > 1 || self.reader.searcher().segment_readers().iter().any(|s| s.has_deletes()) {
-            writer.merge(&ids).wait()?;
-            // Merged-away segment files are removed by the garbage collector.
-            let _ = writer.garbage_collect_files().wait();
-            self.reader.reload()?;
-        }
         Ok(())
     }
 

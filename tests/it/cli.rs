@@ -1,0 +1,287 @@
+//! The `pitchmatch` binary as outside scripts use it: real process, real SQLite, real tantivy, a
+//! fresh temp data dir per test. Covers the import contract (all-or-nothing per file, exit code 2,
+//! one line per problem naming file, line and field), upserts, ranking output shapes, reindex
+//! stability and hostile search text.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pitchmatch")
+}
+
+fn demo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo").join(file)
+}
+
+struct DataDir {
+    dir: tempfile::TempDir,
+}
+
+impl DataDir {
+    fn new() -> DataDir {
+        DataDir { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(bin())
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .args(args)
+            .output()
+            .expect("run pitchmatch")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    fn file(&self, name: &str, content: &[u8]) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).expect("write fixture");
+        path.display().to_string()
+    }
+
+    fn import_demo(&self) {
+        let out = self.ok(&[
+            "import",
+            "--profiles",
+            demo("profiles.jsonl").to_str().unwrap(),
+            "--demands",
+            demo("demands.jsonl").to_str().unwrap(),
+            "--events",
+            demo("events.jsonl").to_str().unwrap(),
+        ]);
+        assert!(out.contains("imported 56 profiles, 12 demand areas, 2 events"), "{out}");
+    }
+
+    fn rank_jsonl(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["rank", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        self.ok(&args).lines().map(|l| serde_json::from_str(l).expect("jsonl line")).collect()
+    }
+}
+
+fn profile(id: &str, summary: &str) -> Value {
+    json!({"id": id, "name": format!("{id} B.V."), "kind": "company", "language": "en", "summary": summary})
+}
+
+fn jsonl(records: &[Value]) -> Vec<u8> {
+    records.iter().map(|r| r.to_string() + "\n").collect::<String>().into_bytes()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["results"].as_array().unwrap().iter().map(|r| r["profile_id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn import_rank_upsert_round_trip() {
+    let d = DataDir::new();
+    d.import_demo();
+    let lists = d.rank_jsonl(&["--all", "-k", "5"]);
+    assert_eq!(lists.len(), 12);
+    let demand_ids: Vec<&str> = lists.iter().map(|l| l["demand_id"].as_str().unwrap()).collect();
+    let mut sorted = demand_ids.clone();
+    sorted.sort();
+    assert_eq!(demand_ids, sorted, "--all is ordered by demand id");
+    for l in &lists {
+        let results = l["results"].as_array().unwrap();
+        assert!(!results.is_empty() && results.len() <= 5);
+        assert!(l["organisation"].is_string());
+        let scores: Vec<f64> = results.iter().map(|r| r["score"].as_f64().unwrap()).collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted best first: {scores:?}");
+        let mut seen = ids(l);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), results.len(), "no profile twice");
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r["rank"].as_u64().unwrap() as usize, i + 1);
+            assert!(r["name"].is_string());
+            assert!(r["explanation"]["reason"].is_string());
+        }
+    }
+
+    // A new profile written exactly for one demand area rises to the top; re-importing its id
+    // with unrelated text updates it in place.
+    let target = "demo-d-01";
+    let demand = std::fs::read_to_string(demo("demands.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|d| d["id"] == target)
+        .unwrap();
+    let text = format!("{} {}", demand["title"].as_str().unwrap(), demand["description"].as_str().unwrap());
+    let mut twin = profile("zz-twin", &text);
+    twin["language"] = demand["language"].clone();
+    let f = d.file("twin.jsonl", &jsonl(&[twin]));
+    d.ok(&["import", "--profiles", &f]);
+    let top = d.rank_jsonl(&["--demand", target, "-k", "3"]);
+    assert_eq!(ids(&top[0])[0], "zz-twin");
+    let f =
+        d.file("twin2.jsonl", &jsonl(&[profile("zz-twin", "We sell garden furniture and patio umbrellas online.")]));
+    d.ok(&["import", "--profiles", &f]);
+    let top = d.rank_jsonl(&["--demand", target, "-k", "10"]);
+    assert!(!ids(&top[0]).contains(&"zz-twin".to_string()), "update replaced the old text");
+}
+
+fn assert_rejected(d: &DataDir, content: &[u8], expected: &[(&str, &str)]) {
+    let before = d.rank_jsonl(&["--all", "-k", "50"]);
+    let f = d.file("bad.jsonl", content);
+    let out = d.run(&["import", "--profiles", &f]);
+    assert_eq!(out.status.code(), Some(2), "invalid input exits 2");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (line, needle) in expected {
+        let wanted = format!("bad.jsonl:{line}:");
+        assert!(
+            stderr.lines().any(|l| l.contains(&wanted) && l.contains(needle)),
+            "expected a line with {wanted:?} and {needle:?} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(d.rank_jsonl(&["--all", "-k", "50"]) == before, "a rejected file changed the rankings");
+}
+
+#[test]
+fn invalid_files_are_rejected_whole_with_file_line_field_and_rule() {
+    let d = DataDir::new();
+    d.import_demo();
+    let good = profile("new-good", "A perfectly valid profile about hydrogen fuel cells for trucks.");
+
+    // Bad JSON on line 2: the valid line 1 is not imported either.
+    let mut content = jsonl(&[good.clone()]);
+    content.extend_from_slice(b"{\"id\": \"x\", \"name\": \n");
+    assert_rejected(&d, &content, &[("2", "is not valid JSON")]);
+
+    // Bad UTF-8.
+    let mut content = jsonl(&[good.clone()]);
+    content.extend_from_slice(b"{\"id\": \"y\", \"name\": \"caf\xe9\"}\n");
+    assert_rejected(&d, &content, &[("2", "UTF-8")]);
+
+    // Missing field, wrong enum, id with spaces: all reported, each on its line and field.
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("summary");
+    missing["id"] = json!("missing-summary");
+    let mut wrong_enum = good.clone();
+    wrong_enum["id"] = json!("wrong-kind");
+    wrong_enum["kind"] = json!("government");
+    let mut spaced = good.clone();
+    spaced["id"] = json!("has spaces");
+    assert_rejected(
+        &d,
+        &jsonl(&[good.clone(), missing, wrong_enum, spaced]),
+        &[("2", "field summary: is required"), ("3", "field kind: must be one of"), ("4", "field id: must be")],
+    );
+
+    // A 10 MB summary.
+    let huge = profile("huge", &"x".repeat(10 * 1024 * 1024));
+    assert_rejected(&d, &jsonl(&[good.clone(), huge]), &[("2", "field summary: must be 20-5000 characters")]);
+
+    // The same id twice in one file.
+    assert_rejected(&d, &jsonl(&[good.clone(), good.clone()]), &[("2", "duplicates the profile id of line 1")]);
+
+    // After all that, the good record alone imports fine.
+    let f = d.file("good.jsonl", &jsonl(&[good]));
+    assert!(d.ok(&["import", "--profiles", &f]).contains("imported 1 profiles"));
+}
+
+#[test]
+fn missing_file_and_unknown_event_demand_are_user_errors() {
+    let d = DataDir::new();
+    let out = d.run(&["import", "--profiles", "/nonexistent/profiles.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/profiles.jsonl"));
+    let f = d.file("events.jsonl", br#"{"id":"e1","organisation":"Renault","slots":3,"demand_ids":["nope"]}"#);
+    let out = d.run(&["import", "--events", &f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("events.jsonl:1: id \"e1\": field demand_ids: refers to unknown demand area \"nope\""));
+    let out = d.run(&["rank", "--demand", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown demand area id \"nope\""));
+}
+
+#[test]
+fn rankings_identical_after_reindex_even_after_updates() {
+    let d = DataDir::new();
+    d.import_demo();
+    // Upserts leave replaced documents behind in the index; reindex must not change a single score.
+    let f = d.file(
+        "upd.jsonl",
+        &jsonl(&[profile(
+            "demo-p-001",
+            "Batteries recycling of lithium-ion cells with hydrometallurgy for cathode materials.",
+        )]),
+    );
+    d.ok(&["import", "--profiles", &f]);
+    let before = d.rank_jsonl(&["--all", "-k", "30"]);
+    assert!(d.ok(&["reindex"]).contains("reindexed 56 profiles"));
+    let after = d.rank_jsonl(&["--all", "-k", "30"]);
+    assert!(before == after, "rankings changed after reindex");
+    // Deleting the index directory entirely is recovered on the next open, too.
+    std::fs::remove_dir_all(d.dir.path().join("data").join("tantivy")).unwrap();
+    assert!(d.rank_jsonl(&["--all", "-k", "30"]) == before, "rankings changed after rebuilding a deleted index");
+}
+
+#[test]
+fn hostile_search_text_is_treated_as_text() {
+    let d = DataDir::new();
+    d.import_demo();
+    for text in [
+        "\"unbalanced quote",
+        "title:hydrogen AND (",
+        "-",
+        "[brackets] {braces} ^boost~2 *wild?",
+        "batterij OR NOT recycling --",
+        "'; DROP TABLE profiles; --",
+        "🚗⚡ véhicule électrique",
+    ] {
+        let out = d.run(&["search", "--format", "jsonl", text]);
+        assert!(out.status.success(), "{text:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).expect("one json line");
+        assert!(v["results"].is_array(), "{text:?}");
+    }
+    // Text still finds what it means despite the syntax around it.
+    let out = d.ok(&["search", "--format", "jsonl", "-k", "3", "hydrogen: \"fuel cell\" (trucks) -"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(!v["results"].as_array().unwrap().is_empty());
+    assert!(d.ok(&["rank", "--all", "-k", "50"]).contains("demo-d-01"), "store intact after hostile text");
+}
+
+#[test]
+fn csv_and_table_formats() {
+    let d = DataDir::new();
+    d.import_demo();
+    let csv = d.ok(&["rank", "--demand", "demo-d-01", "-k", "4", "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap().trim_start_matches('\u{feff}'),
+        "demand_id,organisation,rank,profile_id,name,score,kind,size,language,trl,reason,snippet"
+    );
+    assert_eq!(lines.filter(|l| l.starts_with("demo-d-01,")).count(), 4);
+    let table = d.ok(&["rank", "--demand", "demo-d-01", "-k", "2"]);
+    assert!(table.starts_with("demo-d-01 · "), "{table}");
+}
+
+#[test]
+fn select_event_respects_slots_and_is_reproducible() {
+    let d = DataDir::new();
+    d.import_demo();
+    let first = d.ok(&["select", "--event", "psa-2027", "--format", "json"]);
+    let v: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(v["event_id"], "psa-2027");
+    assert_eq!(v["optimal"], true);
+    let selected = v["selected"].as_array().unwrap();
+    assert!(!selected.is_empty() && selected.len() <= 8);
+    let mut pids: Vec<&str> = selected.iter().map(|s| s["profile_id"].as_str().unwrap()).collect();
+    pids.sort();
+    pids.dedup();
+    assert_eq!(pids.len(), selected.len(), "no profile twice");
+    assert!(v["unmet"].as_array().unwrap().is_empty(), "{}", v["unmet"]);
+    let second: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
+    assert_eq!(v["selected"], second["selected"]);
+    assert_eq!(v["reserves"], second["reserves"]);
+}
