@@ -1,0 +1,146 @@
+//! Profile endpoints: the suppliers' side of the service. Anyone may submit a profile and receives
+//! an edit token for it, once; with that token (or an organiser's) the profile can be read,
+//! replaced and deleted. Records are validated by the same rules as a file import, and a write is
+//! acknowledged only after the store transaction has committed; the search index follows at once.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{Principal, EDIT_TOKEN_PREFIX};
+use super::error::{blocking, parse_json, ApiError};
+use super::AppState;
+use crate::domain::Profile;
+use crate::store::{generate_token, hash_token};
+
+/// Default and largest page size of the profile list.
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 500;
+
+fn validate(body: &[u8]) -> Result<Profile, ApiError> {
+    Profile::from_json(&parse_json(body)?).map_err(ApiError::Invalid)
+}
+
+/// Brings the index up to date after a committed store write. The write already stands (and the
+/// index catches up on the next write or restart), so a failure here is logged, not returned.
+fn index_after_write(state: &AppState) {
+    if let Err(e) = state.engine.catch_up() {
+        tracing::error!(error = %e, "index catch-up after a store write failed");
+    }
+}
+
+/// `POST /api/v1/profiles`
+pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state.submissions.check(ip, std::time::Instant::now()).map_err(|s| ApiError::RateLimited { retry_after: s })?;
+    }
+    let profile = validate(&body)?;
+    let token = generate_token(EDIT_TOKEN_PREFIX)?;
+    let hash = hash_token(&token);
+    let id = profile.id.clone();
+    let state = state.into_inner();
+    blocking(move || {
+        let _guard = state.lock_writes();
+        if !state.engine.store().insert_profile_with_token(&profile, &hash)? {
+            return Err(ApiError::Conflict(format!("a profile with id {:?} already exists", profile.id)));
+        }
+        index_after_write(&state);
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/profiles/{id}")))
+        .json(json!({"id": id, "edit_token": token})))
+}
+
+/// `GET /api/v1/profiles/{id}`
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<Profile>, ApiError> {
+    let id = id.into_inner();
+    who.require_profile(&id)?;
+    let state = state.into_inner();
+    let found = blocking(move || {
+        state.engine.store().profile(&id)?.ok_or_else(|| ApiError::NotFound(format!("unknown profile id {id:?}")))
+    })
+    .await?;
+    Ok(web::Json(found))
+}
+
+/// `PUT /api/v1/profiles/{id}`
+pub async fn replace(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<web::Json<Profile>, ApiError> {
+    let id = id.into_inner();
+    who.require_profile(&id)?;
+    let profile = validate(&body)?;
+    if profile.id != id {
+        return Err(ApiError::bad(
+            "id_mismatch",
+            Some("id"),
+            format!("the body's id {:?} is not the path's {id:?}", profile.id),
+        ));
+    }
+    let state = state.into_inner();
+    blocking(move || {
+        let _guard = state.lock_writes();
+        if !state.engine.store().replace_profile(&profile)? {
+            return Err(ApiError::NotFound(format!("unknown profile id {id:?}")));
+        }
+        index_after_write(&state);
+        Ok(web::Json(profile))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/profiles/{id}`
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    who.require_profile(&id)?;
+    let state = state.into_inner();
+    blocking(move || {
+        let _guard = state.lock_writes();
+        if !state.engine.delete_profile(&id)? {
+            return Err(ApiError::NotFound(format!("unknown profile id {id:?}")));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Query of the profile list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/profiles?after=&limit=`
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_organiser()?;
+    let PageQuery { after, limit } = query.into_inner();
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
+    }
+    let state = state.into_inner();
+    let page = blocking(move || Ok(state.engine.store().profile_page(after.as_deref(), limit)?)).await?;
+    let next_after = if page.len() == limit { page.last().map(|p| p.id.clone()) } else { None };
+    Ok(HttpResponse::Ok().json(json!({"profiles": page, "next_after": next_after})))
+}
