@@ -2,13 +2,17 @@
 //! tests share: it owns the store (truth), the search index (derived) and keeps the derived parts
 //! in step with the truth — on open (crash recovery), on import and on every single-record change.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use crate::domain::{DemandArea, Event, Language, Profile};
+use crate::embed::{profile_passages, E5Encoder, VectorSet, MODEL_ID};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
+use crate::rank::hybrid::{self, CosineStats, FusionWeights};
 use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist};
-use crate::search::{explain, Filter, LexicalQuery, SearchIndex};
+use crate::search::{explain, profile_text, Filter, Glossary, LexicalQuery, SearchIndex};
 use crate::select::{
     self, CandidateProfile, DemandRanking, EventDef, EventSpec, SeasonFile, SeasonRules, SeasonSelection,
 };
@@ -16,6 +20,57 @@ use crate::store::Store;
 
 /// Largest shortlist anyone may ask for.
 pub const MAX_K: usize = 1000;
+
+/// How many BM25 hits the hybrid ranker fuses with the dense scores. Profiles below this depth get
+/// no lexical credit, which at that depth is negligible anyway.
+const HYBRID_LEXICAL_POOL: usize = 200;
+
+/// Texts of at least this many words are embedded like profiles (see `dense_and_fused`).
+const SYMMETRIC_MIN_WORDS: usize = 25;
+
+/// Profiles embedded per batch during imports (bounds memory and keeps progress committed).
+const EMBED_CHUNK: usize = 256;
+
+/// Maps a ranker score to a selection value in (0, 1], 1 for the demand's best profile. BM25 and
+/// cosine are ratio scales (0 = no evidence), so the value is the score relative to the best.
+/// A hybrid score is a sum of standardised evidence that can be negative; a difference of 1 in it
+/// is treated like a log-odds step, giving `exp(score - best)`.
+pub fn selection_value(ranker: Ranker, score: f32, best: f32) -> f32 {
+    let v = match ranker {
+        Ranker::Hybrid => (score - best).exp(),
+        Ranker::Lexical | Ranker::Dense if best > 0.0 => score / best,
+        Ranker::Lexical | Ranker::Dense => 0.0,
+    };
+    v.clamp(0.0, 1.0)
+}
+
+/// Glossary concepts of a text with their counts, ordered by concept id.
+fn concept_counts(glossary: &Glossary, language: Language, text: &str) -> Vec<(String, u32)> {
+    let mut counts: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    for c in glossary.concept_ids(language, text) {
+        *counts.entry(c.to_string()).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// The query's concepts that the profile mentions too.
+fn shared_concepts(glossary: &Glossary, profile: &Profile, query_concepts: &[(String, u32)]) -> Vec<String> {
+    let mut mine: Vec<&str> = glossary.concept_ids(profile.language, &profile_text(profile));
+    mine.sort_unstable();
+    mine.dedup();
+    query_concepts.iter().filter(|(c, _)| mine.binary_search(&c.as_str()).is_ok()).map(|(c, _)| c.clone()).collect()
+}
+
+/// The opening of the passage that matched best in meaning, for results without a lexical snippet.
+fn best_passage_opening(profile: &Profile, scores: &ScoreBreakdown) -> Option<explain::Snippet> {
+    let passage = scores.best_passage.as_deref()?;
+    let text = match passage.strip_prefix("innovations[").and_then(|r| r.strip_suffix(']')) {
+        Some(i) => profile.innovations.get(i.parse::<usize>().ok()?)?.as_str(),
+        None => profile.summary.as_str(),
+    };
+    let field = if passage == "summary" { "summary" } else { "innovations" };
+    Some(explain::opening(field, text))
+}
 
 /// Input files for one import.
 #[derive(Debug, Default, Clone)]
@@ -39,22 +94,86 @@ pub struct ImportReport {
     pub events: usize,
 }
 
+/// Where the engine keeps and finds its files.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Store, index and vectors.
+    pub data_dir: PathBuf,
+    /// Model files (`models/`).
+    pub models_dir: PathBuf,
+    /// Encoder threads (0 = all cores).
+    pub threads: usize,
+}
+
+impl EngineConfig {
+    /// Defaults for a data dir: models from [`default_models_dir`], all cores.
+    pub fn new(data_dir: &Path) -> EngineConfig {
+        EngineConfig { data_dir: data_dir.to_path_buf(), models_dir: default_models_dir(), threads: 0 }
+    }
+}
+
+/// `PITCHMATCH_MODELS_DIR`, else `./models` when it exists, else the `models/` of the source
+/// tree this binary was built from.
+pub fn default_models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PITCHMATCH_MODELS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("models");
+    if local.join("config.json").exists() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
 /// The matchmaking engine over one data directory.
 pub struct Engine {
     data_dir: PathBuf,
     store: Store,
     index: SearchIndex,
+    encoder: E5Encoder,
+    vectors: RwLock<VectorSet>,
+    weights: FusionWeights,
 }
 
 impl Engine {
-    /// Opens (creating) the data dir and brings the index up to date with the store.
+    /// Opens (creating) the data dir with default settings; see [`Engine::open_with`].
     pub fn open(data_dir: &Path) -> Result<Engine> {
+        Engine::open_with(&EngineConfig::new(data_dir))
+    }
+
+    /// Opens (creating) the data dir, loads the model and brings the index and the vectors up to
+    /// date with the store.
+    pub fn open_with(config: &EngineConfig) -> Result<Engine> {
+        let data_dir = &config.data_dir;
         std::fs::create_dir_all(data_dir)?;
         let store = Store::open(&data_dir.join("pitchmatch.sqlite"))?;
-        let index = SearchIndex::open(&data_dir.join("tantivy"))?;
-        let engine = Engine { data_dir: data_dir.to_path_buf(), store, index };
+        let glossary = Arc::new(Glossary::load(&config.models_dir)?);
+        let index = SearchIndex::open(&data_dir.join("tantivy"), glossary)?;
+        let encoder = E5Encoder::load_with_threads(&config.models_dir, config.threads)
+            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", config.models_dir.display())))?;
+        let mut vectors = VectorSet::new(encoder.dim());
+        let stored = store.current_vectors(MODEL_ID, encoder.dim())?;
+        if !stored.is_empty() {
+            let ids: Vec<String> = stored.iter().map(|v| v.profile_id.clone()).collect();
+            for (profile, v) in store.profiles_by_id(&ids)?.iter().zip(&stored) {
+                vectors.upsert(profile, &v.passages);
+            }
+        }
+        let engine = Engine {
+            data_dir: data_dir.to_path_buf(),
+            store,
+            index,
+            encoder,
+            vectors: RwLock::new(vectors),
+            weights: FusionWeights::default(),
+        };
         engine.catch_up()?;
         Ok(engine)
+    }
+
+    /// The encoder, for evaluation and benchmarks.
+    pub fn encoder(&self) -> &E5Encoder {
+        &self.encoder
     }
 
     /// The data directory.
@@ -67,12 +186,60 @@ impl Engine {
         &self.store
     }
 
-    /// Applies store changes the index has not seen (after a crash, or another process's import).
+    /// Applies store changes the index and the vectors have not seen (after a crash, or another
+    /// process's import).
     pub fn catch_up(&self) -> Result<()> {
         let applied = self.index.applied_seq()?;
         if self.store.profile_seq()? > applied {
             let changes = self.store.profile_changes_since(applied)?;
             self.index.apply(&changes)?;
+            let mut vectors = self.write_vectors();
+            for id in &changes.deleted {
+                vectors.remove(id);
+            }
+        }
+        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.encoder.dim())?;
+        if !stale.is_empty() {
+            let ids: Vec<String> = stale.into_iter().map(|(id, _)| id).collect();
+            for chunk in ids.chunks(EMBED_CHUNK) {
+                let profiles = self.store.profiles_by_id(chunk)?;
+                self.embed_profiles(&profiles)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_vectors(&self) -> std::sync::RwLockWriteGuard<'_, VectorSet> {
+        // VectorSet updates are single assignments; a panic elsewhere cannot leave it torn.
+        self.vectors.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read_vectors(&self) -> std::sync::RwLockReadGuard<'_, VectorSet> {
+        self.vectors.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Embeds profiles' passages, stores the vectors with the profile versions they came from and
+    /// puts them in the in-memory matrix.
+    fn embed_profiles(&self, profiles: &[Profile]) -> Result<()> {
+        if profiles.is_empty() {
+            return Ok(());
+        }
+        let passages: Vec<Vec<String>> = profiles.iter().map(profile_passages).collect();
+        let flat: Vec<&str> = passages.iter().flatten().map(String::as_str).collect();
+        let mut vecs = self.encoder.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
+        let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+        let seqs = self.store.profile_seqs(&ids)?;
+        let mut items = Vec::with_capacity(profiles.len());
+        for ((p, texts), seq) in profiles.iter().zip(&passages).zip(seqs) {
+            let v: Vec<Vec<f32>> = vecs.by_ref().take(texts.len()).collect();
+            if let Some(seq) = seq {
+                items.push((p.id.clone(), seq, v));
+            }
+        }
+        self.store.put_vectors(MODEL_ID, self.encoder.dim(), &items)?;
+        let mut vectors = self.write_vectors();
+        for (p, (_, _, v)) in profiles.iter().zip(&items) {
+            vectors.upsert(p, v);
         }
         Ok(())
     }
@@ -160,6 +327,9 @@ impl Engine {
         if compact && self.index.has_deletes() {
             self.reindex()?;
         }
+        for chunk in changes.upserted.chunks(EMBED_CHUNK) {
+            self.embed_profiles(chunk)?;
+        }
         Ok(())
     }
 
@@ -171,6 +341,7 @@ impl Engine {
         }
         let changes = self.store.profile_changes_since(before)?;
         self.index.apply(&changes)?;
+        self.write_vectors().remove(id);
         Ok(true)
     }
 
@@ -218,40 +389,145 @@ impl Engine {
         }
         let language = language.unwrap_or_else(|| crate::domain::detect_language(text));
         let query = LexicalQuery::new(text, language);
-        let hits = match ranker {
-            Ranker::Lexical => self.index.search(&query, filter, k)?,
+        let lexical_limit = if ranker == Ranker::Lexical { k } else { k.max(HYBRID_LEXICAL_POOL) };
+        let lexical_hits =
+            if ranker == Ranker::Dense { Vec::new() } else { self.index.search(&query, filter, lexical_limit)? };
+        let query_concepts = concept_counts(self.index.glossary(), language, text);
+        let mut scored: Vec<(String, f32, ScoreBreakdown)> = match ranker {
+            Ranker::Lexical => lexical_hits
+                .into_iter()
+                .map(|(id, bm25)| (id, bm25, ScoreBreakdown { bm25: Some(bm25), ..Default::default() }))
+                .collect(),
+            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], filter, ranker)?,
+            Ranker::Hybrid => {
+                let concept_hits = self.index.search_concepts(&query_concepts, filter, HYBRID_LEXICAL_POOL.max(k))?;
+                self.dense_and_fused(text, &lexical_hits, &concept_hits, filter, ranker)?
+            }
         };
-        let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        scored.truncate(k);
+        let ids: Vec<String> = scored.iter().map(|(id, _, _)| id.clone()).collect();
         let profiles = self.store.profiles_by_id(&ids)?;
         if profiles.len() != ids.len() {
-            return Err(Error::Internal("index returned a profile the store does not have".into()));
+            return Err(Error::Internal("a ranked profile is missing from the store".into()));
         }
-        let results = hits
-            .iter()
+        let results = scored
+            .into_iter()
             .zip(&profiles)
             .enumerate()
-            .map(|(i, ((_, score), profile))| {
+            .map(|(i, ((_, score, scores), profile))| {
                 let lexical = explain::explain(profile, &query);
+                let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
+                let mut scores = scores;
+                if ranker == Ranker::Hybrid {
+                    scores.shared_concepts = shared_concepts(self.index.glossary(), profile, &query_concepts);
+                }
                 let explanation = Explanation {
-                    reason: rank::reason(&lexical),
-                    scores: ScoreBreakdown { bm25: Some(*score) },
+                    reason: rank::reason(&scores, &lexical),
+                    scores,
                     matched: lexical.matched,
-                    snippet: lexical.snippet.as_ref().map(explain::Snippet::marked),
-                    passage: lexical.snippet,
+                    snippet: passage.as_ref().map(explain::Snippet::marked),
+                    passage,
                 };
-                rank::entry(i + 1, profile, *score, explanation)
+                rank::entry(i + 1, profile, score, explanation)
             })
             .collect();
         let title: String = text.chars().take(80).collect();
         Ok(Shortlist { demand_id: None, organisation: None, title, language, ranker, results })
     }
 
-    /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]:
-    /// the ranker's score relative to the best score for that demand.
+    /// Dense (or fused) scores for every profile that passes `filter`.
+    fn dense_and_fused(
+        &self,
+        text: &str,
+        lexical_hits: &[(String, f32)],
+        concept_hits: &[(String, f32)],
+        filter: &Filter,
+        ranker: Ranker,
+    ) -> Result<Vec<(String, f32, ScoreBreakdown)>> {
+        // A demand description reads like a profile, so it is embedded as a passage (symmetric
+        // similarity, better on the dev set); a few search words are a query, as e5 intends.
+        let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
+            self.encoder.embed_passages(&[text])
+        } else {
+            self.encoder.embed_queries(&[text])
+        };
+        let query_vec = embedded
+            .map_err(|e| Error::Embed(e.to_string()))?
+            .pop()
+            .ok_or_else(|| Error::Internal("encoder returned no vector".into()))?;
+        let vectors = self.read_vectors();
+        let hits = vectors.score_all(&query_vec);
+        let overall = CosineStats::of(hits.iter().map(|h| h.cosine));
+        let per_language: Vec<(Language, CosineStats)> = Language::ALL
+            .iter()
+            .map(|&l| {
+                let s = CosineStats::of(hits.iter().filter(|h| vectors.language(h.slot) == l).map(|h| h.cosine));
+                (l, if s.count >= hybrid::MIN_GROUP { s } else { overall })
+            })
+            .collect();
+        let max_bm25 = lexical_hits.first().map_or(0.0, |(_, s)| *s);
+        let bm25_of: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
+        let concept_of: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let mut out = Vec::with_capacity(hits.len());
+        let mut with_vectors = std::collections::HashSet::new();
+        for h in &hits {
+            if !filter.accepts(vectors.facets(h.slot)) {
+                continue;
+            }
+            let id = vectors.profile_id(h.slot);
+            with_vectors.insert(id);
+            let stats = per_language.iter().find(|(l, _)| *l == vectors.language(h.slot)).map_or(overall, |(_, s)| *s);
+            let z = hybrid::dense_z(h.cosine, &stats);
+            let bm25 = bm25_of.get(id).copied();
+            let lex = hybrid::lexical_scaled(bm25.unwrap_or(0.0), max_bm25);
+            let concept_bm25 = concept_of.get(id).copied();
+            let concept = hybrid::lexical_scaled(concept_bm25.unwrap_or(0.0), max_concept);
+            let best_passage =
+                Some(if h.passage == 0 { "summary".to_string() } else { format!("innovations[{}]", h.passage - 1) });
+            let (score, breakdown) = match ranker {
+                Ranker::Dense => {
+                    (h.cosine, ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() })
+                }
+                _ => (
+                    hybrid::fuse(z, lex, concept, &self.weights),
+                    ScoreBreakdown {
+                        bm25,
+                        lexical: Some(lex),
+                        concept_bm25,
+                        concepts: Some(concept),
+                        cosine: Some(h.cosine),
+                        language_mean: Some(stats.mean),
+                        dense: Some(z),
+                        best_passage,
+                        shared_concepts: Vec::new(),
+                    },
+                ),
+            };
+            out.push((id.to_string(), score, breakdown));
+        }
+        // Profiles still waiting for their vectors compete on their lexical score alone.
+        if ranker == Ranker::Hybrid {
+            for (id, bm25) in lexical_hits.iter().filter(|(id, _)| !with_vectors.contains(id.as_str())) {
+                let lex = hybrid::lexical_scaled(*bm25, max_bm25);
+                let breakdown = ScoreBreakdown { bm25: Some(*bm25), lexical: Some(lex), ..Default::default() };
+                out.push((id.clone(), hybrid::fuse(0.0, lex, 0.0, &self.weights), breakdown));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]
+    /// (see [`selection_value`]).
     pub fn relevance_ranking(&self, demand_id: &str, top_n: usize, ranker: Ranker) -> Result<DemandRanking> {
         let list = self.rank_demand(demand_id, top_n.clamp(1, MAX_K), &Filter::default(), ranker)?;
-        let best = list.results.first().map_or(1.0, |r| r.score.max(f32::MIN_POSITIVE));
-        let ranked = list.results.iter().map(|r| (r.profile_id.clone(), f64::from(r.score / best))).collect();
+        let best = list.results.first().map_or(0.0, |r| r.score);
+        let ranked = list
+            .results
+            .iter()
+            .map(|r| (r.profile_id.clone(), f64::from(selection_value(ranker, r.score, best))))
+            .collect();
         Ok(DemandRanking { demand_id: demand_id.to_string(), ranked })
     }
 

@@ -9,16 +9,20 @@
 //! - [`import`] — JSON Lines files to validated records, all-or-nothing per file.
 //! - [`store`] — SQLite, the source of truth, with migrations and a change sequence.
 //! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
+//! - [`embed`] — the local multilingual-e5-small encoder and the in-memory vector matrix.
 //! - [`rank`] — fusing signals into explained shortlists.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
+//! - [`http`] — the web service (`pitchmatch serve`): auth, JSON errors, limits, metrics, OpenAPI.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod domain;
+pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod http;
 pub mod import;
 pub mod rank;
 pub mod search;

@@ -153,6 +153,28 @@ pub enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Run the web service (config precedence: flags > PITCHMATCH_* env > --config file > defaults).
+    Serve {
+        /// Listen address HOST:PORT (default 127.0.0.1:8080; env PITCHMATCH_ADDR).
+        #[arg(long)]
+        addr: Option<String>,
+        /// TOML config file with any of: addr, data_dir, submissions_per_minute, max_body_bytes.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Profile submissions per client IP per minute, 0 = unlimited (default 30; env
+        /// PITCHMATCH_SUBMISSIONS_PER_MINUTE).
+        #[arg(long)]
+        submissions_per_minute: Option<u32>,
+        /// Largest request body in bytes (default 262144; env PITCHMATCH_MAX_BODY_BYTES).
+        #[arg(long)]
+        max_body_bytes: Option<usize>,
+    },
+    /// Manage API tokens of the web service.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Propose the optimal pitch line-up for an event (or a whole season).
     Select {
         /// A stored event.
@@ -170,5 +192,33 @@ pub enum Command {
         /// Which signals give the relevance values.
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
+    },
+}
+
+/// Token roles that can be created from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRoleArg {
+    /// Manages demands and events, sees every profile, ranks and selects.
+    Organiser,
+}
+
+/// `pitchmatch token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        /// The token's role.
+        #[arg(long, value_enum)]
+        role: TokenRoleArg,
+        /// A unique name (who or what uses it).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (names, roles, dates; never the tokens).
+    List,
+    /// Revoke the active token with this name.
+    Revoke {
+        /// The token's name.
+        name: String,
     },
 }

@@ -123,6 +123,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             output::write_selection(format, &selection, &mut out)?;
         }
+        Command::Serve { addr, config, submissions_per_minute, max_body_bytes } => {
+            let flags = crate::http::ConfigOverrides {
+                addr,
+                data_dir: data_dir_given_explicitly().then(|| data_dir.clone()),
+                submissions_per_minute,
+                max_body_bytes,
+            };
+            let config = crate::http::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
+            crate::http::init_tracing();
+            let engine = Engine::open(&config.data_dir)
+                .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
+            actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;
+        }
+        Command::Token { action } => {
+            // Tokens need only the store: no model load, no index catch-up.
+            std::fs::create_dir_all(&data_dir)?;
+            let store = &crate::store::Store::open(&data_dir.join("pitchmatch.sqlite"))?;
+            match action {
+                args::TokenAction::Create { role, name } => {
+                    let role = match role {
+                        args::TokenRoleArg::Organiser => crate::store::TokenRole::Organiser,
+                    };
+                    let token = crate::http::issue_api_token(store, &name, role)?;
+                    writeln!(out, "{token}")?;
+                    eprintln!("created {} token {name:?}; it is shown only this once", role.as_str());
+                }
+                args::TokenAction::List => {
+                    for t in store.api_tokens()? {
+                        let state = t.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
+                        writeln!(out, "{}\t{}\tcreated {}\t{state}", t.name, t.role.as_str(), t.created_at)?;
+                    }
+                }
+                args::TokenAction::Revoke { name } => {
+                    if !store.revoke_api_token(&name)? {
+                        return Err(Error::from(UserError::NotFound { kind: "active token", id: name }).into());
+                    }
+                    writeln!(out, "revoked token {name:?}")?;
+                }
+            }
+        }
         Command::Reindex => {
             let engine = open()?;
             let started = std::time::Instant::now();
@@ -132,6 +172,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// Whether `--data-dir` was given on the command line (or by env), so a config file may not override it.
+fn data_dir_given_explicitly() -> bool {
+    use clap::parser::ValueSource;
+    let matches = <Cli as clap::CommandFactory>::command().try_get_matches_from(std::env::args_os());
+    matches.is_ok_and(|m| !matches!(m.value_source("data_dir"), Some(ValueSource::DefaultValue) | None))
 }
 
 fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {

@@ -1,6 +1,8 @@
-//! Ranking: turning the signals (BM25 from the search index, and the dense similarity once the
-//! embedder is in) into one ordered, explained shortlist. The fusion arithmetic lives in small pure
-//! functions so every score can be recomputed by hand from its breakdown.
+//! Ranking: turning the signals (BM25 from the search index, cosine similarity from the embedder)
+//! into one ordered, explained shortlist. The fusion arithmetic lives in small pure functions
+//! ([`hybrid`]) so every score can be recomputed by hand from its breakdown.
+
+pub mod hybrid;
 
 use serde::Serialize;
 
@@ -12,8 +14,12 @@ use crate::search::explain::{FieldMatch, LexicalExplanation};
 #[serde(rename_all = "lowercase")]
 pub enum Ranker {
     /// BM25 over the per-language analysed fields only.
-    #[default]
     Lexical,
+    /// Cosine similarity of multilingual-e5 embeddings only.
+    Dense,
+    /// Both, fused (see [`hybrid`]).
+    #[default]
+    Hybrid,
 }
 
 impl Ranker {
@@ -21,6 +27,8 @@ impl Ranker {
     pub fn as_str(self) -> &'static str {
         match self {
             Ranker::Lexical => "lexical",
+            Ranker::Dense => "dense",
+            Ranker::Hybrid => "hybrid",
         }
     }
 }
@@ -31,6 +39,30 @@ pub struct ScoreBreakdown {
     /// Raw BM25 score (summed over fields and languages), when the profile matched lexically.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bm25: Option<f32>,
+    /// BM25 divided by the query's best BM25.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<f32>,
+    /// BM25 over shared glossary concepts (language-independent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concept_bm25: Option<f32>,
+    /// Concept BM25 divided by the query's best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concepts: Option<f32>,
+    /// Glossary concepts the demand and the profile share.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_concepts: Vec<String>,
+    /// Cosine similarity of the best-matching passage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosine: Option<f32>,
+    /// Mean cosine of all profiles in this profile's language, for this query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_mean: Option<f32>,
+    /// Cosine centred and scaled within the profile's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dense: Option<f32>,
+    /// The passage whose vector matched best (`summary` or `innovations[i]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_passage: Option<String>,
 }
 
 /// Why a profile is on a shortlist.
@@ -96,10 +128,26 @@ pub struct Shortlist {
     pub results: Vec<ShortlistEntry>,
 }
 
-/// Builds the organiser-facing sentence from the matched terms.
-pub fn reason(lexical: &LexicalExplanation) -> String {
+/// Builds the organiser-facing sentence from the scores and the matched terms.
+pub fn reason(scores: &ScoreBreakdown, lexical: &LexicalExplanation) -> String {
+    let meaning = match (scores.dense, &scores.best_passage) {
+        (Some(z), Some(passage)) if z >= 2.0 => {
+            format!("Very close in meaning ({passage}; {z:.1} standard deviations above its language peers). ")
+        }
+        (Some(z), Some(passage)) if z >= 1.0 => {
+            format!("Close in meaning ({passage}; {z:.1} standard deviations above its language peers). ")
+        }
+        (Some(z), _) => format!("Related in meaning ({z:+.1} standard deviations against its language peers). "),
+        _ => String::new(),
+    };
+    let meaning = if scores.shared_concepts.is_empty() {
+        meaning
+    } else {
+        let shown: Vec<&str> = scores.shared_concepts.iter().take(8).map(String::as_str).collect();
+        format!("{meaning}Shared concepts: {}. ", shown.join(", "))
+    };
     if lexical.matched.is_empty() {
-        return "No demand term appears literally in the profile.".to_string();
+        return format!("{meaning}No demand term appears literally in the profile.");
     }
     let parts: Vec<String> = lexical
         .matched
@@ -110,7 +158,7 @@ pub fn reason(lexical: &LexicalExplanation) -> String {
             format!("{}: {}{more}", m.field, shown.join(", "))
         })
         .collect();
-    format!("Demand terms found in {}.", parts.join("; "))
+    format!("{meaning}Demand terms found in {}.", parts.join("; "))
 }
 
 /// Assembles a shortlist entry from a profile, its rank, score and explanation.
@@ -139,7 +187,11 @@ mod tests {
             matched: vec![FieldMatch { field: "summary", terms: vec!["lidar".into(), "fog".into()] }],
             snippet: None,
         };
-        assert_eq!(reason(&lex), "Demand terms found in summary: lidar, fog.");
-        assert!(reason(&LexicalExplanation::default()).starts_with("No demand term"));
+        let none = ScoreBreakdown::default();
+        assert_eq!(reason(&none, &lex), "Demand terms found in summary: lidar, fog.");
+        assert!(reason(&none, &LexicalExplanation::default()).starts_with("No demand term"));
+        let dense =
+            ScoreBreakdown { dense: Some(2.5), best_passage: Some("innovations[1]".into()), ..Default::default() };
+        assert!(reason(&dense, &lex).starts_with("Very close in meaning (innovations[1]; 2.5 standard"));
     }
 }

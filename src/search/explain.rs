@@ -131,7 +131,7 @@ fn best_window(field: &'static str, text: &str, hits: &[Token]) -> (usize, Snipp
     while !text.is_char_boundary(lead_limit) {
         lead_limit -= 1;
     }
-    let mut start = text[..first].rfind(|c: char| c == '.' || c == '\n').map_or(0, |i| i + 1);
+    let mut start = text[..first].rfind(['.', '\n']).map_or(0, |i| i + 1);
     if start < lead_limit {
         start = text[lead_limit..first].find(' ').map_or(first, |i| lead_limit + i + 1);
     }

@@ -7,12 +7,13 @@
 
 pub mod analysis;
 pub mod explain;
+pub mod glossary;
 mod query;
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
@@ -22,6 +23,7 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+pub use self::glossary::Glossary;
 pub use self::query::{LexicalQuery, TextField};
 use crate::domain::{Kind, Language, Profile, Size, Theme};
 use crate::error::{Error, Result};
@@ -54,12 +56,32 @@ impl Filter {
         *self == Filter::default()
     }
 
-    /// Whether `p` passes the filter (the in-memory twin of the index query).
-    pub fn accepts(&self, p: &Profile) -> bool {
+    /// Whether a profile with these facets passes (the in-memory twin of the index query).
+    pub fn accepts(&self, p: &Facets) -> bool {
         self.kind.is_none_or(|k| p.kind == k)
             && self.size.is_none_or(|s| p.size == Some(s))
             && self.theme.is_none_or(|t| p.themes.contains(&t))
             && self.min_trl.is_none_or(|m| p.trl.is_some_and(|t| t >= m))
+    }
+}
+
+/// The profile attributes filters look at, small enough to keep in memory for every profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facets {
+    /// Kind.
+    pub kind: Kind,
+    /// Size class.
+    pub size: Option<Size>,
+    /// Themes.
+    pub themes: Vec<Theme>,
+    /// Technology readiness level.
+    pub trl: Option<u8>,
+}
+
+impl Facets {
+    /// The facets of a profile.
+    pub fn of(p: &Profile) -> Facets {
+        Facets { kind: p.kind, size: p.size, themes: p.themes.clone(), trl: p.trl }
     }
 }
 
@@ -70,6 +92,7 @@ struct Fields {
     theme: Field,
     trl: Field,
     language: Field,
+    concepts: Field,
     text: HashMap<(Language, TextField), Field>,
 }
 
@@ -81,6 +104,9 @@ fn build_schema() -> (Schema, Fields) {
     let theme = b.add_text_field("theme", STRING);
     let trl = b.add_u64_field("trl", INDEXED | FAST);
     let language = b.add_text_field("language", STRING);
+    let concept_indexing =
+        TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(IndexRecordOption::WithFreqs);
+    let concepts = b.add_text_field("concepts", TextOptions::default().set_indexing_options(concept_indexing));
     let mut text = HashMap::new();
     for lang in Language::ALL {
         let indexing = TextFieldIndexing::default()
@@ -92,7 +118,7 @@ fn build_schema() -> (Schema, Fields) {
             text.insert((lang, tf), field);
         }
     }
-    (b.build(), Fields { id, kind, size, theme, trl, language, text })
+    (b.build(), Fields { id, kind, size, theme, trl, language, concepts, text })
 }
 
 /// The on-disk tantivy index of profiles.
@@ -101,19 +127,27 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    glossary: Arc<Glossary>,
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating it when absent. An index written with another schema is
-    /// wiped (it is derived data) and reported as at sequence 0 so the caller rebuilds it.
-    pub fn open(dir: &Path) -> Result<SearchIndex> {
+    /// Opens the index in `dir`, creating it when absent. An index written with another schema or
+    /// glossary is wiped (it is derived data) and reported as at sequence 0 so the caller rebuilds it.
+    pub fn open(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
+        let stamp = dir.join("glossary.fingerprint");
+        let fingerprint = glossary.fingerprint();
+        if dir.exists() && std::fs::read_to_string(&stamp).ok().as_deref() != Some(fingerprint.as_str()) {
+            std::fs::remove_dir_all(dir)?;
+        }
         std::fs::create_dir_all(dir)?;
+        std::fs::write(&stamp, &fingerprint)?;
         let (schema, fields) = build_schema();
         let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
             Ok(index) => index,
             Err(tantivy::TantivyError::SchemaError(_)) => {
                 std::fs::remove_dir_all(dir)?;
                 std::fs::create_dir_all(dir)?;
+                std::fs::write(&stamp, &fingerprint)?;
                 Index::create_in_dir(dir, schema)?
             }
             Err(e) => return Err(e.into()),
@@ -121,7 +155,7 @@ impl SearchIndex {
         analysis::register(index.tokenizers());
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields })
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, glossary })
     }
 
     /// The store sequence number this index reflects.
@@ -160,7 +194,16 @@ impl SearchIndex {
         for s in &p.keywords {
             d.add_text(f.text[&(lang, TextField::Keywords)], s);
         }
+        let concepts = self.glossary.concept_ids(lang, &profile_text(p));
+        if !concepts.is_empty() {
+            d.add_text(f.concepts, concepts.join(" "));
+        }
         d
+    }
+
+    /// The glossary used for concept indexing.
+    pub fn glossary(&self) -> &Glossary {
+        &self.glossary
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
@@ -244,13 +287,33 @@ impl SearchIndex {
     /// BM25-scores profiles for `query`, best first, ties by id, at most `limit`.
     pub fn search(&self, query: &LexicalQuery, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
         let scoring = query.to_query(|lang, tf| self.fields.text[&(lang, tf)]);
+        self.run(scoring, filter, limit)
+    }
+
+    /// BM25-scores profiles by shared glossary concepts (`(concept id, count in the query)`).
+    pub fn search_concepts(
+        &self,
+        concepts: &[(String, u32)],
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>> {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
+            .iter()
+            .map(|(c, n)| {
+                let tq = TermQuery::new(Term::from_field_text(self.fields.concepts, c), IndexRecordOption::WithFreqs);
+                let q: Box<dyn Query> = Box::new(tantivy::query::BoostQuery::new(Box::new(tq), *n as f32));
+                (Occur::Should, q)
+            })
+            .collect();
+        let scoring: Option<Box<dyn Query>> =
+            if clauses.is_empty() { None } else { Some(Box::new(BooleanQuery::new(clauses))) };
+        self.run(scoring, filter, limit)
+    }
+
+    fn run(&self, scoring: Option<Box<dyn Query>>, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
+        let Some(scoring) = scoring else { return Ok(Vec::new()) };
         let mut clauses = self.filter_clauses(filter);
-        if clauses.is_empty() && scoring.is_none() {
-            return Ok(Vec::new());
-        }
-        if let Some(q) = scoring {
-            clauses.push((Occur::Must, q));
-        }
+        clauses.push((Occur::Must, scoring));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         // Fetch a margin beyond `limit` so that equal scores at the cut-off are ordered by id, not by
@@ -286,4 +349,14 @@ impl SearchIndex {
         ids.sort();
         Ok(ids)
     }
+}
+
+/// All searchable text of a profile, for concept extraction.
+pub fn profile_text(p: &Profile) -> String {
+    let mut text = format!("{}. {}", p.name, p.summary);
+    for s in p.innovations.iter().chain(&p.keywords) {
+        text.push_str(". ");
+        text.push_str(s);
+    }
+    text
 }

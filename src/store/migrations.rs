@@ -20,6 +20,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TABLE profile_tombstones (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
      CREATE TABLE demands (id TEXT PRIMARY KEY, record TEXT NOT NULL, organisation TEXT NOT NULL);
      CREATE TABLE events (id TEXT PRIMARY KEY, record TEXT NOT NULL);",
+    // 2: HTTP credentials, stored only as SHA-256 hashes. Organiser tokens are named and revocable;
+    //    a profile's edit token lives and dies with its profile.
+    "CREATE TABLE api_tokens (
+         name TEXT PRIMARY KEY,
+         role TEXT NOT NULL,
+         token_hash TEXT NOT NULL UNIQUE,
+         created_at INTEGER NOT NULL,
+         revoked_at INTEGER
+     );
+     CREATE TABLE profile_tokens (
+         profile_id TEXT PRIMARY KEY REFERENCES profiles (id) ON DELETE CASCADE,
+         token_hash TEXT NOT NULL UNIQUE
+     );",
+    // 3: passage embeddings, derived from a profile version (seq) by a named model. All passages of
+    //    a profile are one little-endian f32 blob of n x dim values.
+    "CREATE TABLE profile_vectors (
+         profile_id TEXT PRIMARY KEY REFERENCES profiles (id) ON DELETE CASCADE,
+         seq INTEGER NOT NULL,
+         model TEXT NOT NULL,
+         dim INTEGER NOT NULL,
+         vectors BLOB NOT NULL
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -4,6 +4,10 @@
 //! structures can tell exactly which changes they have not yet applied (crash recovery).
 
 mod migrations;
+mod tokens;
+mod vectors;
+
+pub use self::vectors::StoredVectors;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -12,6 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::{DemandArea, Event, Profile};
 use crate::error::{Error, Result};
+
+pub use self::tokens::{generate_token, hash_token, ApiToken, TokenRole};
 
 /// Handle to the SQLite database file.
 pub struct Store {
@@ -235,7 +241,6 @@ impl Store {
     }
 
     /// Gives tests and sibling modules access to the connection.
-    #[cfg(test)]
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         f(&self.conn())
     }

@@ -152,12 +152,12 @@ fn invalid_files_are_rejected_whole_with_file_line_field_and_rule() {
     let good = profile("new-good", "A perfectly valid profile about hydrogen fuel cells for trucks.");
 
     // Bad JSON on line 2: the valid line 1 is not imported either.
-    let mut content = jsonl(&[good.clone()]);
+    let mut content = jsonl(std::slice::from_ref(&good));
     content.extend_from_slice(b"{\"id\": \"x\", \"name\": \n");
     assert_rejected(&d, &content, &[("2", "is not valid JSON")]);
 
     // Bad UTF-8.
-    let mut content = jsonl(&[good.clone()]);
+    let mut content = jsonl(std::slice::from_ref(&good));
     content.extend_from_slice(b"{\"id\": \"y\", \"name\": \"caf\xe9\"}\n");
     assert_rejected(&d, &content, &[("2", "UTF-8")]);
 

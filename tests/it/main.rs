@@ -1,1 +1,3 @@
 mod cli;
+mod helpers;
+mod http;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need beyond the Rust toolchain. Safe to run repeatedly; it
+# only installs what is missing. Run as root (CI and the dev machines are root).
+set -euo pipefail
+need=()
+command -v python3 >/dev/null || need+=(python3)
+if [ "${#need[@]}" -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt

@@ -1,0 +1,238 @@
+//! Dense retrieval: the signal that crosses languages. A French demand and a Dutch profile that
+//! mean the same thing share few words but land close together in multilingual-e5-small's
+//! embedding space. This module owns the encoder ([`e5`]), decides what text of a profile is
+//! embedded ([`profile_passages`]), and keeps all passage vectors in one in-memory matrix
+//! ([`VectorSet`]) scored by exact dot products.
+
+pub mod e5;
+pub mod tatoeba_eval;
+
+use std::collections::HashMap;
+
+use ndarray::{ArrayView1, ArrayView2};
+
+pub use self::e5::{E5Encoder, EmbedError};
+use crate::domain::{Language, Profile};
+use crate::search::Facets;
+
+/// Name recorded with stored vectors; bump it when passages or the model change so that stored
+/// vectors are recomputed.
+pub const MODEL_ID: &str = "multilingual-e5-small-q4/passages-v1";
+
+/// The texts of a profile that get their own vector: the organisation with its summary, and each
+/// innovation with the organisation name for context. A demand often matches one innovation of a
+/// broad profile; a separate vector lets that innovation speak for itself.
+pub fn profile_passages(p: &Profile) -> Vec<String> {
+    let mut out = Vec::with_capacity(1 + p.innovations.len());
+    let mut head = format!("{}. {}", p.name, p.summary);
+    if !p.keywords.is_empty() {
+        head.push_str(" (");
+        head.push_str(&p.keywords.join(", "));
+        head.push(')');
+    }
+    out.push(head);
+    for inn in &p.innovations {
+        out.push(format!("{}: {}", p.name, inn));
+    }
+    out
+}
+
+struct Slot {
+    id: String,
+    language: Language,
+    facets: Facets,
+    rows: std::ops::Range<usize>,
+    alive: bool,
+}
+
+/// Passage vectors of all profiles in one row-major matrix. Updates append rows and retire the old
+/// ones (cheap under a write lock); [`VectorSet::compact`] reclaims retired rows.
+pub struct VectorSet {
+    dim: usize,
+    data: Vec<f32>,
+    slots: Vec<Slot>,
+    by_id: HashMap<String, usize>,
+    retired_rows: usize,
+}
+
+/// Dense similarity of one profile to a query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DenseHit {
+    /// Index into the set's slots (see [`VectorSet::profile_id`]).
+    pub slot: usize,
+    /// Best cosine similarity over the profile's passages.
+    pub cosine: f32,
+    /// Which passage scored best (0 = summary, i = innovation i-1).
+    pub passage: usize,
+}
+
+impl VectorSet {
+    /// An empty set of `dim`-dimensional vectors.
+    pub fn new(dim: usize) -> VectorSet {
+        VectorSet { dim, data: Vec::new(), slots: Vec::new(), by_id: HashMap::new(), retired_rows: 0 }
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of live profiles.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True when no profile has vectors.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Whether `id` has vectors.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Id of the profile in `slot`.
+    pub fn profile_id(&self, slot: usize) -> &str {
+        &self.slots[slot].id
+    }
+
+    /// Language of the profile in `slot`.
+    pub fn language(&self, slot: usize) -> Language {
+        self.slots[slot].language
+    }
+
+    /// Filter facets of the profile in `slot`.
+    pub fn facets(&self, slot: usize) -> &Facets {
+        &self.slots[slot].facets
+    }
+
+    /// Inserts or replaces the passage vectors of a profile. Vectors of the wrong length are a bug.
+    pub fn upsert(&mut self, profile: &Profile, passages: &[Vec<f32>]) {
+        let id = profile.id.as_str();
+        self.remove(id);
+        let start = self.data.len() / self.dim;
+        for v in passages {
+            assert_eq!(v.len(), self.dim, "vector length must equal the set's dimension");
+            self.data.extend_from_slice(v);
+        }
+        let slot = self.slots.len();
+        self.slots.push(Slot {
+            id: id.to_string(),
+            language: profile.language,
+            facets: Facets::of(profile),
+            rows: start..start + passages.len(),
+            alive: true,
+        });
+        self.by_id.insert(id.to_string(), slot);
+        if self.retired_rows > self.data.len() / self.dim / 2 {
+            self.compact();
+        }
+    }
+
+    /// Removes a profile's vectors. False when it had none.
+    pub fn remove(&mut self, id: &str) -> bool {
+        match self.by_id.remove(id) {
+            Some(slot) => {
+                self.slots[slot].alive = false;
+                self.retired_rows += self.slots[slot].rows.len();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Rewrites the matrix without retired rows.
+    pub fn compact(&mut self) {
+        let mut data = Vec::with_capacity(self.data.len() - self.retired_rows * self.dim);
+        let mut slots = Vec::with_capacity(self.by_id.len());
+        self.by_id.clear();
+        for s in self.slots.drain(..).filter(|s| s.alive) {
+            let start = data.len() / self.dim;
+            data.extend_from_slice(&self.data[s.rows.start * self.dim..s.rows.end * self.dim]);
+            self.by_id.insert(s.id.clone(), slots.len());
+            slots.push(Slot { rows: start..start + s.rows.len(), ..s });
+        }
+        self.data = data;
+        self.slots = slots;
+        self.retired_rows = 0;
+    }
+
+    /// Cosine similarity (vectors are unit length, so a dot product) of every live profile to
+    /// `query`, taking each profile's best passage.
+    pub fn score_all(&self, query: &[f32]) -> Vec<DenseHit> {
+        let rows = self.data.len() / self.dim;
+        if rows == 0 {
+            return Vec::new();
+        }
+        let matrix = ArrayView2::from_shape((rows, self.dim), &self.data).expect("data is rows x dim");
+        let sims = matrix.dot(&ArrayView1::from(query));
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.alive && !s.rows.is_empty())
+            .map(|(slot, s)| {
+                let (passage, cosine) = s
+                    .rows
+                    .clone()
+                    .map(|r| sims[r])
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best });
+                DenseHit { slot, cosine, passage }
+            })
+            .collect()
+    }
+
+    /// Slot of a profile id.
+    pub fn slot_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn profile(id: &str) -> Profile {
+        Profile {
+            id: id.into(),
+            name: id.into(),
+            kind: crate::domain::Kind::Company,
+            size: None,
+            city: None,
+            language: Language::En,
+            summary: "a summary of twenty characters".into(),
+            innovations: vec![],
+            keywords: vec![],
+            themes: vec![],
+            trl: None,
+            website: None,
+            contact_email: None,
+        }
+    }
+
+    #[test]
+    fn best_passage_wins_and_updates_replace() {
+        let mut set = VectorSet::new(2);
+        set.upsert(&profile("a"), &[unit(&[1.0, 0.0]), unit(&[0.0, 1.0])]);
+        set.upsert(&profile("b"), &[unit(&[1.0, 1.0])]);
+        let hits = set.score_all(&[0.0, 1.0]);
+        let a = hits.iter().find(|h| set.profile_id(h.slot) == "a").unwrap();
+        assert_eq!(a.passage, 1);
+        assert!((a.cosine - 1.0).abs() < 1e-6);
+        set.upsert(&profile("a"), &[unit(&[1.0, 0.0])]);
+        let hits = set.score_all(&[0.0, 1.0]);
+        assert_eq!(hits.len(), 2);
+        let a = hits.iter().find(|h| set.profile_id(h.slot) == "a").unwrap();
+        assert!(a.cosine.abs() < 1e-6);
+        assert!(set.remove("b"));
+        set.compact();
+        assert_eq!(set.score_all(&[0.0, 1.0]).len(), 1);
+        assert_eq!(set.len(), 1);
+    }
+}

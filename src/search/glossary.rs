@@ -1,0 +1,194 @@
+//! The multilingual glossary: shared concept ids for domain terms in Dutch, English and French
+//! (`models/glossary.tsv`). Words do not cross languages — `brandstofcel`, `fuel cell` and `pile à
+//! combustible` share no token — but they share a concept. Profiles are indexed with the concepts
+//! their text mentions and demands are searched by theirs, which gives BM25 a cross-language
+//! signal that an organiser can read ("fuel_cell" matched) rather than a black-box similarity.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::analysis::{full_analyzer, tokens};
+use crate::domain::Language;
+use crate::error::{Error, Result};
+
+/// A concept mention found in text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    /// Index of the concept (see [`Glossary::concept`]).
+    pub concept: usize,
+    /// Byte range of the mention in the text.
+    pub from: usize,
+    /// End of the byte range.
+    pub to: usize,
+}
+
+/// Concepts with their analysed surface forms per language.
+#[derive(Debug, Default)]
+pub struct Glossary {
+    concepts: Vec<String>,
+    /// Per language: analysed term sequence → concept.
+    terms: HashMap<(Language, Vec<String>), usize>,
+    longest: usize,
+}
+
+impl Glossary {
+    /// A glossary without concepts (matches nothing).
+    pub fn empty() -> Glossary {
+        Glossary::default()
+    }
+
+    /// Reads `glossary.tsv` from a models directory; a missing file gives the empty glossary.
+    pub fn load(models_dir: &Path) -> Result<Glossary> {
+        let path = models_dir.join("glossary.tsv");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Glossary::parse(&text).map_err(|e| Error::Internal(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Glossary::empty()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Parses the TSV (`concept`, `en`, `nl`, `fr` columns; `|` between surface terms). Terms are
+    /// analysed with each language's analyzer so that inflections match; a term that analyses
+    /// to the same sequence as an earlier concept's keeps the first concept.
+    pub fn parse(text: &str) -> std::result::Result<Glossary, String> {
+        let mut lines = text.lines().enumerate();
+        let header = lines.next().map(|(_, l)| l.trim()).unwrap_or_default();
+        let columns: Vec<&str> = header.split('\t').collect();
+        if columns.first() != Some(&"concept") {
+            return Err("the first line must be a header starting with `concept`".into());
+        }
+        let langs: Vec<Option<Language>> = columns[1..].iter().map(|c| Language::from_code(c.trim())).collect();
+        let mut glossary = Glossary::default();
+        let mut analyzers: HashMap<Language, _> = Language::ALL.iter().map(|&l| (l, full_analyzer(l))).collect();
+        for (i, line) in lines {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cells: Vec<&str> = line.split('\t').collect();
+            let concept = glossary.concepts.len();
+            glossary.concepts.push(cells[0].trim().to_string());
+            if cells.len() != columns.len() {
+                return Err(format!("line {}: expected {} columns, found {}", i + 1, columns.len(), cells.len()));
+            }
+            for (cell, lang) in cells[1..].iter().zip(&langs) {
+                let Some(lang) = lang else { continue };
+                let analyzer = analyzers.get_mut(lang).expect("all languages have analyzers");
+                for term in cell.split('|').map(str::trim).filter(|t| !t.is_empty()) {
+                    let seq: Vec<String> = tokens(analyzer, term).into_iter().map(|t| t.term).collect();
+                    if seq.is_empty() {
+                        continue;
+                    }
+                    glossary.longest = glossary.longest.max(seq.len());
+                    glossary.terms.entry((*lang, seq)).or_insert(concept);
+                }
+            }
+        }
+        Ok(glossary)
+    }
+
+    /// Number of concepts.
+    pub fn len(&self) -> usize {
+        self.concepts.len()
+    }
+
+    /// True without concepts.
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// The id of concept `i`.
+    pub fn concept(&self, i: usize) -> &str {
+        &self.concepts[i]
+    }
+
+    /// Concept mentions in `text` written in `lang`, longest match first, left to right.
+    pub fn mentions(&self, lang: Language, text: &str) -> Vec<Mention> {
+        if self.terms.is_empty() {
+            return Vec::new();
+        }
+        let toks = tokens(&mut full_analyzer(lang), text);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < toks.len() {
+            let mut matched = None;
+            for n in (1..=self.longest.min(toks.len() - i)).rev() {
+                let key: Vec<String> = toks[i..i + n].iter().map(|t| t.term.clone()).collect();
+                if let Some(&c) = self.terms.get(&(lang, key)) {
+                    matched = Some((c, n));
+                    break;
+                }
+            }
+            match matched {
+                Some((concept, n)) => {
+                    out.push(Mention { concept, from: toks[i].from, to: toks[i + n - 1].to });
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    /// Concept ids mentioned in `text`, with repetitions (for term frequency).
+    pub fn concept_ids(&self, lang: Language, text: &str) -> Vec<&str> {
+        self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
+    }
+
+    /// A fingerprint of the glossary content, so that an index built with another glossary is
+    /// recognised and rebuilt.
+    pub fn fingerprint(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut entries: Vec<(&(Language, Vec<String>), &usize)> = self.terms.iter().collect();
+        entries.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.concepts.hash(&mut h);
+        entries.hash(&mut h);
+        format!("{:016x}-{}", h.finish(), self.concepts.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TSV: &str = "concept\ten\tnl\tfr\n\
+        fuel_cell\tfuel cell|fuel cells\tbrandstofcel|brandstofcellen\tpile à combustible|piles à combustible\n\
+        hydrogen\thydrogen\twaterstof\thydrogène\n\
+        cell\tcell|cells\tcel|cellen\tcellule|cellules\n";
+
+    #[test]
+    fn same_concept_across_languages_and_inflections() {
+        let g = Glossary::parse(TSV).unwrap();
+        assert_eq!(g.concept_ids(Language::Fr, "Des piles à combustible à hydrogène"), vec!["fuel_cell", "hydrogen"]);
+        assert_eq!(g.concept_ids(Language::Nl, "Brandstofcellen op waterstof"), vec!["fuel_cell", "hydrogen"]);
+        assert_eq!(g.concept_ids(Language::En, "a hydrogen fuel cell"), vec!["hydrogen", "fuel_cell"]);
+    }
+
+    #[test]
+    fn longest_match_wins_and_offsets_are_exact() {
+        let g = Glossary::parse(TSV).unwrap();
+        let text = "fuel cells and battery cells";
+        let m = g.mentions(Language::En, text);
+        assert_eq!(m.len(), 2);
+        assert_eq!(&text[m[0].from..m[0].to], "fuel cells");
+        assert_eq!(g.concept(m[1].concept), "cell");
+    }
+
+    #[test]
+    fn malformed_files_are_reported() {
+        assert!(Glossary::parse("id\ten\n").is_err());
+        assert!(Glossary::parse("concept\ten\tnl\nx\tonly-two\n").is_err());
+        assert!(Glossary::empty().mentions(Language::En, "anything").is_empty());
+    }
+
+    #[test]
+    fn shipped_glossary_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let g = Glossary::load(&dir).unwrap();
+        assert!(g.len() > 500, "shipped glossary has {} concepts", g.len());
+        assert_eq!(
+            g.concept_ids(Language::Fr, "des piles à combustible à hydrogène"),
+            g.concept_ids(Language::Nl, "brandstofcellen op waterstof")
+        );
+    }
+}
