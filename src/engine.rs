@@ -25,6 +25,9 @@ pub const MAX_K: usize = 1000;
 /// no lexical credit, which at that depth is negligible anyway.
 const HYBRID_LEXICAL_POOL: usize = 200;
 
+/// Query embeddings kept; the cache is simply emptied when full (texts repeat, memory stays small).
+const QUERY_CACHE_ENTRIES: usize = 4096;
+
 /// Texts of at least this many words are embedded like profiles (see `dense_and_fused`).
 const SYMMETRIC_MIN_WORDS: usize = 25;
 
@@ -83,6 +86,22 @@ pub struct ImportFiles {
     pub events: Option<PathBuf>,
 }
 
+/// A step of a selection run, for progress display.
+#[derive(Debug, Clone, Copy)]
+pub enum SelectionStep<'a> {
+    /// Ranking the candidates of one demand area (`done` of `total` finished).
+    Ranking {
+        /// The demand area being ranked.
+        demand_id: &'a str,
+        /// Demand areas ranked so far.
+        done: usize,
+        /// Demand areas in the season.
+        total: usize,
+    },
+    /// Solving the line-up model.
+    Solving,
+}
+
 /// What an import wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportReport {
@@ -133,6 +152,7 @@ pub struct Engine {
     encoder: E5Encoder,
     vectors: RwLock<VectorSet>,
     weights: FusionWeights,
+    query_cache: std::sync::Mutex<HashMap<String, Arc<Vec<f32>>>>,
 }
 
 impl Engine {
@@ -166,6 +186,7 @@ impl Engine {
             encoder,
             vectors: RwLock::new(vectors),
             weights: FusionWeights::default(),
+            query_cache: std::sync::Mutex::new(HashMap::new()),
         };
         engine.catch_up()?;
         Ok(engine)
@@ -436,6 +457,35 @@ impl Engine {
         Ok(Shortlist { demand_id: None, organisation: None, title, language, ranker, results })
     }
 
+    /// The embedding of a query text, from the cache when the same text was embedded before
+    /// (stored demand areas are ranked again and again; embedding one costs far more than ranking).
+    fn query_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
+        let cache = self.query_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get(text) {
+            return Ok(v.clone());
+        }
+        drop(cache);
+        // A demand description reads like a profile, so it is embedded as a passage (symmetric
+        // similarity, better on the dev set); a few search words are a query, as e5 intends.
+        let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
+            self.encoder.embed_passages(&[text])
+        } else {
+            self.encoder.embed_queries(&[text])
+        };
+        let vector = Arc::new(
+            embedded
+                .map_err(|e| Error::Embed(e.to_string()))?
+                .pop()
+                .ok_or_else(|| Error::Internal("encoder returned no vector".into()))?,
+        );
+        let mut cache = self.query_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= QUERY_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), vector.clone());
+        Ok(vector)
+    }
+
     /// Dense (or fused) scores for every profile that passes `filter`.
     fn dense_and_fused(
         &self,
@@ -445,17 +495,7 @@ impl Engine {
         filter: &Filter,
         ranker: Ranker,
     ) -> Result<Vec<(String, f32, ScoreBreakdown)>> {
-        // A demand description reads like a profile, so it is embedded as a passage (symmetric
-        // similarity, better on the dev set); a few search words are a query, as e5 intends.
-        let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
-            self.encoder.embed_passages(&[text])
-        } else {
-            self.encoder.embed_queries(&[text])
-        };
-        let query_vec = embedded
-            .map_err(|e| Error::Embed(e.to_string()))?
-            .pop()
-            .ok_or_else(|| Error::Internal("encoder returned no vector".into()))?;
+        let query_vec = self.query_vector(text)?;
         let vectors = self.read_vectors();
         let hits = vectors.score_all(&query_vec);
         let overall = CosineStats::of(hits.iter().map(|h| h.cosine));
@@ -543,15 +583,30 @@ impl Engine {
 
     /// Solves the selection for a season: the stored events named in `season` (or given inline).
     pub fn select_season(&self, season: &SeasonFile, ranker: Ranker) -> Result<SeasonSelection> {
+        self.select_season_with_progress(season, ranker, &mut |_| {})
+    }
+
+    /// Like [`Engine::select_season`], reporting each step (ranking a demand area, solving) to
+    /// `progress` so that long runs can show it.
+    pub fn select_season_with_progress(
+        &self,
+        season: &SeasonFile,
+        ranker: Ranker,
+        progress: &mut dyn FnMut(SelectionStep<'_>),
+    ) -> Result<SeasonSelection> {
+        let total = season.events.iter().map(|e| e.demands.len()).sum();
+        let mut done = 0;
         let mut specs: Vec<EventSpec> = Vec::with_capacity(season.events.len());
         for def in &season.events {
-            let rankings = def
-                .demands
-                .iter()
-                .map(|d| self.relevance_ranking(d, season.rules.top_n, ranker))
-                .collect::<Result<Vec<_>>>()?;
+            let mut rankings = Vec::with_capacity(def.demands.len());
+            for d in &def.demands {
+                progress(SelectionStep::Ranking { demand_id: d, done, total });
+                rankings.push(self.relevance_ranking(d, season.rules.top_n, ranker)?);
+                done += 1;
+            }
             specs.push(def.with_rankings(rankings));
         }
+        progress(SelectionStep::Solving);
         let profiles = self.candidate_profiles(&specs, &season.rules)?;
         Ok(select::select_season(&profiles, &specs, &season.rules)?)
     }

@@ -110,14 +110,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let selection = match (event, season) {
                 (_, Some(path)) => {
                     let season = SeasonFile::from_path(&path).map_err(Error::from)?;
-                    engine.select_season(&season, ranker)?
+                    select_with_progress(&engine, &season, ranker)?
                 }
                 (Some(id), None) => {
                     let rules = match rules {
                         Some(path) => read_rules(&path)?,
                         None => SeasonRules::default(),
                     };
-                    engine.select_event(&id, &rules, ranker)?
+                    let season = engine.season_for_events(std::slice::from_ref(&id), rules)?;
+                    select_with_progress(&engine, &season, ranker)?
                 }
                 (None, None) => unreachable!("clap requires --event or --season"),
             };
@@ -192,4 +193,30 @@ fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {
         })
         .into()
     })
+}
+
+/// Runs a selection with a progress bar on stderr (hidden when stderr is not a terminal).
+fn select_with_progress(
+    engine: &Engine,
+    season: &SeasonFile,
+    ranker: crate::rank::Ranker,
+) -> anyhow::Result<crate::select::SeasonSelection> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} demand areas")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let selection = engine.select_season_with_progress(season, ranker, &mut |step| match step {
+        crate::engine::SelectionStep::Ranking { demand_id, done, total } => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            bar.set_message(format!("ranking {demand_id}"));
+        }
+        crate::engine::SelectionStep::Solving => {
+            bar.set_message("solving the line-up".to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    })?;
+    bar.finish_and_clear();
+    Ok(selection)
 }
