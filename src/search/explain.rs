@@ -80,8 +80,11 @@ pub fn explain(profile: &Profile, query: &LexicalQuery) -> LexicalExplanation {
         };
         let mut surface = BTreeSet::new();
         for text in texts {
-            let hits: Vec<Token> =
-                tokens(&mut analyzer, text).into_iter().filter(|t| wanted.contains(t.term.as_str())).collect();
+            // Bare numbers ("2027", "000") do score, but as evidence for an organiser they are noise.
+            let hits: Vec<Token> = tokens(&mut analyzer, text)
+                .into_iter()
+                .filter(|t| wanted.contains(t.term.as_str()) && !t.term.bytes().all(|b| b.is_ascii_digit()))
+                .collect();
             for h in &hits {
                 surface.insert(text[h.from..h.to].to_lowercase());
             }
