@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::{DemandArea, Event, Language, Profile};
@@ -27,6 +28,9 @@ const HYBRID_LEXICAL_POOL: usize = 200;
 
 /// Query embeddings kept; the cache is simply emptied when full (texts repeat, memory stays small).
 const QUERY_CACHE_ENTRIES: usize = 4096;
+
+/// Shortlists kept; emptied when full.
+const SHORTLIST_CACHE_ENTRIES: usize = 1024;
 
 /// Texts of at least this many words are embedded like profiles (see `dense_and_fused`).
 const SYMMETRIC_MIN_WORDS: usize = 25;
@@ -153,6 +157,12 @@ pub struct Engine {
     vectors: RwLock<VectorSet>,
     weights: FusionWeights,
     query_cache: std::sync::Mutex<HashMap<String, Arc<Vec<f32>>>>,
+    /// Shortlists of stored demand areas by (demand, k, filter, ranker), valid while `generation`
+    /// and the demand record are unchanged. Organisers re-open the same shortlists far more often
+    /// than profiles change.
+    shortlist_cache: std::sync::Mutex<HashMap<String, (u64, DemandArea, Shortlist)>>,
+    /// Incremented whenever profiles, the index or the vectors change.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -187,6 +197,8 @@ impl Engine {
             vectors: RwLock::new(vectors),
             weights: FusionWeights::default(),
             query_cache: std::sync::Mutex::new(HashMap::new()),
+            shortlist_cache: std::sync::Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
         };
         engine.catch_up()?;
         Ok(engine)
@@ -218,6 +230,8 @@ impl Engine {
             for id in &changes.deleted {
                 vectors.remove(id);
             }
+            drop(vectors);
+            self.bump_generation();
         }
         let stale = self.store.profiles_needing_vectors(MODEL_ID, self.encoder.dim())?;
         if !stale.is_empty() {
@@ -262,6 +276,8 @@ impl Engine {
         for (p, (_, _, v)) in profiles.iter().zip(&items) {
             vectors.upsert(p, v);
         }
+        drop(vectors);
+        self.bump_generation();
         Ok(())
     }
 
@@ -345,6 +361,7 @@ impl Engine {
         self.store.upsert_profiles(profiles)?;
         let changes = self.store.profile_changes_since(before)?;
         self.index.apply(&changes)?;
+        self.bump_generation();
         if compact && self.index.has_deletes() {
             self.reindex()?;
         }
@@ -363,6 +380,7 @@ impl Engine {
         let changes = self.store.profile_changes_since(before)?;
         self.index.apply(&changes)?;
         self.write_vectors().remove(id);
+        self.bump_generation();
         Ok(true)
     }
 
@@ -371,6 +389,7 @@ impl Engine {
         let seq = self.store.profile_seq()?;
         let profiles = self.store.all_profiles()?;
         self.index.rebuild(&profiles, seq)?;
+        self.bump_generation();
         Ok(profiles.len())
     }
 
@@ -389,11 +408,34 @@ impl Engine {
             .store
             .demand(demand_id)?
             .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
+        let key = format!("{demand_id}\u{0}{k}\u{0}{filter:?}\u{0}{ranker:?}");
+        let generation = self.generation.load(Ordering::Acquire);
+        {
+            let cache = self.shortlist_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((g, d, list)) = cache.get(&key) {
+                if *g == generation && *d == demand {
+                    return Ok(list.clone());
+                }
+            }
+        }
         let mut list = self.rank_text(&demand.query_text(), Some(demand.language), k, filter, ranker)?;
-        list.demand_id = Some(demand.id);
-        list.organisation = Some(demand.organisation);
-        list.title = demand.title;
+        list.demand_id = Some(demand.id.clone());
+        list.organisation = Some(demand.organisation.clone());
+        list.title = demand.title.clone();
+        let mut cache = self.shortlist_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= SHORTLIST_CACHE_ENTRIES {
+            cache.clear();
+        }
+        // Only cache what was computed from the data as it still is.
+        if self.generation.load(Ordering::Acquire) == generation {
+            cache.insert(key, (generation, demand, list.clone()));
+        }
         Ok(list)
+    }
+
+    /// Marks every cached shortlist stale; called after any change to profiles, index or vectors.
+    fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Ranks profiles for ad-hoc text (language detected when not given).
