@@ -461,10 +461,17 @@ impl Engine {
                 .into_iter()
                 .map(|(id, bm25)| (id, bm25, ScoreBreakdown { bm25: Some(bm25), ..Default::default() }))
                 .collect(),
-            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], filter, ranker)?,
+            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], 0.0, filter, ranker)?,
             Ranker::Hybrid => {
                 let concept_hits = self.index.search_concepts(&query_concepts, filter, HYBRID_LEXICAL_POOL.max(k))?;
-                self.dense_and_fused(text, &lexical_hits, &concept_hits, filter, ranker)?
+                let mentions: u32 = query_concepts.iter().map(|(_, n)| n).sum();
+                let words: u32 = query.terms_for(language).iter().map(|(_, n)| n).sum();
+                let coverage = if words == 0 { 0.0 } else { mentions as f32 / words as f32 };
+                let mut fused = self.dense_and_fused(text, &lexical_hits, &concept_hits, coverage, filter, ranker)?;
+                for (_, _, b) in &mut fused {
+                    b.concept_coverage = Some(coverage);
+                }
+                fused
             }
         };
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -534,6 +541,7 @@ impl Engine {
         text: &str,
         lexical_hits: &[(String, f32)],
         concept_hits: &[(String, f32)],
+        concept_coverage: f32,
         filter: &Filter,
         ranker: Ranker,
     ) -> Result<Vec<(String, f32, ScoreBreakdown)>> {
@@ -552,6 +560,8 @@ impl Engine {
         let bm25_of: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
         let concept_of: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let weights =
+            FusionWeights { concepts: hybrid::concept_weight(self.weights.concepts, concept_coverage), ..self.weights };
         let mut out = Vec::with_capacity(hits.len());
         let mut with_vectors = std::collections::HashSet::new();
         for h in &hits {
@@ -573,7 +583,7 @@ impl Engine {
                     (h.cosine, ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() })
                 }
                 _ => (
-                    hybrid::fuse(z, lex, concept, &self.weights),
+                    hybrid::fuse(z, lex, concept, &weights),
                     ScoreBreakdown {
                         bm25,
                         lexical: Some(lex),
@@ -584,6 +594,7 @@ impl Engine {
                         dense: Some(z),
                         best_passage,
                         shared_concepts: Vec::new(),
+                        concept_coverage: None,
                     },
                 ),
             };
@@ -594,7 +605,7 @@ impl Engine {
             for (id, bm25) in lexical_hits.iter().filter(|(id, _)| !with_vectors.contains(id.as_str())) {
                 let lex = hybrid::lexical_scaled(*bm25, max_bm25);
                 let breakdown = ScoreBreakdown { bm25: Some(*bm25), lexical: Some(lex), ..Default::default() };
-                out.push((id.clone(), hybrid::fuse(0.0, lex, 0.0, &self.weights), breakdown));
+                out.push((id.clone(), hybrid::fuse(0.0, lex, 0.0, &weights), breakdown));
             }
         }
         Ok(out)

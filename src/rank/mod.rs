@@ -48,6 +48,9 @@ pub struct ScoreBreakdown {
     /// Concept BM25 divided by the query's best.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concepts: Option<f32>,
+    /// Glossary concept mentions per content word of the query (scales the concept weight).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concept_coverage: Option<f32>,
     /// Glossary concepts the demand and the profile share.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_concepts: Vec<String>,
