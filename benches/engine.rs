@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use pitchmatch::domain::{Kind, Language, Profile};
+use pitchmatch::domain::Profile;
 use pitchmatch::embed::tatoeba_eval::try_tatoeba_top1;
 use pitchmatch::embed::{E5Encoder, VectorSet};
 use pitchmatch::engine::default_models_dir;
@@ -299,21 +299,7 @@ fn dense() -> Result<Value, String> {
 }
 
 fn minimal_profile() -> Profile {
-    Profile {
-        id: String::new(),
-        name: "bench".into(),
-        kind: Kind::Company,
-        size: None,
-        city: None,
-        language: Language::En,
-        summary: "a summary of twenty characters".into(),
-        innovations: vec![],
-        keywords: vec![],
-        themes: vec![],
-        trl: None,
-        website: None,
-        contact_email: None,
-    }
+    Profile::minimal("", "bench", "a summary of twenty characters")
 }
 
 /// Resident set size in MB (10^6 bytes) from `/proc/self/status`; None off Linux.

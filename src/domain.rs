@@ -448,6 +448,26 @@ pub fn raw_id(value: &Value) -> Option<String> {
 }
 
 impl Profile {
+    /// An English company profile with only the required fields set; for tests, benchmarks and
+    /// generated data. It is not validated: callers choose valid values.
+    pub fn minimal(id: &str, name: &str, summary: &str) -> Profile {
+        Profile {
+            id: id.into(),
+            name: name.into(),
+            kind: Kind::Company,
+            size: None,
+            city: None,
+            language: Language::En,
+            summary: summary.into(),
+            innovations: Vec::new(),
+            keywords: Vec::new(),
+            themes: Vec::new(),
+            trl: None,
+            website: None,
+            contact_email: None,
+        }
+    }
+
     const FIELDS: [&'static str; 13] = [
         "id",
         "name",

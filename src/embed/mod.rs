@@ -199,21 +199,7 @@ mod tests {
     }
 
     fn profile(id: &str) -> Profile {
-        Profile {
-            id: id.into(),
-            name: id.into(),
-            kind: crate::domain::Kind::Company,
-            size: None,
-            city: None,
-            language: Language::En,
-            summary: "a summary of twenty characters".into(),
-            innovations: vec![],
-            keywords: vec![],
-            themes: vec![],
-            trl: None,
-            website: None,
-            contact_email: None,
-        }
+        Profile::minimal(id, id, "a summary of twenty characters")
     }
 
     #[test]

@@ -263,24 +263,9 @@ fn set_seq(tx: &rusqlite::Transaction<'_>, seq: u64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Kind, Language};
 
     fn profile(id: &str, summary: &str) -> Profile {
-        Profile {
-            id: id.into(),
-            name: format!("{id} B.V."),
-            kind: Kind::Company,
-            size: None,
-            city: None,
-            language: Language::En,
-            summary: summary.into(),
-            innovations: vec![],
-            keywords: vec![],
-            themes: vec![],
-            trl: None,
-            website: None,
-            contact_email: None,
-        }
+        Profile::minimal(id, &format!("{id} B.V."), summary)
     }
 
     #[test]

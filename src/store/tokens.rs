@@ -214,24 +214,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Kind, Language};
 
     fn profile(id: &str) -> Profile {
-        Profile {
-            id: id.into(),
-            name: format!("{id} B.V."),
-            kind: Kind::Company,
-            size: None,
-            city: None,
-            language: Language::En,
-            summary: "We build lightweight composite battery housings.".into(),
-            innovations: vec![],
-            keywords: vec![],
-            themes: vec![],
-            trl: None,
-            website: None,
-            contact_email: None,
-        }
+        Profile::minimal(id, &format!("{id} B.V."), "We build lightweight composite battery housings.")
     }
 
     #[test]
