@@ -64,13 +64,7 @@ pub async fn replace(
     who.require_organiser()?;
     let id = id.into_inner();
     let demand = validate(&body)?;
-    if demand.id != id {
-        return Err(ApiError::bad(
-            "id_mismatch",
-            Some("id"),
-            format!("the body's id {:?} is not the path's {id:?}", demand.id),
-        ));
-    }
+    ApiError::check_path_id(&id, &demand.id)?;
     let state = state.into_inner();
     blocking(move || {
         let _guard = state.lock_writes();

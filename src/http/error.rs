@@ -59,6 +59,19 @@ impl ApiError {
         ApiError::BadRequest { code, message: message.into(), field: field.map(str::to_string) }
     }
 
+    /// Rejects a replacement whose body names another record than the path (`PUT /…/{id}`).
+    pub fn check_path_id(path_id: &str, body_id: &str) -> Result<(), ApiError> {
+        if body_id == path_id {
+            Ok(())
+        } else {
+            Err(ApiError::bad(
+                "id_mismatch",
+                Some("id"),
+                format!("the body's id {body_id:?} is not the path's {path_id:?}"),
+            ))
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { code, .. } => code,

@@ -80,13 +80,7 @@ pub async fn replace(
     let id = id.into_inner();
     who.require_profile(&id)?;
     let profile = validate(&body)?;
-    if profile.id != id {
-        return Err(ApiError::bad(
-            "id_mismatch",
-            Some("id"),
-            format!("the body's id {:?} is not the path's {id:?}", profile.id),
-        ));
-    }
+    ApiError::check_path_id(&id, &profile.id)?;
     let state = state.into_inner();
     blocking(move || {
         let _guard = state.lock_writes();
