@@ -6,7 +6,8 @@
 //!   3 warm-ups) and texts/s for a batch of 64 passages of ~150 tokens built from the dev
 //!   profile summaries (median of 3 runs after 1 warm-up).
 //! - `tatoeba`   — top-1 bitext retrieval accuracy nl->en and fr->en on the Tatoeba test set in
-//!   `../shared/eval/tatoeba` (skipped with a message when absent).
+//!   `../shared/eval/tatoeba` (skipped with a message when absent), batched (F32 GEMM path) and one
+//!   sentence per call (the integer path short search queries take).
 //! - `dense`     — exact dot-product scoring ([`VectorSet::score_all`]) over 100,000 and 1,000,000
 //!   profiles of seeded random unit 384-d vectors (one passage each): ms per query (median of 20
 //!   after 2 warm-ups) and the size of the vector matrix.
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pitchmatch::domain::Profile;
-use pitchmatch::embed::tatoeba_eval::try_tatoeba_top1;
+use pitchmatch::embed::tatoeba_eval::{try_tatoeba_top1_with, Batching};
 use pitchmatch::embed::{E5Encoder, VectorSet};
 use pitchmatch::engine::default_models_dir;
 use pitchmatch::select::{
@@ -227,11 +228,15 @@ fn tatoeba() -> Result<Value, String> {
     for (pair, src_lang, key) in [("nld-eng", "nld", "nl_en"), ("fra-eng", "fra", "fr_en")] {
         let src = read_lines(&dir.join(format!("tatoeba.{pair}.{src_lang}")))?;
         let tgt = read_lines(&dir.join(format!("tatoeba.{pair}.eng")))?;
-        let t = Instant::now();
-        let acc = try_tatoeba_top1(&enc, &src, &tgt).map_err(|e| format!("{pair}: {e}"))?;
-        let secs = t.elapsed().as_secs_f64();
-        println!("   {}: top-1 {acc:.3} ({} pairs, {secs:.1}s)", key.replace('_', "->"), src.len());
-        out.insert(key.into(), json!({ "top1": acc, "pairs": src.len(), "seconds": secs }));
+        let mut by_path = Map::new();
+        for (batching, path) in [(Batching::Batched, "batched"), (Batching::OneByOne, "one_by_one")] {
+            let t = Instant::now();
+            let acc = try_tatoeba_top1_with(&enc, &src, &tgt, batching).map_err(|e| format!("{pair}: {e}"))?;
+            let secs = t.elapsed().as_secs_f64();
+            println!("   {} {path}: top-1 {acc:.3} ({} pairs, {secs:.1}s)", key.replace('_', "->"), src.len());
+            by_path.insert(path.into(), json!({ "top1": acc, "pairs": src.len(), "seconds": secs }));
+        }
+        out.insert(key.into(), Value::Object(by_path));
     }
     Ok(Value::Object(out))
 }

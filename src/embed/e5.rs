@@ -8,7 +8,9 @@
 //! * `tokenizer.json`  – HF Unigram over the pruned vocab (ids remapped), XLM-R normaliser.
 //!
 //! Forward pass: candle, F32 activations. Linear weights are dequantised to F32 once at load and
-//! multiplied with candle's gemm (fast for batches). Word embeddings stay Q4_0 in memory and are
+//! multiplied with candle's gemm (fast for batches); inputs of at most [`INT8_MAX_ROWS`] tokens
+//! (search queries) use 8-bit integer products instead ([`super::q8`]), which do not stream the
+//! F32 weights through memory. Word embeddings stay Q4_0 in memory and are
 //! dequantised per token. Work runs on a private rayon pool with an explicit thread count.
 //! Pooling: mean over the attention mask, then L2 normalisation. Texts longer than 512 tokens
 //! are split into windows of 510 content tokens (`<s> … </s>` each); the window means are
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
 use rayon::prelude::*;
+
+use super::q8::{I8Matrix, Q8Rows};
 
 /// Errors from loading or running the encoder.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +65,7 @@ pub enum EmbedError {
 type Result<T> = std::result::Result<T, EmbedError>;
 
 const QK: usize = 32;
-const Q4_BLOCK: usize = 18;
+pub(super) const Q4_BLOCK: usize = 18;
 const BOS: u32 = 0;
 const PAD: u32 = 1;
 const EOS: u32 = 2;
@@ -82,15 +86,25 @@ struct Config {
     model_file: String,
 }
 
-/// A Linear weight as F32 [in, out] (contiguous), dequantised once from Q4_0 at load.
-/// (A Q4_0 x int8 path via candle's QMatMul was measured: no faster for short queries here.)
+/// Batches of at most this many tokens (all windows, padding included) take the 8-bit path.
+pub const INT8_MAX_ROWS: usize = 64;
+
+/// A Linear weight twice: F32 [in, out] (contiguous) for candle's GEMM, and i8 blocks
+/// [out, in] for short inputs. (candle's own Q4_0 `QMatMul` was measured first: no faster for
+/// short queries here.)
 struct Lin {
     f: Tensor,
+    q: I8Matrix,
 }
 
 impl Lin {
-    fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.f)
+    fn apply(&self, x: &Tensor, int8_max_rows: usize) -> candle_core::Result<Tensor> {
+        let (rows, cols) = x.dims2()?;
+        if rows > int8_max_rows {
+            return x.matmul(&self.f);
+        }
+        let quantised = Q8Rows::quantize(&x.flatten_all()?.to_vec1::<f32>()?, cols);
+        Tensor::from_vec(self.q.matmul_t(&quantised), (rows, self.q.rows()), x.device())
     }
 }
 
@@ -162,7 +176,7 @@ fn read_config(path: &Path) -> Result<Config> {
 }
 
 #[inline]
-fn f16_to_f32(bits: u16) -> f32 {
+pub(super) fn f16_to_f32(bits: u16) -> f32 {
     half_to_f32(bits)
 }
 
@@ -278,7 +292,9 @@ impl Loader<'_> {
             return Err(EmbedError::Format(format!("tensor {name}: expected Q4_0 [{out}, {inp}]")));
         }
         let f = q.dequantize(self.device)?.t()?.contiguous()?;
-        Ok(Lin { f })
+        let q = I8Matrix::from_q4_0(&q.data()?, out, inp)
+            .ok_or_else(|| EmbedError::Format(format!("tensor {name}: unexpected Q4_0 byte size")))?;
+        Ok(Lin { f, q })
     }
 }
 
@@ -488,9 +504,10 @@ impl E5Encoder {
         let mut x = Tensor::from_vec(emb, (b * l, h), dev)?;
         x = candle_nn::ops::layer_norm(&x, &self.eln_w, &self.eln_b, eps)?;
         let scale = 1.0 / (hd as f64).sqrt();
+        let small = INT8_MAX_ROWS;
 
         for ly in &self.layers {
-            let qkv = ly.qkv_w.apply(&x)?.broadcast_add(&ly.qkv_b)?; // [BL, 3H]
+            let qkv = ly.qkv_w.apply(&x, small)?.broadcast_add(&ly.qkv_b)?; // [BL, 3H]
             let qkv = qkv.reshape((b, l, 3, nh, hd))?.permute((2, 0, 3, 1, 4))?; // [3,B,NH,L,hd]
             let q = (qkv.get(0)? * scale)?.contiguous()?;
             let k = qkv.get(1)?.contiguous()?;
@@ -498,10 +515,10 @@ impl E5Encoder {
             let att = q.matmul(&k.t()?)?.broadcast_add(&mask)?;
             let att = candle_nn::ops::softmax_last_dim(&att)?;
             let ctx = att.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?; // [BL, H]
-            let ao = ly.ao_w.apply(&ctx)?.broadcast_add(&ly.ao_b)?;
+            let ao = ly.ao_w.apply(&ctx, small)?.broadcast_add(&ly.ao_b)?;
             x = candle_nn::ops::layer_norm(&(x + ao)?, &ly.aln_w, &ly.aln_b, eps)?;
-            let mid = ly.up_w.apply(&x)?.apply_op1_no_bwd(&BiasGelu(&ly.up_b))?;
-            let fo = ly.down_w.apply(&mid)?.broadcast_add(&ly.down_b)?;
+            let mid = ly.up_w.apply(&x, small)?.apply_op1_no_bwd(&BiasGelu(&ly.up_b))?;
+            let fo = ly.down_w.apply(&mid, small)?.broadcast_add(&ly.down_b)?;
             x = candle_nn::ops::layer_norm(&(x + fo)?, &ly.oln_w, &ly.oln_b, eps)?;
         }
 

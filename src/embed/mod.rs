@@ -5,6 +5,7 @@
 //! ([`VectorSet`]) scored by exact dot products.
 
 pub mod e5;
+mod q8;
 pub mod tatoeba_eval;
 
 use std::collections::HashMap;

@@ -8,8 +8,28 @@
 
 use super::e5::{E5Encoder, EmbedError};
 
-/// Top-1 retrieval accuracy src -> tgt, or the embedding error.
+/// How the sentences reach the encoder: batched (the F32 GEMM path of imports) or one call per
+/// sentence (the short-input integer path that search queries take).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batching {
+    /// All sentences of a side in one call.
+    Batched,
+    /// One call per sentence.
+    OneByOne,
+}
+
+/// Top-1 retrieval accuracy src -> tgt with batched embedding, or the embedding error.
 pub fn try_tatoeba_top1(enc: &E5Encoder, src: &[String], tgt: &[String]) -> Result<f64, EmbedError> {
+    try_tatoeba_top1_with(enc, src, tgt, Batching::Batched)
+}
+
+/// Top-1 retrieval accuracy src -> tgt, embedding as `batching` says, or the embedding error.
+pub fn try_tatoeba_top1_with(
+    enc: &E5Encoder,
+    src: &[String],
+    tgt: &[String],
+    batching: Batching,
+) -> Result<f64, EmbedError> {
     if src.is_empty() || src.len() != tgt.len() {
         return Err(EmbedError::Format(format!(
             "tatoeba: need equal, non-empty sides (got {} and {})",
@@ -19,8 +39,14 @@ pub fn try_tatoeba_top1(enc: &E5Encoder, src: &[String], tgt: &[String]) -> Resu
     }
     let s: Vec<&str> = src.iter().map(String::as_str).collect();
     let t: Vec<&str> = tgt.iter().map(String::as_str).collect();
-    let es = enc.embed_queries(&s)?;
-    let et = enc.embed_queries(&t)?;
+    let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>, EmbedError> {
+        match batching {
+            Batching::Batched => enc.embed_queries(texts),
+            Batching::OneByOne => texts.iter().map(|t| Ok(enc.embed_queries(&[t])?.remove(0))).collect(),
+        }
+    };
+    let es = embed(&s)?;
+    let et = embed(&t)?;
     let mut hits = 0usize;
     for (i, q) in es.iter().enumerate() {
         let mut best = (f32::NEG_INFINITY, usize::MAX);
