@@ -711,3 +711,19 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// Read access for the landscape map (src/web/landscape.rs); kept in its own block at the end of
+/// the file so it stays out of the way of the ranking code above.
+impl Engine {
+    /// One unit vector per embedded profile (the mean of its passage vectors), as `(profile id,
+    /// vector)`. Profiles whose vectors are still being computed are absent.
+    pub fn profile_vectors(&self) -> Vec<(String, Vec<f32>)> {
+        self.read_vectors().mean_vectors()
+    }
+
+    /// Embeds texts the way profile passages are embedded, so that they can be placed in the same
+    /// space as the profiles (the landscape map puts demand areas there).
+    pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.encoder.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
+    }
+}
