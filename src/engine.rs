@@ -726,4 +726,14 @@ impl Engine {
     pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         self.encoder.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
     }
+
+    /// The glossary concepts (ids such as `hydrogen_tank`, the same in every language) that `text`
+    /// in `language` mentions, each once, sorted: language-independent labels for the map.
+    pub fn concepts(&self, language: Language, text: &str) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.index.glossary().concept_ids(language, text).into_iter().map(str::to_string).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }

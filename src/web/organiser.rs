@@ -558,13 +558,20 @@ fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
         .into_iter()
         .filter_map(|p| {
             let vector = vectors.get(&p.id)?.clone();
-            let text = format!("{} {}", p.summary, p.keywords.join(" "));
-            Some(Item { id: p.id, label: p.name, kind: ItemKind::Profile, text, vector })
+            // Concepts label clusters the same way whatever language their profiles are in;
+            // keywords stand in for profiles the glossary does not cover.
+            let text = format!("{} {} {}", p.summary, p.innovations.join(" "), p.keywords.join(" "));
+            let mut terms: Vec<String> =
+                engine.concepts(p.language, &text).into_iter().map(|c| c.replace('_', " ")).collect();
+            if terms.is_empty() {
+                terms = p.keywords.iter().map(|k| k.to_lowercase()).collect();
+            }
+            Some(Item { id: p.id, label: p.name, kind: ItemKind::Profile, language: p.language, terms, vector })
         })
         .collect();
     for (d, vector) in demands.into_iter().zip(demand_vectors) {
         let label = format!("{}: {}", d.organisation, d.title);
-        items.push(Item { id: d.id, label, kind: ItemKind::Demand, text: d.description, vector });
+        items.push(Item { id: d.id, label, kind: ItemKind::Demand, language: d.language, terms: Vec::new(), vector });
     }
     Ok(match landscape::build(items, landscape::DEFAULT_SEED) {
         Ok(map) => LandscapePage::Map(map),
@@ -634,8 +641,9 @@ pub(crate) async fn landscape(state: web::Data<AppState>, req: HttpRequest) -> R
                 }
                 h2 { "Supply around each demand area" }
                 p.muted {
-                    "Profiles within " (format!("{:.2}", map.radius)) " map units (a tenth of the map) and the closest profile's cosine "
-                    "similarity in the full space. Sparsest first: these demand areas sit in empty space."
+                    "Profiles within a tenth of the map's width, and the cosine similarity of the closest profile in the full "
+                    "space (after removing each language's average, as the map does). Sparsest first: these demand areas sit in "
+                    "empty space."
                 }
                 table.lineup id="demand-supply" {
                     thead { tr { th { "Demand area" } th { "Cluster" } th.num { "Profiles nearby" } th.num { "Closest cosine" } } }

@@ -151,7 +151,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     browser.goto(&app.url(&format!("/supplier/edit?id={id}")));
     browser.find("#f-token").type_text(&token);
     browser.find("button[type=submit].primary").click();
-    browser.find("#delete-profile").click();
+    browser.wait_for("#delete-profile", WAIT).click();
     browser.wait_for("#deleted", WAIT);
     shot("10-deleted");
     assert!(app.engine.store().profile(id).unwrap().is_none());
