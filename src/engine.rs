@@ -713,3 +713,29 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// Read access for the landscape map (src/web/landscape.rs); kept in its own block at the end of
+/// the file so it stays out of the way of the ranking code above.
+impl Engine {
+    /// One unit vector per embedded profile (the mean of its passage vectors), as `(profile id,
+    /// vector)`. Profiles whose vectors are still being computed are absent.
+    pub fn profile_vectors(&self) -> Vec<(String, Vec<f32>)> {
+        self.read_vectors().mean_vectors()
+    }
+
+    /// Embeds texts the way profile passages are embedded, so that they can be placed in the same
+    /// space as the profiles (the landscape map puts demand areas there).
+    pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.encoder.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
+    }
+
+    /// The glossary concepts (ids such as `hydrogen_tank`, the same in every language) that `text`
+    /// in `language` mentions, each once, sorted: language-independent labels for the map.
+    pub fn concepts(&self, language: Language, text: &str) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.index.glossary().concept_ids(language, text).into_iter().map(str::to_string).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}

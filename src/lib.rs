@@ -14,6 +14,7 @@
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
 //! - [`http`] — the web service (`pitchmatch serve`): auth, JSON errors, limits, metrics, OpenAPI.
+//! - [`web`] — server-rendered pages for suppliers and organisers, and the landscape map.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
@@ -28,6 +29,7 @@ pub mod rank;
 pub mod search;
 pub mod select;
 pub mod store;
+pub mod web;
 
 pub use engine::{Engine, ImportFiles, ImportReport};
 pub use error::{Error, Result, UserError};

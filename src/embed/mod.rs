@@ -188,6 +188,26 @@ impl VectorSet {
     pub fn slot_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
     }
+
+    /// One unit vector per live profile, the normalised mean of its passage vectors, in slot
+    /// order: a single point per profile for the landscape map.
+    pub fn mean_vectors(&self) -> Vec<(String, Vec<f32>)> {
+        let mut out = Vec::with_capacity(self.by_id.len());
+        for s in self.slots.iter().filter(|s| s.alive && !s.rows.is_empty()) {
+            let mut mean = vec![0f32; self.dim];
+            for row in s.rows.clone() {
+                for (m, v) in mean.iter_mut().zip(&self.data[row * self.dim..(row + 1) * self.dim]) {
+                    *m += v;
+                }
+            }
+            let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                mean.iter_mut().for_each(|x| *x /= norm);
+            }
+            out.push((s.id.clone(), mean));
+        }
+        out
+    }
 }
 
 #[cfg(test)]

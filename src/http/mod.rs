@@ -31,14 +31,16 @@ use crate::engine::Engine;
 
 /// State shared by all workers.
 pub struct AppState {
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     /// Serialises store writes with the index catch-up that follows them, so that two requests
     /// never apply overlapping change sets to the index out of order.
     write_lock: Mutex<()>,
     /// Bounds concurrent ranking and selection to the number of CPUs.
-    rank_permits: tokio::sync::Semaphore,
-    submissions: limit::RateLimiter,
+    pub(crate) rank_permits: tokio::sync::Semaphore,
+    pub(crate) submissions: limit::RateLimiter,
     metrics: ops::Metrics,
+    /// Organiser sign-in sessions and the cached landscape map of the web pages.
+    pub(crate) web: crate::web::WebState,
 }
 
 impl AppState {
@@ -51,10 +53,11 @@ impl AppState {
             rank_permits: tokio::sync::Semaphore::new(cpus),
             submissions: limit::RateLimiter::per_minute(config.submissions_per_minute),
             metrics: ops::Metrics::default(),
+            web: crate::web::WebState::default(),
         }
     }
 
-    fn lock_writes(&self) -> MutexGuard<'_, ()> {
+    pub(crate) fn lock_writes(&self) -> MutexGuard<'_, ()> {
         // The guarded data is `()`: a panic elsewhere cannot leave it inconsistent.
         self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -304,6 +307,7 @@ pub fn create_app(
         .app_data(web::QueryConfig::default().error_handler(error::query_config_error))
         .app_data(web::PathConfig::default().error_handler(error::path_config_error))
         .configure(configure)
+        .configure(crate::web::configure)
         .default_service(web::to(error::no_route))
         .wrap(ErrorHandlers::new().default_handler(error::json_error_shape))
         .wrap_fn(move |req, srv| {

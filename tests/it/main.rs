@@ -1,3 +1,5 @@
 mod cli;
 mod helpers;
 mod http;
+mod web;
+mod webdriver;

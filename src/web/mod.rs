@@ -1,0 +1,208 @@
+//! Server-rendered web pages for the people who are not API users: suppliers submit and maintain
+//! their profile through a form, organisers sign in with their token and browse shortlists, run
+//! event selections, export CSV and look at the landscape map. The pages are served by the same
+//! actix app as the API and are thin: every rule (validation, ranking, selection, tokens) is the
+//! library's, exactly as the API applies it. They work without JavaScript and are safe by default:
+//! maud escapes all text, every form that posts is CSRF-checked, and every response carries a
+//! strict Content-Security-Policy (no inline script or style; the stylesheet is a static route).
+
+mod csrf;
+pub mod landscape;
+mod organiser;
+mod pages;
+mod session;
+mod supplier;
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
+use maud::Markup;
+
+pub use self::csrf::CsrfToken;
+pub use self::session::{SessionOrganiser, Sessions};
+
+/// Everything the pages' responses forbid: scripts entirely, styles, images, fonts and form targets
+/// other than our own origin, framing by other sites, and `<base>` rewriting.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// The web pages' share of the shared app state.
+#[derive(Default)]
+pub struct WebState {
+    /// Organiser sign-in sessions.
+    pub(crate) sessions: Sessions,
+    /// The last landscape map with the data version it was drawn from; drawing embeds every demand
+    /// area, so it is redone only when profiles or demand areas changed.
+    pub(crate) landscape: Mutex<Option<(String, Arc<organiser::LandscapePage>)>>,
+}
+
+/// Registers the pages. Called once from [`crate::http::create_app`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(supplier::home))
+        .route("/static/style.css", web::get().to(stylesheet))
+        .route("/submit", web::get().to(supplier::submit_form))
+        .route("/submit", web::post().to(supplier::submit))
+        .route("/supplier/edit", web::get().to(supplier::open_form))
+        .route("/supplier/edit", web::post().to(supplier::open))
+        .route("/supplier/save", web::post().to(supplier::save))
+        .route("/supplier/delete", web::post().to(supplier::delete))
+        .route("/organiser", web::get().to(organiser::dashboard))
+        .route("/organiser/sign-in", web::post().to(organiser::sign_in))
+        .route("/organiser/sign-out", web::post().to(organiser::sign_out))
+        .route("/organiser/demands/{id}", web::get().to(organiser::shortlist))
+        .route("/organiser/demands/{id}/shortlist.csv", web::get().to(organiser::shortlist_csv))
+        .route("/organiser/events/{id}", web::get().to(organiser::event))
+        .route("/organiser/events/{id}/selection", web::post().to(organiser::run_selection))
+        .route("/organiser/events/{id}/selection.csv", web::get().to(organiser::selection_csv))
+        .route("/landscape", web::get().to(organiser::landscape));
+}
+
+const STYLESHEET: &str = include_str!("style.css");
+
+async fn stylesheet() -> HttpResponse {
+    let mut res = secured(StatusCode::OK);
+    res.insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
+    res.content_type("text/css; charset=utf-8").body(STYLESHEET)
+}
+
+/// A response builder with the security headers every page response carries. Pages are never
+/// cached: some show tokens, all show data that changes.
+pub(crate) fn secured(status: StatusCode) -> HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        // Links out of a page must not carry its URL (and so an id or a query) to other sites.
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    res
+}
+
+/// An HTML page response; sets the CSRF cookie when the page's forms handed out a new token.
+pub(crate) fn html_page(req: &HttpRequest, status: StatusCode, csrf: Option<&CsrfToken>, body: Markup) -> HttpResponse {
+    let mut res = secured(status);
+    if let Some(set) = csrf.and_then(|c| c.set_cookie(req)) {
+        res.append_header((header::SET_COOKIE, set));
+    }
+    res.content_type("text/html; charset=utf-8").body(body.into_string())
+}
+
+/// A 303 redirect (after a successful POST, so a reload does not post again).
+pub(crate) fn see_other(location: &str) -> HttpResponseBuilder {
+    let mut res = secured(StatusCode::SEE_OTHER);
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.insert_header((header::LOCATION, v));
+    }
+    res
+}
+
+/// A CSV download.
+pub(crate) fn csv_download(filename: &str, body: Vec<u8>) -> HttpResponse {
+    let safe: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    secured(StatusCode::OK)
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")))
+        .content_type("text/csv; charset=utf-8")
+        .body(body)
+}
+
+/// What can go wrong on a page; rendered as an HTML error page (never as a stack trace or JSON).
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The form's CSRF token was missing or wrong (403).
+    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    Csrf,
+    /// Not found (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Wrong or missing token (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many submissions (429).
+    #[error("Too many submissions from your address; please try again in {0} seconds.")]
+    RateLimited(u64),
+    /// A request the page cannot serve (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Our fault (500); details are logged only.
+    #[error("Something went wrong on our side. Please try again later.")]
+    Internal(String),
+}
+
+impl From<crate::Error> for WebError {
+    fn from(e: crate::Error) -> WebError {
+        match e {
+            crate::Error::User(crate::UserError::NotFound { kind, id }) => {
+                WebError::NotFound(format!("No {kind} {id:?}."))
+            }
+            e if e.is_user_error() => WebError::BadRequest(e.to_string()),
+            e => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for WebError {
+    fn from(e: actix_web::error::BlockingError) -> WebError {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::Csrf | WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::Internal(detail) = self {
+            tracing::error!(error = %detail, "web page failed");
+        }
+        let body = pages::error_page(self.status_code(), &self.to_string()).into_string();
+        secured(self.status_code()).content_type("text/html; charset=utf-8").body(body)
+    }
+}
+
+/// Runs store, ranking or selection work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    web::block(f).await?
+}
+
+/// A posted `application/x-www-form-urlencoded` body: repeated names (checkboxes) are kept.
+#[derive(Debug, Default)]
+pub(crate) struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    pub(crate) fn parse(body: &[u8]) -> FormFields {
+        FormFields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// Rejects the form unless its CSRF field matches the browser's cookie.
+    pub(crate) fn check_csrf(&self, req: &HttpRequest) -> Result<(), WebError> {
+        if csrf::verify(req, self.get(csrf::CSRF_FIELD)) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}

@@ -1,0 +1,682 @@
+//! The organiser pages: sign-in with an organiser API token, the dashboard (demand areas per
+//! organisation, events), the explained shortlist of a demand area with filters, the event page
+//! that runs the selection and shows line-up, reserves and "why not", CSV exports and the landscape
+//! map. Every page checks the session and, through it, that the token is still active.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde_json::Value;
+
+use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
+use super::pages::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
+use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
+use super::{blocking, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
+use crate::cli::args::{Format, SelectFormat};
+use crate::cli::output::{write_selection, ShortlistWriter};
+use crate::domain::{DemandArea, Event, Kind, Size, Theme};
+use crate::http::AppState;
+use crate::rank::{Ranker, Shortlist};
+use crate::search::Filter;
+use crate::select::{EventSelection, SeasonRules, SeasonSelection};
+use crate::store::{hash_token, TokenRole};
+
+/// The signed-in organiser's token name, or `None` (no, expired or revoked session).
+async fn signed_in(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Option<String>, WebError> {
+    let Some(id) = read_cookie(req, SESSION_COOKIE) else { return Ok(None) };
+    let Some(session) = state.web.sessions.lookup(&id, Instant::now()) else { return Ok(None) };
+    let state = state.clone().into_inner();
+    let active = blocking(move || Ok(state.engine.store().api_token_by_hash(&session.token_hash)?)).await?;
+    Ok(active.filter(|t| t.role == TokenRole::Organiser && t.name == session.organiser).map(|t| t.name))
+}
+
+/// Like [`signed_in`], but a page for organisers only: without a session, back to sign-in.
+async fn require_organiser(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<Result<String, HttpResponse>, WebError> {
+    Ok(signed_in(state, req).await?.ok_or_else(|| see_other("/organiser").finish()))
+}
+
+fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
+    Ok(CsrfToken::for_request(req)?)
+}
+
+fn organiser_page(req: &HttpRequest, title: &str, csrf: &CsrfToken, content: Markup) -> HttpResponse {
+    html_page(req, StatusCode::OK, Some(csrf), layout(title, Nav::Organiser, Some(csrf), content))
+}
+
+fn sign_in_page(req: &HttpRequest, status: StatusCode, message: Option<&str>, csrf: &CsrfToken) -> HttpResponse {
+    let body = layout(
+        "Organiser sign-in",
+        Nav::Public,
+        None,
+        html! {
+            h1 { "Organiser sign-in" }
+            @if let Some(m) = message { p.error-summary role="alert" id="sign-in-error" { (m) } }
+            form.narrow method="post" action="/organiser/sign-in" {
+                input type="hidden" name="csrf" value=(csrf.value());
+                div.field {
+                    label for="f-token" { "Organiser token" }
+                    input type="password" id="f-token" name="token" autocomplete="off";
+                    small.help { "The pmo_… token from " code { "pitchmatch token create --role organiser" } "." }
+                }
+                button.primary type="submit" id="sign-in" { "Sign in" }
+            }
+        },
+    );
+    html_page(req, status, Some(csrf), body)
+}
+
+/// `GET /organiser`: the sign-in form, or the dashboard once signed in.
+pub(crate) async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let csrf = csrf(&req)?;
+    let Some(organiser) = signed_in(&state, &req).await? else {
+        return Ok(sign_in_page(&req, StatusCode::OK, None, &csrf));
+    };
+    let engine_state = state.clone().into_inner();
+    let (demands, events) = blocking(move || {
+        let store = engine_state.engine.store();
+        Ok((store.all_demands()?, store.all_events()?))
+    })
+    .await?;
+    let mut by_organisation: BTreeMap<&str, Vec<&DemandArea>> = BTreeMap::new();
+    for d in &demands {
+        by_organisation.entry(d.organisation.as_str()).or_default().push(d);
+    }
+    let content = html! {
+        h1 { "Dashboard" }
+        p.muted { "Signed in as " strong { (organiser) } "." }
+        div.cards {
+            section.card {
+                h2 { "Events" }
+                @if events.is_empty() { p.muted { "No events yet." } }
+                ul.plain {
+                    @for e in &events {
+                        li {
+                            a href=(format!("/organiser/events/{}", e.id)) { (e.title.as_deref().unwrap_or(&e.id)) }
+                            " — " (e.organisation) ", " (e.slots) " slots"
+                            @if let Some(d) = &e.date { ", " (d) }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Landscape" }
+                p { "All profiles and demand areas on one map, clustered by topic." }
+                p { a.button href="/landscape" id="go-landscape" { "Open the map" } }
+            }
+        }
+        h2 { "Demand areas" }
+        @if demands.is_empty() { p.muted { "No demand areas yet." } }
+        @for (organisation, list) in &by_organisation {
+            section.organisation {
+                h3 { (organisation) }
+                ul.plain {
+                    @for d in list {
+                        li {
+                            a href=(format!("/organiser/demands/{}", d.id)) { (d.title) }
+                            " " span.muted { "(" (d.id) ", " (d.language.code()) ")" }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(organiser_page(&req, "Dashboard", &csrf, content))
+}
+
+/// `POST /organiser/sign-in`
+pub(crate) async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = FormFields::parse(&body);
+    form.check_csrf(&req)?;
+    let csrf = csrf(&req)?;
+    let token = form.get("token").unwrap_or_default().trim().to_string();
+    let hash = hash_token(&token);
+    let lookup = state.clone().into_inner();
+    let found = blocking(move || Ok(lookup.engine.store().api_token_by_hash(&hash)?)).await?;
+    let Some(api_token) = found.filter(|t| t.role == TokenRole::Organiser && !token.is_empty()) else {
+        return Ok(sign_in_page(&req, StatusCode::UNAUTHORIZED, Some("Unknown or revoked organiser token."), &csrf));
+    };
+    // A new session id on every sign-in, so an id planted before sign-in is worth nothing after it.
+    if let Some(old) = read_cookie(&req, SESSION_COOKIE) {
+        state.web.sessions.end(&old);
+    }
+    let session = state.web.sessions.start(&api_token.name, &hash_token(&token), Instant::now())?;
+    Ok(see_other("/organiser")
+        .append_header((header::SET_COOKIE, cookie(&req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
+        .finish())
+}
+
+/// `POST /organiser/sign-out`
+pub(crate) async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    FormFields::parse(&body).check_csrf(&req)?;
+    if let Some(id) = read_cookie(&req, SESSION_COOKIE) {
+        state.web.sessions.end(&id);
+    }
+    Ok(see_other("/organiser").append_header((header::SET_COOKIE, expired_cookie(&req, SESSION_COOKIE))).finish())
+}
+
+/// The shortlist filters as typed in the query string; unknown values are reported, not fatal.
+#[derive(Debug, Default, Clone)]
+struct ShortlistQuery {
+    filter: Filter,
+    k: usize,
+    /// The query string to repeat in the CSV link.
+    raw: String,
+    problems: Vec<String>,
+}
+
+fn parse_enum<T: for<'de> serde::Deserialize<'de>>(value: &str) -> Option<T> {
+    serde_json::from_value(Value::String(value.to_string())).ok()
+}
+
+fn shortlist_query(req: &HttpRequest) -> ShortlistQuery {
+    let mut q = ShortlistQuery { k: 20, raw: req.query_string().to_string(), ..Default::default() };
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match key.as_ref() {
+            "kind" => match parse_enum::<Kind>(value) {
+                Some(k) => q.filter.kind = Some(k),
+                None => q.problems.push(format!("unknown kind {value:?} ignored")),
+            },
+            "size" => match parse_enum::<Size>(value) {
+                Some(s) => q.filter.size = Some(s),
+                None => q.problems.push(format!("unknown size {value:?} ignored")),
+            },
+            "theme" => match parse_enum::<Theme>(value) {
+                Some(t) => q.filter.theme = Some(t),
+                None => q.problems.push(format!("unknown theme {value:?} ignored")),
+            },
+            "min_trl" => match value.parse::<u8>() {
+                Ok(t) if (1..=9).contains(&t) => q.filter.min_trl = Some(t),
+                _ => q.problems.push(format!("min TRL must be 1-9; {value:?} ignored")),
+            },
+            "k" => match value.parse::<usize>() {
+                Ok(k) if (1..=200).contains(&k) => q.k = k,
+                _ => q.problems.push(format!("results must be 1-200; {value:?} ignored")),
+            },
+            _ => {}
+        }
+    }
+    q
+}
+
+async fn rank_demand(state: &web::Data<AppState>, id: String, q: &ShortlistQuery) -> Result<Shortlist, WebError> {
+    let state = state.clone().into_inner();
+    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let (k, filter) = (q.k, q.filter.clone());
+    let worker = state.clone();
+    blocking(move || Ok(worker.engine.rank_demand(&id, k, &filter, Ranker::default())?)).await
+}
+
+fn select_options(name: &str, label: &str, options: &[(&str, &str)], current: Option<&str>) -> Markup {
+    html! {
+        label for=(format!("q-{name}")) { (label) }
+        select id=(format!("q-{name}")) name=(name) {
+            option value="" { "any" }
+            @for (v, text) in options.iter().filter(|(v, _)| !v.is_empty()) {
+                option value=(v) selected[current == Some(*v)] { (text) }
+            }
+        }
+    }
+}
+
+fn score(v: Option<f32>) -> String {
+    v.map_or_else(|| "—".to_string(), |s| format!("{s:.3}"))
+}
+
+/// `GET /organiser/demands/{id}?kind=&size=&theme=&min_trl=&k=`
+pub(crate) async fn shortlist(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let _organiser = match require_organiser(&state, &req).await? {
+        Ok(o) => o,
+        Err(redirect) => return Ok(redirect),
+    };
+    let csrf = csrf(&req)?;
+    let id = id.into_inner();
+    let q = shortlist_query(&req);
+    let lookup = state.clone().into_inner();
+    let demand_id = id.clone();
+    let demand = blocking(move || Ok(lookup.engine.store().demand(&demand_id)?))
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("No demand area {id:?}.")))?;
+    let list = rank_demand(&state, id.clone(), &q).await?;
+    let csv_href = if q.raw.is_empty() {
+        format!("/organiser/demands/{id}/shortlist.csv")
+    } else {
+        format!("/organiser/demands/{id}/shortlist.csv?{}", q.raw)
+    };
+    let content = html! {
+        p.crumbs { a href="/organiser" { "Dashboard" } " › " (demand.organisation) }
+        h1 { (demand.title) }
+        p.description { (demand.description) }
+        form.filters method="get" action=(format!("/organiser/demands/{id}")) id="filters" {
+            div { (select_options("kind", "Kind", KIND_OPTIONS, q.filter.kind.map(Kind::as_str))) }
+            div { (select_options("size", "Size", SIZE_OPTIONS, q.filter.size.map(Size::as_str))) }
+            div { (select_options("theme", "Theme", THEME_OPTIONS, q.filter.theme.map(Theme::as_str))) }
+            div {
+                label for="q-min_trl" { "Min TRL" }
+                input type="text" id="q-min_trl" name="min_trl" size="2"
+                    value=(q.filter.min_trl.map(|t| t.to_string()).unwrap_or_default());
+            }
+            div {
+                label for="q-k" { "Results" }
+                input type="text" id="q-k" name="k" size="3" value=(q.k);
+            }
+            div { button type="submit" id="apply-filters" { "Apply" } }
+        }
+        @for p in &q.problems { p.field-error { (p) } }
+        p {
+            a.button href=(csv_href) id="shortlist-csv" download { "Export CSV" }
+            " " span.muted { (list.results.len()) " results · ranker " (list.ranker.as_str()) }
+        }
+        @if list.results.is_empty() { p.muted id="no-results" { "No profile matches these filters." } }
+        ol.results id="results" {
+            @for r in &list.results {
+                li.result id=(format!("result-{}", r.profile_id)) {
+                    div.result-head {
+                        span.rank { "#" (r.rank) }
+                        strong.name { (r.name) }
+                        span.muted { " " (r.profile_id) }
+                        span.score { (format!("{:.3}", r.score)) }
+                    }
+                    p.facets {
+                        (r.kind.as_str())
+                        @if let Some(s) = r.size { " · " (s.as_str()) }
+                        " · " (r.language.code())
+                        @if let Some(t) = r.trl { " · TRL " (t) }
+                        @for t in &r.themes { " · " (t.as_str()) }
+                    }
+                    p.reason { (r.explanation.reason) }
+                    @if let Some(passage) = &r.explanation.passage {
+                        blockquote.passage { span.muted { (passage.field) ": " } (highlighted(passage)) }
+                    } @else if let Some(s) = &r.explanation.snippet {
+                        blockquote.passage { (s) }
+                    }
+                    details {
+                        summary { "Score breakdown and matched terms" }
+                        table.breakdown {
+                            tr { th { "lexical (BM25)" } td { (score(r.explanation.scores.lexical)) } }
+                            tr { th { "concepts" } td { (score(r.explanation.scores.concepts)) } }
+                            tr { th { "concept coverage" } td { (score(r.explanation.scores.concept_coverage)) } }
+                            tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
+                            tr { th { "dense (centred)" } td { (score(r.explanation.scores.dense)) } }
+                            @if !r.explanation.scores.shared_concepts.is_empty() {
+                                tr { th { "shared concepts" } td { (r.explanation.scores.shared_concepts.join(", ")) } }
+                            }
+                            @for m in &r.explanation.matched {
+                                tr { th { "terms in " (m.field) } td { (m.terms.join(", ")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(organiser_page(&req, &demand.title, &csrf, content))
+}
+
+/// `GET /organiser/demands/{id}/shortlist.csv?…` — the same list as the page, as CSV.
+pub(crate) async fn shortlist_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    if signed_in(&state, &req).await?.is_none() {
+        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
+    }
+    let id = id.into_inner();
+    let list = rank_demand(&state, id.clone(), &shortlist_query(&req)).await?;
+    let mut out = Vec::new();
+    ShortlistWriter::new(Format::Csv, &mut out)
+        .and_then(|mut w| w.write(&list))
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(csv_download(&format!("shortlist-{id}.csv"), out))
+}
+
+async fn load_event(state: &web::Data<AppState>, id: &str) -> Result<(Event, Vec<DemandArea>), WebError> {
+    let state = state.clone().into_inner();
+    let id = id.to_string();
+    blocking(move || {
+        let store = state.engine.store();
+        let event = store.event(&id)?.ok_or_else(|| WebError::NotFound(format!("No event {id:?}.")))?;
+        let mut demands = Vec::new();
+        for d in &event.demand_ids {
+            if let Some(demand) = store.demand(d)? {
+                demands.push(demand);
+            }
+        }
+        Ok((event, demands))
+    })
+    .await
+}
+
+fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
+    html! {
+        p.crumbs { a href="/organiser" { "Dashboard" } " › " (event.organisation) }
+        h1 { (event.title.as_deref().unwrap_or(&event.id)) }
+        p.muted {
+            (event.organisation) " · " (event.slots) " pitch slots"
+            @if let Some(d) = &event.date { " · " (d) }
+        }
+        h2 { "Demand areas" }
+        ul.plain {
+            @for d in demands {
+                li { a href=(format!("/organiser/demands/{}", d.id)) { (d.title) } " " span.muted { "(" (d.id) ")" } }
+            }
+        }
+    }
+}
+
+fn run_form(event_id: &str, csrf: &CsrfToken, again: bool) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("/organiser/events/{event_id}/selection")) {
+            input type="hidden" name="csrf" value=(csrf.value());
+            button.primary type="submit" id="run-selection" {
+                @if again { "Run the selection again" } @else { "Run the selection" }
+            }
+        }
+    }
+}
+
+/// `GET /organiser/events/{id}`
+pub(crate) async fn event(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    if let Err(redirect) = require_organiser(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let csrf = csrf(&req)?;
+    let (event, demands) = load_event(&state, &id).await?;
+    let content = html! {
+        (event_header(&event, &demands))
+        p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
+        (run_form(&event.id, &csrf, false))
+    };
+    Ok(organiser_page(&req, "Event", &csrf, content))
+}
+
+async fn select(state: &web::Data<AppState>, id: &str) -> Result<SeasonSelection, WebError> {
+    let state = state.clone().into_inner();
+    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let worker = state.clone();
+    let id = id.to_string();
+    blocking(move || Ok(worker.engine.select_event(&id, &SeasonRules::default(), Ranker::default())?)).await
+}
+
+/// Names of the profiles a selection mentions.
+async fn profile_names(state: &web::Data<AppState>, sel: &EventSelection) -> Result<HashMap<String, String>, WebError> {
+    let mut ids: Vec<String> = sel
+        .selected
+        .iter()
+        .chain(&sel.reserves)
+        .map(|p| p.profile_id.clone())
+        .chain(sel.left_out.iter().map(|l| l.profile_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let state = state.clone().into_inner();
+    blocking(move || Ok(state.engine.store().profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect())).await
+}
+
+/// `POST /organiser/events/{id}/selection`
+pub(crate) async fn run_selection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    FormFields::parse(&body).check_csrf(&req)?;
+    if signed_in(&state, &req).await?.is_none() {
+        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
+    }
+    let csrf = csrf(&req)?;
+    let (event, demands) = load_event(&state, &id).await?;
+    let season = select(&state, &event.id).await?;
+    let sel =
+        season.events.into_iter().next().ok_or_else(|| WebError::Internal("selection returned no event".into()))?;
+    let names = profile_names(&state, &sel).await?;
+    let titles: HashMap<&str, &str> = demands.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
+    let pitch_rows = |list: &[crate::select::Pitch]| {
+        html! {
+            @for (i, p) in list.iter().enumerate() {
+                tr {
+                    td { (i + 1) }
+                    td { strong { (name(&p.profile_id)) } br; span.muted { (p.profile_id) } }
+                    td { (title(&p.demand_id)) }
+                    td.num { (format!("{:.3}", p.value)) }
+                    td { (p.rank.map(|r| format!("#{r}")).unwrap_or_default()) @if p.pinned { " pinned" } }
+                }
+            }
+        }
+    };
+    let content = html! {
+        (event_header(&event, &demands))
+        h2 { "Line-up" }
+        p.muted id="selection-summary" {
+            (sel.selected.len()) " of " (event.slots) " slots filled · objective " (format!("{:.3}", sel.objective))
+            " · " (if sel.optimal { "proven optimal" } else { "not proven optimal" })
+        }
+        p {
+            a.button href=(format!("/organiser/events/{}/selection.csv", event.id)) id="selection-csv" download { "Export CSV" }
+            " " (run_form(&event.id, &csrf, true))
+        }
+        @if !sel.unmet.is_empty() {
+            div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
+        }
+        table.lineup id="lineup" {
+            thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
+            tbody { (pitch_rows(&sel.selected)) }
+        }
+        h2 { "Reserves" }
+        @if sel.reserves.is_empty() { p.muted { "No reserves." } }
+        @else {
+            table.lineup id="reserves" {
+                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
+                tbody { (pitch_rows(&sel.reserves)) }
+            }
+        }
+        h2 { "Why not?" }
+        @if sel.left_out.is_empty() { p.muted { "No strong candidate was left out." } }
+        @else {
+            table.lineup id="why-not" {
+                thead { tr { th { "Profile" } th { "Demand area" } th { "Rank" } th { "Why not" } } }
+                tbody {
+                    @for l in &sel.left_out {
+                        tr {
+                            td { strong { (name(&l.profile_id)) } br; span.muted { (l.profile_id) } }
+                            td { (title(&l.demand_id)) }
+                            td { "#" (l.rank) }
+                            td { (l.detail) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(organiser_page(&req, "Selection", &csrf, content))
+}
+
+/// `GET /organiser/events/{id}/selection.csv` — solves again (the solver is deterministic) and
+/// downloads the line-up and reserves.
+pub(crate) async fn selection_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    if signed_in(&state, &req).await?.is_none() {
+        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
+    }
+    let id = id.into_inner();
+    load_event(&state, &id).await?;
+    let season = select(&state, &id).await?;
+    let mut out = Vec::new();
+    write_selection(SelectFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(csv_download(&format!("selection-{id}.csv"), out))
+}
+
+/// A drawn landscape, or why it cannot be drawn yet.
+pub(crate) enum LandscapePage {
+    Map(Landscape),
+    Unavailable(String),
+}
+
+/// Draws the landscape from the store and the vectors (embedding the demand areas).
+fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
+    let engine = &state.engine;
+    let vectors: HashMap<String, Vec<f32>> = engine.profile_vectors().into_iter().collect();
+    let mut ids: Vec<String> = vectors.keys().cloned().collect();
+    ids.sort();
+    let profiles = engine.store().profiles_by_id(&ids)?;
+    let demands = engine.store().all_demands()?;
+    let demand_texts: Vec<String> = demands.iter().map(DemandArea::query_text).collect();
+    let demand_vectors = engine.embed_as_passages(&demand_texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let mut items: Vec<Item> = profiles
+        .into_iter()
+        .filter_map(|p| {
+            let vector = vectors.get(&p.id)?.clone();
+            // Concepts label clusters the same way whatever language their profiles are in;
+            // keywords stand in for profiles the glossary does not cover.
+            let text = format!("{} {} {}", p.summary, p.innovations.join(" "), p.keywords.join(" "));
+            let mut terms: Vec<String> =
+                engine.concepts(p.language, &text).into_iter().map(|c| c.replace('_', " ")).collect();
+            if terms.is_empty() {
+                terms = p.keywords.iter().map(|k| k.to_lowercase()).collect();
+            }
+            Some(Item { id: p.id, label: p.name, kind: ItemKind::Profile, language: p.language, terms, vector })
+        })
+        .collect();
+    for (d, vector) in demands.into_iter().zip(demand_vectors) {
+        let label = format!("{}: {}", d.organisation, d.title);
+        items.push(Item { id: d.id, label, kind: ItemKind::Demand, language: d.language, terms: Vec::new(), vector });
+    }
+    Ok(match landscape::build(items, landscape::DEFAULT_SEED) {
+        Ok(map) => LandscapePage::Map(map),
+        Err(e) => LandscapePage::Unavailable(e.to_string()),
+    })
+}
+
+/// The landscape of the data as it is now, from the cache when nothing changed since it was drawn.
+async fn current_landscape(state: &web::Data<AppState>) -> Result<Arc<LandscapePage>, WebError> {
+    let state = state.clone().into_inner();
+    blocking(move || {
+        let store = state.engine.store();
+        let demands = store.all_demands()?;
+        let version = format!("{}:{}", store.profile_seq()?, serde_json::to_string(&demands).unwrap_or_default());
+        {
+            let cache = state.web.landscape.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((v, page)) = cache.as_ref() {
+                if *v == version {
+                    return Ok(page.clone());
+                }
+            }
+        }
+        let page = Arc::new(draw_landscape(&state)?);
+        *state.web.landscape.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, page.clone()));
+        Ok(page)
+    })
+    .await
+}
+
+/// `GET /landscape` (organisers only)
+pub(crate) async fn landscape(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    if let Err(redirect) = require_organiser(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let csrf = csrf(&req)?;
+    let page = {
+        let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+        current_landscape(&state).await?
+    };
+    let content = match page.as_ref() {
+        LandscapePage::Unavailable(why) => html! { h1 { "Landscape" } p.error-summary { "No map yet: " (why) "." } },
+        LandscapePage::Map(map) => {
+            let profiles = map.items.iter().filter(|i| i.kind == ItemKind::Profile).count();
+            html! {
+                h1 { "Landscape" }
+                p.lead {
+                    (profiles) " profiles (dots) and " (map.items.len() - profiles) " demand areas (diamonds), "
+                    "placed by the two main directions of their embeddings (PCA) and coloured by topic cluster (k-means). "
+                    "Hover a point for its name."
+                }
+                div.map-and-legend {
+                    figure.map id="landscape-map" { (landscape::render_svg(map)) }
+                    aside.legend {
+                        h2 { "Clusters" }
+                        ol.plain id="clusters" {
+                            @for (c, cluster) in map.clusters.iter().enumerate() {
+                                li {
+                                    svg.swatch xmlns="http://www.w3.org/2000/svg" viewBox="0 0 12 12" width="12" height="12" {
+                                        circle cx="6" cy="6" r="6" fill=(PALETTE[c % PALETTE.len()]) {}
+                                    }
+                                    " " strong { (c + 1) } " " (cluster.terms.join(", "))
+                                    " " span.muted { "(" (cluster.profiles) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { "Supply around each demand area" }
+                p.muted {
+                    "Profiles within a tenth of the map's width, and the cosine similarity of the closest profile in the full "
+                    "space (after removing each language's average, as the map does). Sparsest first: these demand areas sit in "
+                    "empty space."
+                }
+                table.lineup id="demand-supply" {
+                    thead { tr { th { "Demand area" } th { "Cluster" } th.num { "Profiles nearby" } th.num { "Closest cosine" } } }
+                    tbody {
+                        @for s in &map.demand_supply {
+                            tr class=(if s.nearby_profiles == 0 { "sparse" } else { "" }) {
+                                td { a href=(format!("/organiser/demands/{}", map.items[s.item].id)) { (map.items[s.item].label) } }
+                                td { (map.points[s.item].cluster + 1) }
+                                td.num { (s.nearby_profiles) }
+                                td.num { (format!("{:.3}", s.best_cosine)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(organiser_page(&req, "Landscape", &csrf, content))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_filters_are_reported_not_fatal() {
+        let req =
+            actix_web::test::TestRequest::with_uri("/x?kind=company&theme=nope&min_trl=12&k=5&size=").to_http_request();
+        let q = shortlist_query(&req);
+        assert_eq!(q.filter.kind, Some(Kind::Company));
+        assert_eq!(q.filter.theme, None);
+        assert_eq!(q.filter.min_trl, None);
+        assert_eq!(q.k, 5);
+        assert_eq!(q.problems.len(), 2, "{:?}", q.problems);
+    }
+}

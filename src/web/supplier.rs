@@ -1,0 +1,426 @@
+//! The supplier pages: submit a profile through a form, see the edit token once, and later edit or
+//! delete the profile with that token. The form is turned into the same JSON record the API takes
+//! and checked by [`Profile::from_json`], so a web submission obeys exactly the import and API
+//! rules, and each violation is shown next to its field. These pages never show anything but the
+//! supplier's own profile.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+use serde_json::{json, Map, Value};
+
+use super::pages::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
+use super::{blocking, html_page, CsrfToken, FormFields, WebError};
+use crate::domain::{Profile, Violation};
+use crate::http::AppState;
+use crate::store::{generate_token, hash_token};
+
+/// Same prefix as the API's edit tokens: a token made here works with the API and vice versa.
+const EDIT_TOKEN_PREFIX: &str = "pme_";
+
+fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
+    Ok(CsrfToken::for_request(req)?)
+}
+
+/// `GET /`
+pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let body = layout(
+        "Home",
+        Nav::Public,
+        None,
+        html! {
+            h1 { "Co-Innovation Days" }
+            p.lead {
+                "Dutch automotive suppliers and knowledge institutions meet French OEMs and Tier-1s. "
+                "Describe what you offer; organisers match it with the OEMs' demand areas."
+            }
+            div.cards {
+                section.card {
+                    h2 { "Leveranciers / Suppliers" }
+                    p lang="nl" { "Dien uw innovatieprofiel in, of wijzig het met uw wijzigingscode." }
+                    p lang="en" { "Submit your innovation profile, or change it with your edit token." }
+                    p {
+                        a.button.primary href="/submit" id="go-submit" { "Profiel indienen / Submit a profile" }
+                        " "
+                        a.button href="/supplier/edit" { "Wijzigen / Edit" }
+                    }
+                }
+                section.card {
+                    h2 { "Organisers" }
+                    p { "Shortlists per demand area, event line-ups, CSV exports and the landscape map." }
+                    p { a.button href="/organiser" id="go-organiser" { "Sign in" } }
+                }
+            }
+        },
+    );
+    Ok(html_page(&req, StatusCode::OK, None, body))
+}
+
+fn submit_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    values: &ProfileFormValues,
+    violations: &[Violation],
+    csrf: &CsrfToken,
+) -> HttpResponse {
+    let body = layout(
+        "Submit a profile",
+        Nav::Public,
+        None,
+        html! {
+            h1 { "Profiel indienen / Submit a profile" }
+            p.lead {
+                span lang="nl" { "Beschrijf wat uw organisatie biedt. " }
+                span lang="en" { "Describe what your organisation offers. " }
+                "Nederlands, English " span lang="fr" { "ou français" } "."
+            }
+            (profile_form(&FormMode::Create, values, violations, csrf))
+        },
+    );
+    html_page(req, status, Some(csrf), body)
+}
+
+/// `GET /submit`
+pub(crate) async fn submit_form(req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let csrf = csrf(&req)?;
+    Ok(submit_page(&req, StatusCode::OK, &ProfileFormValues::default(), &[], &csrf))
+}
+
+/// What the user typed, kept to re-show the form.
+fn form_values(form: &FormFields) -> ProfileFormValues {
+    let text = |name: &str| form.get(name).unwrap_or_default().to_string();
+    ProfileFormValues {
+        id: text("id"),
+        name: text("name"),
+        kind: text("kind"),
+        size: text("size"),
+        city: text("city"),
+        language: text("language"),
+        summary: text("summary"),
+        innovations: text("innovations"),
+        keywords: text("keywords"),
+        themes: form.all("themes").into_iter().map(str::to_string).collect(),
+        trl: text("trl"),
+        website: text("website"),
+        contact_email: text("contact_email"),
+    }
+}
+
+/// The JSON record the form stands for. Blank inputs are left out (so a blank required field is
+/// reported as "is required"); list inputs are split (innovations by line, keywords by comma)
+/// keeping blank items in the middle so the validator can point at them; a TRL that is not a
+/// number is passed on as text so the validator reports it in its own words.
+pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
+    let mut record = Map::new();
+    let mut put = |name: &str, value: &str| {
+        if !value.trim().is_empty() {
+            record.insert(name.to_string(), Value::String(value.trim().to_string()));
+        }
+    };
+    put("id", &v.id);
+    put("name", &v.name);
+    put("kind", &v.kind);
+    put("size", &v.size);
+    put("city", &v.city);
+    put("language", &v.language);
+    put("website", &v.website);
+    put("contact_email", &v.contact_email);
+    if !v.summary.trim().is_empty() {
+        // The summary's own line breaks are kept; only the ends are trimmed.
+        record.insert("summary".into(), Value::String(v.summary.trim().replace("\r\n", "\n")));
+    }
+    let list = |text: &str, sep: char| -> Vec<Value> {
+        let items: Vec<&str> = text.trim().split(sep).map(str::trim).collect();
+        items.into_iter().map(|s| Value::String(s.to_string())).collect()
+    };
+    if !v.innovations.trim().is_empty() {
+        record.insert("innovations".into(), Value::Array(list(&v.innovations.replace("\r\n", "\n"), '\n')));
+    }
+    if !v.keywords.trim().is_empty() {
+        record.insert("keywords".into(), Value::Array(list(&v.keywords, ',')));
+    }
+    if !v.themes.is_empty() {
+        record.insert("themes".into(), json!(v.themes));
+    }
+    let trl = v.trl.trim();
+    if !trl.is_empty() {
+        let value = trl.parse::<i64>().map_or_else(|_| Value::String(trl.to_string()), Value::from);
+        record.insert("trl".into(), value);
+    }
+    Value::Object(record)
+}
+
+fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
+/// `POST /submit`
+pub(crate) async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = FormFields::parse(&body);
+    form.check_csrf(&req)?;
+    let csrf = csrf(&req)?;
+    let values = form_values(&form);
+    let profile = match Profile::from_json(&form_record(&values)) {
+        Ok(p) => p,
+        Err(violations) => return Ok(submit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations, &csrf)),
+    };
+    // Only well-formed submissions count against the limit: a supplier fixing typos is not flooding.
+    if let Some(ip) = client_ip(&req) {
+        state.submissions.check(ip, std::time::Instant::now()).map_err(WebError::RateLimited)?;
+    }
+    let token = generate_token(EDIT_TOKEN_PREFIX)?;
+    let hash = hash_token(&token);
+    let state = state.into_inner();
+    let stored = profile.clone();
+    let inserted = blocking(move || {
+        let _guard = state.lock_writes();
+        let inserted = state.engine.store().insert_profile_with_token(&stored, &hash)?;
+        if inserted {
+            if let Err(e) = state.engine.catch_up() {
+                tracing::error!(error = %e, "index catch-up after a web submission failed");
+            }
+        }
+        Ok(inserted)
+    })
+    .await?;
+    if !inserted {
+        let taken = Violation {
+            field: "id".into(),
+            rule: "is already taken; choose another profile id".into(),
+            value: Some(format!("{:?}", profile.id)),
+        };
+        return Ok(submit_page(&req, StatusCode::CONFLICT, &values, &[taken], &csrf));
+    }
+    let body = layout(
+        "Profile submitted",
+        Nav::Public,
+        None,
+        html! {
+            h1 id="submitted" { "Profiel ingediend / Profile submitted" }
+            div.token-box role="status" {
+                p {
+                    strong lang="nl" { "Bewaar deze wijzigingscode nu: hij wordt maar één keer getoond. " }
+                    strong lang="en" { "Save this edit token now: it is shown only once." }
+                }
+                p { code id="edit-token" { (token) } }
+                p {
+                    "Wijzigen of verwijderen / Edit or delete: "
+                    a id="edit-link" href=(format!("/supplier/edit?id={}", profile.id)) {
+                        "/supplier/edit?id=" (profile.id)
+                    }
+                    " — met deze code / with this token."
+                }
+            }
+            h2 { "Opgeslagen profiel / Stored profile" }
+            (profile_view(&profile))
+        },
+    );
+    Ok(html_page(&req, StatusCode::CREATED, Some(&csrf), body))
+}
+
+fn open_page(req: &HttpRequest, status: StatusCode, id: &str, message: Option<&str>, csrf: &CsrfToken) -> HttpResponse {
+    let body = layout(
+        "Edit a profile",
+        Nav::Public,
+        None,
+        html! {
+            h1 { "Profiel wijzigen / Edit a profile" }
+            @if let Some(m) = message { p.error-summary role="alert" { (m) } }
+            form.narrow method="post" action="/supplier/edit" {
+                input type="hidden" name="csrf" value=(csrf.value());
+                div.field {
+                    label for="f-id" { "Profielcode / Profile id" }
+                    input type="text" id="f-id" name="id" value=(id);
+                }
+                div.field {
+                    label for="f-token" { "Wijzigingscode / Edit token" }
+                    input type="password" id="f-token" name="edit_token" autocomplete="off";
+                    small.help { "The pme_… token shown once after you submitted." }
+                }
+                button.primary type="submit" { "Openen / Open" }
+            }
+        },
+    );
+    html_page(req, status, Some(csrf), body)
+}
+
+/// `GET /supplier/edit?id=`
+pub(crate) async fn open_form(req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let id = form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let csrf = csrf(&req)?;
+    Ok(open_page(&req, StatusCode::OK, &id, None, &csrf))
+}
+
+/// The profile `id` if `token` is its edit token.
+async fn owned_profile(state: &web::Data<AppState>, id: &str, token: &str) -> Result<Option<Profile>, WebError> {
+    let state = state.clone().into_inner();
+    let (id, hash) = (id.to_string(), hash_token(token.trim()));
+    blocking(move || {
+        let store = state.engine.store();
+        match store.profile_id_by_token_hash(&hash)? {
+            Some(owner) if owner == id => Ok(store.profile(&id)?),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+const WRONG_TOKEN: &str = "Onbekende profielcode of verkeerde wijzigingscode / Unknown profile id or wrong edit token.";
+
+fn edit_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    token: &str,
+    values: &ProfileFormValues,
+    violations: &[Violation],
+    csrf: &CsrfToken,
+) -> HttpResponse {
+    let body = layout(
+        "Edit your profile",
+        Nav::Public,
+        None,
+        html! {
+            h1 { "Profiel wijzigen / Edit your profile" }
+            (profile_form(&FormMode::Edit { token }, values, violations, csrf))
+            h2 { "Verwijderen / Delete" }
+            form.inline method="post" action="/supplier/delete" {
+                input type="hidden" name="csrf" value=(csrf.value());
+                input type="hidden" name="id" value=(values.id);
+                input type="hidden" name="edit_token" value=(token);
+                button.danger type="submit" id="delete-profile" { "Profiel verwijderen / Delete profile" }
+            }
+        },
+    );
+    html_page(req, status, Some(csrf), body)
+}
+
+/// `POST /supplier/edit`: checks the id and token, then shows the filled-in form.
+pub(crate) async fn open(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = FormFields::parse(&body);
+    form.check_csrf(&req)?;
+    let csrf = csrf(&req)?;
+    let (id, token) = (form.get("id").unwrap_or_default().trim(), form.get("edit_token").unwrap_or_default());
+    match owned_profile(&state, id, token).await? {
+        Some(p) => Ok(edit_page(&req, StatusCode::OK, token.trim(), &ProfileFormValues::from_profile(&p), &[], &csrf)),
+        None => Ok(open_page(&req, StatusCode::FORBIDDEN, id, Some(WRONG_TOKEN), &csrf)),
+    }
+}
+
+/// `POST /supplier/save`
+pub(crate) async fn save(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = FormFields::parse(&body);
+    form.check_csrf(&req)?;
+    let csrf = csrf(&req)?;
+    let token = form.get("edit_token").unwrap_or_default().trim().to_string();
+    let values = form_values(&form);
+    if owned_profile(&state, &values.id, &token).await?.is_none() {
+        return Err(WebError::Forbidden(WRONG_TOKEN.into()));
+    }
+    let profile = match Profile::from_json(&form_record(&values)) {
+        Ok(p) => p,
+        Err(v) => return Ok(edit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &token, &values, &v, &csrf)),
+    };
+    let state = state.into_inner();
+    let stored = profile.clone();
+    let replaced = blocking(move || {
+        let _guard = state.lock_writes();
+        let replaced = state.engine.store().replace_profile(&stored)?;
+        if let Err(e) = state.engine.catch_up() {
+            tracing::error!(error = %e, "index catch-up after a web edit failed");
+        }
+        Ok(replaced)
+    })
+    .await?;
+    if !replaced {
+        return Err(WebError::NotFound("The profile no longer exists.".into()));
+    }
+    let body = layout(
+        "Profile saved",
+        Nav::Public,
+        None,
+        html! {
+            h1 id="saved" { "Profiel opgeslagen / Profile saved" }
+            (profile_view(&profile))
+            p { a href=(format!("/supplier/edit?id={}", profile.id)) { "Opnieuw wijzigen / Edit again" } }
+        },
+    );
+    Ok(html_page(&req, StatusCode::OK, Some(&csrf), body))
+}
+
+/// `POST /supplier/delete`
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let form = FormFields::parse(&body);
+    form.check_csrf(&req)?;
+    let id = form.get("id").unwrap_or_default().trim().to_string();
+    let token = form.get("edit_token").unwrap_or_default();
+    if owned_profile(&state, &id, token).await?.is_none() {
+        return Err(WebError::Forbidden(WRONG_TOKEN.into()));
+    }
+    let state = state.into_inner();
+    let gone = id.clone();
+    blocking(move || {
+        let _guard = state.lock_writes();
+        Ok(state.engine.delete_profile(&gone)?)
+    })
+    .await?;
+    let body = layout(
+        "Profile deleted",
+        Nav::Public,
+        None,
+        html! {
+            h1 id="deleted" { "Profiel verwijderd / Profile deleted" }
+            p { "Profile " code { (id) } " and its edit token no longer exist." }
+            p { a href="/" { "Home" } }
+        },
+    );
+    Ok(html_page(&req, StatusCode::OK, None, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_record_keeps_what_the_validator_must_see() {
+        let values = ProfileFormValues {
+            id: " acme ".into(),
+            name: "Acme".into(),
+            kind: "company".into(),
+            summary: "  We build hydrogen tanks for vans and trucks.  ".into(),
+            innovations: "Type IV tank\r\n\r\nLiner".into(),
+            keywords: "hydrogen, tanks".into(),
+            themes: vec!["green_mobility".into()],
+            trl: "seven".into(),
+            ..Default::default()
+        };
+        let record = form_record(&values);
+        assert_eq!(record["id"], "acme");
+        assert_eq!(record["innovations"], json!(["Type IV tank", "", "Liner"]));
+        assert_eq!(record["keywords"], json!(["hydrogen", "tanks"]));
+        assert!(record.get("size").is_none(), "blank optional fields are left out");
+        let violations = Profile::from_json(&record).unwrap_err();
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["innovations[1]", "trl"]);
+        let fixed = form_record(&ProfileFormValues { innovations: "Type IV tank".into(), trl: "7".into(), ..values });
+        assert_eq!(Profile::from_json(&fixed).unwrap().trl, Some(7));
+    }
+}

@@ -1,0 +1,305 @@
+//! The web pages end to end (issue 6): a real headless Chromium, driven through chromedriver,
+//! against a real server on a free port over a fresh copy of the demo data. A supplier submits a
+//! profile through the form (first with mistakes), an organiser signs in, finds it in a shortlist,
+//! runs an event selection and downloads CSV. Every page visited is kept as a PNG screenshot under
+//! `target/web-screenshots/`. The plain-HTTP tests below check the safety properties a browser
+//! would hide: headers, CSRF, access rules, escaping.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+use reqwest::redirect::Policy;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::webdriver::Browser;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("web-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[test]
+fn web_supplier_and_organiser_flows_in_a_real_browser() {
+    let app = spawn_app();
+    let browser = Browser::start();
+    let shots = screenshot_dir();
+    let shot = |name: &str| browser.screenshot(&shots.join(format!("{name}.png")));
+    let id = "web-h2-vessels";
+
+    browser.goto(&app.url("/"));
+    shot("01-home");
+    browser.find("#go-submit").click();
+    browser.wait_for("#profile-form", WAIT);
+
+    // A bad submission: summary too short, TRL not a number, no kind. Every rule is shown at its field.
+    browser.find("#f-id").type_text(id);
+    browser.find("#f-name").type_text("Waterstofvat <Composites> B.V.");
+    browser.find("#f-summary").type_text("Tanks.");
+    browser.find("#f-trl").type_text("ten");
+    browser.find("#submit-profile").click();
+    browser.wait_for("#error-summary", WAIT);
+    let summary_error = browser.find("#e-summary").text();
+    assert!(summary_error.contains("must be 20-5000 characters long"), "{summary_error}");
+    assert!(browser.find("#e-trl").text().contains("must be an integer from 1 to 9"));
+    assert!(browser.find("#e-kind").text().contains("is required"));
+    assert!(browser.find_all("#e-name").is_empty(), "a valid field was flagged");
+    // What was typed is kept, escaped, for correcting.
+    assert!(browser.source().contains("Waterstofvat &lt;Composites&gt; B.V."));
+    shot("02-submit-invalid");
+    assert!(app.engine.store().profile(id).unwrap().is_none(), "an invalid profile was stored");
+
+    // Corrected and completed.
+    browser.find("#f-kind option[value=company]").click();
+    browser.find("#f-size option[value=sme]").click();
+    browser.find("#f-language option[value=en]").click();
+    browser.find("#f-summary").clear().type_text(
+        "We design lighter and cheaper Type IV hydrogen storage vessels: carbon fibre wound composite \
+         pressure tanks with thin polymer liners for vans and trucks.",
+    );
+    browser.find("#f-keywords").type_text("hydrogen storage, composite pressure vessel, carbon fibre");
+    browser.find("input[name=themes][value=green_mobility]").click();
+    browser.find("#f-trl").clear().type_text("6");
+    browser.find("#f-contact_email").type_text("info@waterstofvat.example");
+    browser.find("#submit-profile").click();
+    browser.wait_for("#submitted", WAIT);
+    let token = browser.find("#edit-token").text();
+    assert!(token.starts_with("pme_") && token.len() == 68, "edit token {token:?}");
+    assert!(browser.find("#stored-profile").text().contains("Waterstofvat <Composites> B.V."));
+    shot("03-submitted");
+    let stored = app.engine.store().profile(id).unwrap().expect("stored profile");
+    assert_eq!(stored.trl, Some(6));
+    assert_eq!(stored.keywords.len(), 3);
+
+    // Organiser: a wrong token is refused, the right one signs in.
+    browser.goto(&app.url("/organiser"));
+    browser.find("#f-token").type_text("pmo_not-a-token");
+    browser.find("#sign-in").click();
+    assert!(browser.wait_for("#sign-in-error", WAIT).text().contains("Unknown or revoked"));
+    browser.find("#f-token").type_text(&app.organiser);
+    browser.find("#sign-in").click();
+    browser.wait_for("#sign-out", WAIT);
+    assert!(browser.source().contains("Signed in as"));
+    assert!(!browser.source().contains(&app.organiser), "the organiser token is echoed in a page");
+    shot("04-dashboard");
+
+    // The new profile in the hydrogen demand's shortlist, filtered, with its explanation.
+    browser.find("a[href='/organiser/demands/demo-d-10']").click();
+    browser.wait_for("#filters", WAIT);
+    browser.find("#q-theme option[value=green_mobility]").click();
+    browser.find("#q-min_trl").type_text("5");
+    browser.find("#apply-filters").click();
+    let result = browser.wait_for(&format!("#result-{id}"), WAIT);
+    assert!(result.text().contains("Waterstofvat <Composites> B.V."));
+    assert!(!browser.find_all(&format!("#result-{id} blockquote.passage mark")).is_empty(), "no highlighted passage");
+    assert!(browser.url().contains("theme=green_mobility") && browser.url().contains("min_trl=5"));
+    for r in browser.find_all("li.result p.facets") {
+        assert!(r.text().contains("green_mobility"), "theme filter not applied: {}", r.text());
+    }
+    assert!(!browser.source().contains("info@waterstofvat.example"), "a shortlist shows a contact e-mail");
+    shot("05-shortlist");
+    browser.find("#shortlist-csv").click();
+    let csv = String::from_utf8(browser.wait_for_download("shortlist-demo-d-10.csv", WAIT)).expect("UTF-8 CSV");
+    assert!(csv.starts_with("\u{feff}demand_id,organisation,rank,profile_id"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("demo-d-10,") && l.contains(id)), "{csv}");
+
+    // An event: run the selection, see line-up, reserves and why-not; download it.
+    browser.goto(&app.url("/organiser/events/psa-2027"));
+    shot("06-event");
+    browser.find("#run-selection").click();
+    browser.wait_for("#lineup", Duration::from_secs(180));
+    let pitches = browser.find_all("#lineup tbody tr").len();
+    assert_eq!(pitches, 8, "PSA has 8 slots");
+    assert!(browser.find("#selection-summary").text().contains("8 of 8 slots filled"));
+    assert!(!browser.find_all("#reserves tbody tr").is_empty(), "no reserves shown");
+    assert!(browser.source().contains("Why not?"));
+    shot("07-selection");
+    browser.find("#selection-csv").click();
+    let csv = String::from_utf8(browser.wait_for_download("selection-psa-2027.csv", Duration::from_secs(180))).unwrap();
+    assert!(csv.starts_with("\u{feff}event_id,role,position,profile_id,demand_id,value"), "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.starts_with("psa-2027,selected,")).count(), 8, "{csv}");
+
+    // The landscape: every embedded profile (56 demo + the new one) and every demand area.
+    browser.goto(&app.url("/landscape"));
+    browser.wait_for("#landscape-map svg", WAIT);
+    assert_eq!(browser.find_all("#landscape-map circle.profile").len(), 57);
+    assert_eq!(browser.find_all("#landscape-map polygon.demand").len(), 12);
+    assert!(browser.find_all("#clusters li").len() >= 2);
+    assert_eq!(browser.find_all("#demand-supply tbody tr").len(), 12);
+    shot("08-landscape");
+
+    // Sign-out ends the session: organiser pages send the browser back to sign-in.
+    browser.find("#sign-out").click();
+    browser.wait_for("#sign-in", WAIT);
+    browser.goto(&app.url("/landscape"));
+    browser.wait_for("#sign-in", WAIT);
+    assert!(browser.url().ends_with("/organiser"), "{}", browser.url());
+
+    // The supplier edits, then deletes the profile with the token.
+    browser.goto(&app.url(&format!("/supplier/edit?id={id}")));
+    browser.find("#f-token").type_text(&token);
+    browser.find("button[type=submit].primary").click();
+    browser.wait_for("#delete-profile", WAIT);
+    shot("09-edit");
+    browser.find("#f-name").clear().type_text("Waterstofvat Composites B.V.");
+    browser.find("#submit-profile").click();
+    browser.wait_for("#saved", WAIT);
+    assert_eq!(app.engine.store().profile(id).unwrap().expect("profile").name, "Waterstofvat Composites B.V.");
+    browser.goto(&app.url(&format!("/supplier/edit?id={id}")));
+    browser.find("#f-token").type_text(&token);
+    browser.find("button[type=submit].primary").click();
+    browser.wait_for("#delete-profile", WAIT).click();
+    browser.wait_for("#deleted", WAIT);
+    shot("10-deleted");
+    assert!(app.engine.store().profile(id).unwrap().is_none());
+}
+
+/// A client that keeps cookies out of it and does not follow redirects, to see each response.
+fn raw_client() -> Client {
+    Client::builder().redirect(Policy::none()).timeout(Duration::from_secs(120)).build().expect("client")
+}
+
+fn csrf_from(res: &reqwest::blocking::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("pm_csrf=").map(|rest| rest.split(';').next().unwrap_or_default().to_string()))
+        .expect("a pm_csrf cookie")
+}
+
+fn session_cookie(app: &TestApp, client: &Client, csrf: &str) -> String {
+    let res = client
+        .post(app.url("/organiser/sign-in"))
+        .header("cookie", format!("pm_csrf={csrf}"))
+        .form(&[("csrf", csrf), ("token", app.organiser.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let set = res.headers().get("set-cookie").expect("session cookie").to_str().unwrap().to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+    set.split(';').next().unwrap().to_string()
+}
+
+#[test]
+fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
+    let app = spawn_app();
+    let client = raw_client();
+    for path in ["/", "/submit", "/organiser", "/supplier/edit"] {
+        let res = client.get(app.url(path)).send().unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let csp = res.headers().get("content-security-policy").expect("CSP").to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'none'"), "{path}: {csp}");
+        assert_eq!(res.headers().get("x-content-type-options").unwrap(), "nosniff");
+        let html = res.text().unwrap();
+        assert!(!html.contains("<script") && !html.contains("style="), "{path} has inline script or style");
+    }
+    let css = client.get(app.url("/static/style.css")).send().unwrap();
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+
+    // A form posted without the cookie's token (as another site would) is refused and stores nothing.
+    let res = client.get(app.url("/submit")).send().unwrap();
+    let csrf = csrf_from(&res);
+    let profile = [
+        ("id", "csrf-test"),
+        ("name", "Forged B.V."),
+        ("kind", "company"),
+        ("summary", "A summary that is certainly long enough to pass."),
+    ];
+    let forged = client.post(app.url("/submit")).form(&profile).send().unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(forged.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "errors are pages");
+    let wrong = client
+        .post(app.url("/submit"))
+        .header("cookie", format!("pm_csrf={csrf}"))
+        .form(&[profile.as_slice(), &[("csrf", "pmc_0")]].concat())
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 403);
+    assert!(app.engine.store().profile("csrf-test").unwrap().is_none());
+    let ok = client
+        .post(app.url("/submit"))
+        .header("cookie", format!("pm_csrf={csrf}"))
+        .form(&[profile.as_slice(), &[("csrf", csrf.as_str())]].concat())
+        .send()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 201);
+    assert!(ok.headers()["cache-control"].to_str().unwrap().contains("no-store"), "the token page may be cached");
+    assert!(app.engine.store().profile("csrf-test").unwrap().is_some());
+
+    // Sign-in is CSRF-checked too (no login CSRF).
+    let res = client.post(app.url("/organiser/sign-in")).form(&[("token", app.organiser.as_str())]).send().unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
+
+#[test]
+fn web_organiser_pages_need_a_live_session() {
+    let app = spawn_app();
+    let client = raw_client();
+    for path in ["/landscape", "/organiser/demands/demo-d-10", "/organiser/events/psa-2027"] {
+        let res = client.get(app.url(path)).send().unwrap();
+        assert_eq!(res.status().as_u16(), 303, "{path} without a session");
+        assert_eq!(res.headers()["location"], "/organiser");
+    }
+    for path in ["/organiser/demands/demo-d-10/shortlist.csv", "/organiser/events/psa-2027/selection.csv"] {
+        assert_eq!(client.get(app.url(path)).send().unwrap().status().as_u16(), 403, "{path}");
+    }
+    // A forged session cookie is nobody.
+    let res = client.get(app.url("/landscape")).header("cookie", "pm_session=pms_forged").send().unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+
+    let csrf = csrf_from(&client.get(app.url("/organiser")).send().unwrap());
+    let session = session_cookie(&app, &client, &csrf);
+    let cookies = format!("{session}; pm_csrf={csrf}");
+    let res = client.get(app.url("/organiser/demands/demo-d-10?kind=bogus")).header("cookie", &cookies).send().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().unwrap().contains("unknown kind"), "a bad filter must be reported");
+    let missing = client.get(app.url("/organiser/demands/no-such")).header("cookie", &cookies).send().unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+
+    // Revoking the token ends its sessions at once.
+    assert!(app.engine.store().revoke_api_token("test-organiser").unwrap());
+    let res = client.get(app.url("/organiser/demands/demo-d-10")).header("cookie", &cookies).send().unwrap();
+    assert_eq!(res.status().as_u16(), 303, "a revoked token's session still works");
+}
+
+#[test]
+fn web_supplier_pages_need_the_profiles_own_token() {
+    let app = spawn_app();
+    let client = raw_client();
+    let token = app.submit_ok(&serde_json::json!({
+        "id": "web-owner", "name": "Owner B.V.", "kind": "company",
+        "summary": "We make recycled seat covers from polyester yarn.", "contact_email": "owner@example.org"
+    }));
+    let other = app.submit_ok(&serde_json::json!({
+        "id": "web-other", "name": "Other B.V.", "kind": "company",
+        "summary": "We make battery housings from recycled aluminium."
+    }));
+    let csrf = csrf_from(&client.get(app.url("/supplier/edit")).send().unwrap());
+    let open = |id: &str, token: &str| {
+        client
+            .post(app.url("/supplier/edit"))
+            .header("cookie", format!("pm_csrf={csrf}"))
+            .form(&[("csrf", csrf.as_str()), ("id", id), ("edit_token", token)])
+            .send()
+            .unwrap()
+    };
+    let res = open("web-owner", &other);
+    assert_eq!(res.status().as_u16(), 403, "another profile's token opened the form");
+    assert!(!res.text().unwrap().contains("owner@example.org"));
+    assert_eq!(open("web-owner", &app.organiser).status().as_u16(), 403, "supplier pages are for suppliers");
+    let res = open("web-owner", &token);
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().unwrap().contains("owner@example.org"));
+    let delete = client
+        .post(app.url("/supplier/delete"))
+        .header("cookie", format!("pm_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str()), ("id", "web-owner"), ("edit_token", other.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(delete.status().as_u16(), 403);
+    assert!(app.engine.store().profile("web-owner").unwrap().is_some());
+}
