@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::{DemandArea, Event, Language, Profile};
-use crate::embed::{profile_passages, E5Encoder, VectorSet, MODEL_ID};
+use crate::embed::{profile_passages, DenseHit, E5Encoder, VectorSet, MODEL_ID};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
 use crate::rank::hybrid::{self, CosineStats, FusionWeights};
@@ -30,6 +30,10 @@ const HYBRID_LEXICAL_POOL: usize = MAX_K;
 
 /// Query embeddings kept; the cache is simply emptied when full (texts repeat, memory stays small).
 const QUERY_CACHE_ENTRIES: usize = 4096;
+
+/// One cached query embedding, filled once by whoever asks first (`None` until then, or after a
+/// failed attempt).
+type QueryVectorSlot = Arc<std::sync::Mutex<Option<Arc<Vec<f32>>>>>;
 
 /// Shortlists kept; emptied when full.
 const SHORTLIST_CACHE_ENTRIES: usize = 1024;
@@ -158,7 +162,7 @@ pub struct Engine {
     encoder: E5Encoder,
     vectors: RwLock<VectorSet>,
     weights: FusionWeights,
-    query_cache: std::sync::Mutex<HashMap<String, Arc<Vec<f32>>>>,
+    query_cache: std::sync::Mutex<HashMap<String, QueryVectorSlot>>,
     /// Shortlists of stored demand areas by (demand, k, filter, ranker), valid while `generation`
     /// and the demand record are unchanged. Organisers re-open the same shortlists far more often
     /// than profiles change.
@@ -463,13 +467,14 @@ impl Engine {
                 .into_iter()
                 .map(|(id, bm25)| (id, bm25, ScoreBreakdown { bm25: Some(bm25), ..Default::default() }))
                 .collect(),
-            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], 0.0, filter, ranker)?,
+            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], 0.0, filter, ranker, k)?,
             Ranker::Hybrid => {
                 let concept_hits = self.index.search_concepts(&query_concepts, filter, HYBRID_LEXICAL_POOL)?;
                 let mentions: u32 = query_concepts.iter().map(|(_, n)| n).sum();
                 let words: u32 = query.terms_for(language).iter().map(|(_, n)| n).sum();
                 let coverage = if words == 0 { 0.0 } else { mentions as f32 / words as f32 };
-                let mut fused = self.dense_and_fused(text, &lexical_hits, &concept_hits, coverage, filter, ranker)?;
+                let mut fused =
+                    self.dense_and_fused(text, &lexical_hits, &concept_hits, coverage, filter, ranker, k)?;
                 for (_, _, b) in &mut fused {
                     b.concept_coverage = Some(coverage);
                 }
@@ -510,12 +515,21 @@ impl Engine {
 
     /// The embedding of a query text, from the cache when the same text was embedded before
     /// (stored demand areas are ranked again and again; embedding one costs far more than ranking).
+    /// Concurrent requests for a text that is not cached yet wait for one embedding instead of
+    /// each computing it: 64 connections asking for 12 new demand areas would otherwise embed
+    /// them 64 times over and starve every other request.
     fn query_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
-        let cache = self.query_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = cache.get(text) {
+        let slot = {
+            let mut cache = self.query_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= QUERY_CACHE_ENTRIES && !cache.contains_key(text) {
+                cache.clear();
+            }
+            cache.entry(text.to_string()).or_default().clone()
+        };
+        let mut vector = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = vector.as_ref() {
             return Ok(v.clone());
         }
-        drop(cache);
         // A demand description reads like a profile, so it is embedded as a passage (symmetric
         // similarity, better on the dev set); a few search words are a query, as e5 intends.
         let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
@@ -523,21 +537,23 @@ impl Engine {
         } else {
             self.encoder.embed_queries(&[text])
         };
-        let vector = Arc::new(
+        let computed = Arc::new(
             embedded
                 .map_err(|e| Error::Embed(e.to_string()))?
                 .pop()
                 .ok_or_else(|| Error::Internal("encoder returned no vector".into()))?,
         );
-        let mut cache = self.query_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= QUERY_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(text.to_string(), vector.clone());
-        Ok(vector)
+        *vector = Some(computed.clone());
+        Ok(computed)
     }
 
-    /// Dense (or fused) scores for every profile that passes `filter`.
+    /// The `k` best dense (or fused) scores among the profiles that pass `filter`, plus every
+    /// lexical hit that has no vectors yet (the caller sorts and cuts to `k`).
+    ///
+    /// Every profile is scored, so at 100,000 profiles this loop is the hot path of an uncached
+    /// shortlist: it works on plain numbers indexed by vector slot and builds the explained
+    /// breakdown (strings and all) only for the `k` that are returned.
+    #[allow(clippy::too_many_arguments)]
     fn dense_and_fused(
         &self,
         text: &str,
@@ -546,7 +562,18 @@ impl Engine {
         concept_coverage: f32,
         filter: &Filter,
         ranker: Ranker,
+        k: usize,
     ) -> Result<Vec<(String, f32, ScoreBreakdown)>> {
+        /// One profile's numbers before the cut to `k`.
+        #[derive(Clone, Copy)]
+        struct Scored {
+            hit: DenseHit,
+            score: f32,
+            z: f32,
+            lexical: f32,
+            concept: f32,
+            language_mean: f32,
+        }
         let query_vec = self.query_vector(text)?;
         let vectors = self.read_vectors();
         let hits = vectors.score_all(&query_vec);
@@ -558,55 +585,81 @@ impl Engine {
                 (l, if s.count >= hybrid::MIN_GROUP { s } else { overall })
             })
             .collect();
+        // Raw BM25 and concept BM25 per vector slot (0 = no hit); hits without vectors aside.
+        let slots = vectors.slot_count();
+        let mut bm25_by_slot = vec![0f32; slots];
+        let mut concept_by_slot = vec![0f32; slots];
+        let mut lexical_without_vectors = Vec::new();
+        for (id, bm25) in lexical_hits {
+            match vectors.slot_of(id) {
+                Some(slot) => bm25_by_slot[slot] = *bm25,
+                None => lexical_without_vectors.push((id, *bm25)),
+            }
+        }
+        for (id, bm25) in concept_hits {
+            if let Some(slot) = vectors.slot_of(id) {
+                concept_by_slot[slot] = *bm25;
+            }
+        }
         let max_bm25 = lexical_hits.first().map_or(0.0, |(_, s)| *s);
-        let bm25_of: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
-        let concept_of: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let weights =
             FusionWeights { concepts: hybrid::concept_weight(self.weights.concepts, concept_coverage), ..self.weights };
-        let mut out = Vec::with_capacity(hits.len());
-        let mut with_vectors = std::collections::HashSet::new();
-        for h in &hits {
-            if !filter.accepts(vectors.facets(h.slot)) {
-                continue;
-            }
-            let id = vectors.profile_id(h.slot);
-            with_vectors.insert(id);
-            let stats = per_language.iter().find(|(l, _)| *l == vectors.language(h.slot)).map_or(overall, |(_, s)| *s);
-            let z = hybrid::dense_z(h.cosine, &stats);
-            let bm25 = bm25_of.get(id).copied();
-            let lex = hybrid::lexical_scaled(bm25.unwrap_or(0.0), max_bm25);
-            let concept_bm25 = concept_of.get(id).copied();
-            let concept = hybrid::lexical_scaled(concept_bm25.unwrap_or(0.0), max_concept);
+        let mut scored: Vec<Scored> = hits
+            .iter()
+            .filter(|h| filter.accepts(vectors.facets(h.slot)))
+            .map(|h| {
+                let stats =
+                    per_language.iter().find(|(l, _)| *l == vectors.language(h.slot)).map_or(overall, |(_, s)| *s);
+                let z = hybrid::dense_z(h.cosine, &stats);
+                let lexical = hybrid::lexical_scaled(bm25_by_slot[h.slot], max_bm25);
+                let concept = hybrid::lexical_scaled(concept_by_slot[h.slot], max_concept);
+                let score = match ranker {
+                    Ranker::Dense => h.cosine,
+                    _ => hybrid::fuse(z, lexical, concept, &weights),
+                };
+                Scored { hit: *h, score, z, lexical, concept, language_mean: stats.mean }
+            })
+            .collect();
+        // Best first, ties by profile id: the same order rank_text applies afterwards.
+        let order = |a: &Scored, b: &Scored| {
+            b.score.total_cmp(&a.score).then_with(|| vectors.profile_id(a.hit.slot).cmp(vectors.profile_id(b.hit.slot)))
+        };
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k - 1, order);
+            scored.truncate(k);
+        }
+        let mut out = Vec::with_capacity(scored.len() + lexical_without_vectors.len());
+        for s in scored {
+            let h = s.hit;
             let best_passage =
                 Some(if h.passage == 0 { "summary".to_string() } else { format!("innovations[{}]", h.passage - 1) });
-            let (score, breakdown) = match ranker {
-                Ranker::Dense => {
-                    (h.cosine, ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() })
-                }
-                _ => (
-                    hybrid::fuse(z, lex, concept, &weights),
+            let breakdown = match ranker {
+                Ranker::Dense => ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() },
+                _ => {
+                    let bm25 = bm25_by_slot[h.slot];
+                    let concept_bm25 = concept_by_slot[h.slot];
                     ScoreBreakdown {
-                        bm25,
-                        lexical: Some(lex),
-                        concept_bm25,
-                        concepts: Some(concept),
+                        bm25: (bm25 > 0.0).then_some(bm25),
+                        lexical: Some(s.lexical),
+                        concept_bm25: (concept_bm25 > 0.0).then_some(concept_bm25),
+                        concepts: Some(s.concept),
                         cosine: Some(h.cosine),
-                        language_mean: Some(stats.mean),
-                        dense: Some(z),
+                        language_mean: Some(s.language_mean),
+                        dense: Some(s.z),
                         best_passage,
                         shared_concepts: Vec::new(),
                         concept_coverage: None,
-                    },
-                ),
+                    }
+                }
             };
-            out.push((id.to_string(), score, breakdown));
+            out.push((vectors.profile_id(h.slot).to_string(), s.score, breakdown));
         }
         // Profiles still waiting for their vectors compete on their lexical score alone.
         if ranker == Ranker::Hybrid {
-            for (id, bm25) in lexical_hits.iter().filter(|(id, _)| !with_vectors.contains(id.as_str())) {
-                let lex = hybrid::lexical_scaled(*bm25, max_bm25);
-                let breakdown = ScoreBreakdown { bm25: Some(*bm25), lexical: Some(lex), ..Default::default() };
+            for (id, bm25) in lexical_without_vectors {
+                let lex = hybrid::lexical_scaled(bm25, max_bm25);
+                let breakdown = ScoreBreakdown { bm25: Some(bm25), lexical: Some(lex), ..Default::default() };
                 out.push((id.clone(), hybrid::fuse(0.0, lex, 0.0, &weights), breakdown));
             }
         }

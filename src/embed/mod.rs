@@ -10,8 +10,6 @@ pub mod tatoeba_eval;
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayView1, ArrayView2};
-
 pub use self::e5::{E5Encoder, EmbedError};
 use crate::domain::{Language, Profile};
 use crate::search::Facets;
@@ -166,8 +164,7 @@ impl VectorSet {
         if rows == 0 {
             return Vec::new();
         }
-        let matrix = ArrayView2::from_shape((rows, self.dim), &self.data).expect("data is rows x dim");
-        let sims = matrix.dot(&ArrayView1::from(query));
+        let sims = dot_rows(&self.data, self.dim, query);
         self.slots
             .iter()
             .enumerate()
@@ -182,6 +179,11 @@ impl VectorSet {
                 DenseHit { slot, cosine, passage }
             })
             .collect()
+    }
+
+    /// Number of slots (live and retired): the bound of every slot index, for per-slot arrays.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     /// Slot of a profile id.
@@ -210,6 +212,53 @@ impl VectorSet {
     }
 }
 
+/// `data` (rows of `dim` values) times `query`: one dot product per row. This scan is most of
+/// the cost of an uncached shortlist at 100,000 profiles, so it uses AVX2 + FMA where the CPU has
+/// them (the portable build only assumes SSE2).
+pub fn dot_rows(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
+    assert_eq!(query.len(), dim, "query length must equal the dimension");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if dim.is_multiple_of(8)
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has the features; rows and query are whole multiples of 8 floats.
+            return unsafe { dot_rows_avx2(data, dim, query) };
+        }
+    }
+    data.chunks_exact(dim).map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum()).collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_rows_avx2(data: &[f32], dim: usize, query: &[f32]) -> Vec<f32> {
+    use std::arch::x86_64::*;
+    let mut out = Vec::with_capacity(data.len() / dim);
+    for row in data.chunks_exact(dim) {
+        // Two accumulators hide the FMA latency.
+        let (mut a, mut b) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i + 16 <= dim {
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(row.as_ptr().add(i)), _mm256_loadu_ps(query.as_ptr().add(i)), a);
+            b = _mm256_fmadd_ps(
+                _mm256_loadu_ps(row.as_ptr().add(i + 8)),
+                _mm256_loadu_ps(query.as_ptr().add(i + 8)),
+                b,
+            );
+            i += 16;
+        }
+        if i < dim {
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(row.as_ptr().add(i)), _mm256_loadu_ps(query.as_ptr().add(i)), a);
+        }
+        let v = _mm256_add_ps(a, b);
+        let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
+        out.push(_mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs))));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +270,20 @@ mod tests {
 
     fn profile(id: &str) -> Profile {
         Profile::minimal(id, id, "a summary of twenty characters")
+    }
+
+    #[test]
+    fn dot_rows_matches_plain_dot_products() {
+        for dim in [384, 24, 8, 5] {
+            let data: Vec<f32> = (0..dim * 7).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
+            let query: Vec<f32> = (0..dim).map(|i| ((i * 13 % 29) as f32 - 14.0) / 14.0).collect();
+            let got = dot_rows(&data, dim, &query);
+            assert_eq!(got.len(), 7);
+            for (row, value) in data.chunks_exact(dim).zip(&got) {
+                let want: f64 = row.iter().zip(&query).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+                assert!((f64::from(*value) - want).abs() < 1e-4 * want.abs().max(1.0), "dim {dim}: {value} vs {want}");
+            }
+        }
     }
 
     #[test]
