@@ -247,7 +247,10 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let status = res.status();
+    // A body that missed its deadline surfaces as the extractor's payload error (a 400); it is the
+    // client's slowness, which HTTP calls 408.
+    let timed_out = res.response().error().is_some_and(super::deadline::is_body_timeout);
+    let status = if timed_out { StatusCode::REQUEST_TIMEOUT } else { res.status() };
     let message = match res.response().error() {
         Some(e) if !status.is_server_error() => e.to_string(),
         Some(e) => {
@@ -258,6 +261,11 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
     };
     let body = json!({"error": {"code": code_for(status), "message": message}}).to_string();
     let (req, mut response) = res.into_parts();
+    *response.status_mut() = status;
+    if timed_out {
+        // The rest of the body is never read, so the connection cannot carry another request.
+        response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let response = response.set_body(body).map_into_boxed_body();
     let res = ServiceResponse::new(req, response).map_into_right_body();

@@ -8,6 +8,7 @@
 
 mod auth;
 mod config;
+mod deadline;
 mod demands;
 mod error;
 mod events;
@@ -287,6 +288,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn create_app(
     state: web::Data<AppState>,
     max_body_bytes: usize,
+    body_timeout: std::time::Duration,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -306,6 +308,12 @@ pub fn create_app(
         .configure(configure)
         .default_service(web::to(error::no_route))
         .wrap(ErrorHandlers::new().default_handler(error::json_error_shape))
+        // Innermost of the wrappers, so the deadline covers exactly the handlers' body reads.
+        .wrap_fn(move |mut req, srv| {
+            let payload = std::mem::replace(req.parts_mut().1, actix_web::dev::Payload::None);
+            req.set_payload(deadline::with_deadline(payload, body_timeout));
+            srv.call(req)
+        })
         .wrap_fn(move |req, srv| {
             let started = std::time::Instant::now();
             let method = req.method().clone();
@@ -329,8 +337,8 @@ pub fn create_app(
 /// Runs the service on `config.addr` until SIGINT/SIGTERM (in-flight requests are finished).
 pub async fn serve(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(engine, &config));
-    let max_body = config.max_body_bytes;
-    let srv = HttpServer::new(move || create_app(state.clone(), max_body)).bind(config.addr.as_str())?;
+    let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
+    let srv = HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).bind(config.addr.as_str())?;
     for addr in srv.addrs() {
         tracing::info!(%addr, "pitchmatch listening");
     }
@@ -346,8 +354,9 @@ pub fn spawn(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<(Socket
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = web::Data::new(AppState::new(engine, &config));
-            let max_body = config.max_body_bytes;
-            let srv = HttpServer::new(move || create_app(state.clone(), max_body)).workers(2).disable_signals();
+            let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
+            let srv =
+                HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).workers(2).disable_signals();
             let srv = match srv.listen(listener) {
                 Ok(s) => s.run(),
                 Err(e) => {
