@@ -182,6 +182,11 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 
 /// Deserialises a typed body (search parameters, selection rules), naming the field when serde does.
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, ApiError> {
+    // serde also fills a struct from an array, positionally (`["brake", 5]` would be a search for
+    // "brake" with k = 5); the bodies are documented as objects, so anything else is refused.
+    if !value.is_object() {
+        return Err(ApiError::bad("bad_argument", None, format!("invalid {what}: expected a JSON object")));
+    }
     serde_json::from_value(value).map_err(|e| {
         let message = e.to_string();
         let field = message

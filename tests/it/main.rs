@@ -1,3 +1,4 @@
 mod cli;
+mod drills;
 mod helpers;
 mod http;
