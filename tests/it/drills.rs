@@ -829,8 +829,8 @@ fn drill_profile(i: usize) -> Value {
 /// How one submission ended.
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
-    /// 201 with this edit token.
-    Created(String),
+    /// 201 with this edit token; true if an earlier attempt was cut off by a kill before it committed.
+    Created(String, bool),
     /// 409 on a retry after an attempt whose response was lost to a kill: the earlier attempt had
     /// committed (the store must then have it, with the earlier attempt's token that nobody saw).
     CommittedUnacknowledged,
@@ -866,7 +866,8 @@ fn submit_all(
                 Ok(res) => match res.status().as_u16() {
                     201 => {
                         let v: Value = res.json().expect("201 body");
-                        break Outcome::Created(v["edit_token"].as_str().expect("edit_token").to_string());
+                        let token = v["edit_token"].as_str().expect("edit_token").to_string();
+                        break Outcome::Created(token, lost_a_response);
                     }
                     409 if lost_a_response => break Outcome::CommittedUnacknowledged,
                     status => {
@@ -895,8 +896,8 @@ fn crash_drill_loses_no_acknowledged_submission() {
     let log = |k: usize| dir.path().join(format!("serve-{k}.log"));
     let mut rng = Rng::new(seed);
     // Kill after random submission counts (distinct, so every kill hits a different moment of the
-    // stream), then a random 0-250 ms more, which lands anywhere in a ~150 ms submission: before
-    // the commit, between commit and response, or while the index catches up.
+    // stream), then a random delay (below) that lands anywhere in a submission: before the
+    // commit, or between commit and response while the index and vectors catch up.
     let mut at: Vec<usize> = Vec::new();
     while at.len() < kills {
         let k = 1 + rng.below((n - 1) as u64) as usize;
@@ -920,7 +921,11 @@ fn crash_drill_loses_no_acknowledged_submission() {
         while progress.load(Ordering::SeqCst) < *threshold {
             std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(rng.below(250)));
+        // Half the kills come within 4 ms of the previous response: the next request is then
+        // being parsed or committed, a window the uniform 0-250 ms delay would rarely hit (the
+        // ~150 ms of embedding after the commit dominates a submission).
+        let delay = if rng.below(2) == 0 { rng.below(4) } else { rng.below(250) };
+        std::thread::sleep(Duration::from_millis(delay));
         if progress.load(Ordering::SeqCst) < n {
             kills_mid_stream += 1;
         }
@@ -942,7 +947,7 @@ fn crash_drill_loses_no_acknowledged_submission() {
     for (i, outcome) in outcomes.iter().enumerate() {
         let id = format!("drill-{i:05}");
         let token = match outcome {
-            Outcome::Created(edit) => edit.as_str(),
+            Outcome::Created(edit, _) => edit.as_str(),
             Outcome::CommittedUnacknowledged => org.as_str(),
         };
         let res = http_client.get(format!("{base}/api/v1/profiles/{id}")).bearer_auth(token).send().unwrap();
@@ -962,23 +967,6 @@ fn crash_drill_loses_no_acknowledged_submission() {
             .unwrap();
         if list["results"][0]["profile_id"] != json!(id) {
             not_ranked.push(id);
-        }
-    }
-    // The dense side too: a sample through the default (hybrid) ranker with the full summary.
-    let mut not_ranked_hybrid = Vec::new();
-    for i in (0..n).step_by(n.div_ceil(10)) {
-        let body = json!({"text": drill_profile(i)["summary"], "k": 5});
-        let list: Value = http_client
-            .post(format!("{base}/api/v1/search"))
-            .bearer_auth(&org)
-            .json(&body)
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let id = format!("drill-{i:05}");
-        if !list["results"].as_array().is_some_and(|r| r.iter().any(|x| x["profile_id"] == json!(id))) {
-            not_ranked_hybrid.push(id);
         }
     }
     let stored_via_api = {
@@ -1005,11 +993,15 @@ fn crash_drill_loses_no_acknowledged_submission() {
     let store = pitchmatch::store::Store::open(&data.join("pitchmatch.sqlite")).expect("store");
     let integrity = store.integrity_check().expect("integrity_check");
     let stored = store.profile_count().expect("count");
+    // Vectors are written after the commit; a kill in between leaves them to the restart's
+    // catch-up, which must have happened: none may be missing or stale now.
+    let without_vectors = store.profiles_needing_vectors(pitchmatch::embed::MODEL_ID, 384).expect("vectors").len();
     drop(store);
     let engine = pitchmatch::Engine::open(&data).expect("engine");
     let (index_missing, index_extra) = engine.index_consistency().expect("consistency");
 
-    let created = outcomes.iter().filter(|o| matches!(o, Outcome::Created(_))).count();
+    let created = outcomes.iter().filter(|o| matches!(o, Outcome::Created(..))).count();
+    let retried_after_precommit_kill = outcomes.iter().filter(|o| matches!(o, Outcome::Created(_, true))).count();
     let report = json!({
         "seed": seed,
         "submissions": n,
@@ -1017,11 +1009,12 @@ fn crash_drill_loses_no_acknowledged_submission() {
         "kills_mid_stream": kills_mid_stream,
         "created_201": created,
         "committed_unacknowledged_409_on_retry": n - created,
+        "created_201_on_retry_after_a_kill_before_commit": retried_after_precommit_kill,
         "transport_errors_retried": transport_errors,
         "unexpected_responses": unexpected,
         "not_readable": missing,
         "not_ranked_first_lexical": not_ranked,
-        "not_in_hybrid_top5_sample": not_ranked_hybrid,
+        "profiles_without_current_vectors": without_vectors,
         "stored_via_api": stored_via_api,
         "stored": stored,
         "integrity_check": integrity,
@@ -1036,7 +1029,7 @@ fn crash_drill_loses_no_acknowledged_submission() {
     assert!(kills_mid_stream * 2 >= kills, "most kills must land while submissions stream: {kills_mid_stream}");
     assert!(unexpected.is_empty(), "unexpected responses: {unexpected:?}");
     assert!(missing.is_empty() && not_ranked.is_empty(), "lost: {missing:?}, not ranked: {not_ranked:?}");
-    assert!(not_ranked_hybrid.is_empty(), "not in the hybrid shortlist: {not_ranked_hybrid:?}");
+    assert_eq!(without_vectors, 0, "profiles without vectors after the restarts");
     assert_eq!(stored, n, "the store has other profiles than were submitted");
     assert_eq!(stored_via_api, n);
     assert_eq!(integrity, "ok");
