@@ -590,6 +590,14 @@ fn corpus(org: &str, own: &str, edit: &str) -> Vec<Case> {
     for (name, bytes) in raw_cases {
         add("malformed-http", name.into(), bytes.to_vec());
     }
+    // Invented method tokens (each must not become a new metrics series; checked after the corpus).
+    for i in 0..40 {
+        add(
+            "malformed-http",
+            format!("method M{i}X"),
+            format!("M{i}X /api/v1/profiles HTTP/1.1\r\nHost: d\r\n\r\n").into_bytes(),
+        );
+    }
     for (name, value) in [
         ("bogus organiser token", format!("Bearer pmo_{}", "0".repeat(64))),
         ("basic auth", "Basic YWRtaW46YWRtaW4=".to_string()),
@@ -771,6 +779,8 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
         .json()
         .unwrap();
     assert!(found.to_string().contains("drill-after"), "{found}");
+    let metrics = http_client.get(url("/metrics")).send().unwrap().text().unwrap();
+    let series = metrics.lines().filter(|l| l.starts_with("pitchmatch_http_requests_total{")).count();
     let peak_kib = server.mem_kib("VmHWM").max(max_rss_kib);
     let end_kib = server.mem_kib("VmRSS");
 
@@ -780,6 +790,7 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
         "status_histogram": histogram,
         "failures": failures,
         "seconds": started.elapsed().as_secs_f64(),
+        "metrics_request_series": series,
         "healthz_ms_during_slowloris": healthz_during_slowloris.as_secs_f64() * 1e3,
         "rss_kib": {"baseline": baseline_kib, "max_sampled": max_rss_kib, "peak_vmhwm": peak_kib, "end": end_kib},
     });
@@ -792,6 +803,8 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
         failures.len(),
         failures.join("\n")
     );
+    // Hostile requests must not mint metric series: (method, route, status) stays a small set.
+    assert!(series < 60, "{series} request-count series in /metrics after the corpus");
     // Bounded: 10 MB bodies and 100k-deep nesting must not be buffered or recursed into. The
     // allowance covers allocator slack and the index/vector growth of two profiles.
     let growth_mib = peak_kib.saturating_sub(baseline_kib) / 1024;
