@@ -78,6 +78,7 @@ kinds = []
 for name in ("submit", "shortlist", "search"):
     line = next(l for l in open(f"{work}/{name}.txt") if l.startswith("SOAK_JSON "))
     kinds.append(json.loads(line[len("SOAK_JSON "):]))
+profiles = re.search(r'^pitchmatch_profiles (\d+)$', open(f"{work}/metrics.txt").read(), re.M)
 server_5xx = sum(int(n) for s, n in re.findall(r'^pitchmatch_http_requests_total\{.*status="(5\d\d)"\} (\d+)$',
                                             open(f"{work}/metrics.txt").read(), re.M))
 rss = [tuple(map(int, l.split())) for l in open(f"{work}/rss.txt") if len(l.split()) == 2]
@@ -88,10 +89,13 @@ after = [r for t, r in rss if t >= warm] or [r for _, r in rss]
 start, end, peak = after[0], after[-1], max(r for _, r in rss)
 report = {
     "duration_s": duration, "kinds": kinds,
+    "profiles_at_end": int(profiles.group(1)) if profiles else None,
     "requests": sum(k["requests"] for k in kinds),
     "status_5xx_wrk": sum(k["status_5xx"] for k in kinds), "status_5xx_server_metrics": server_5xx,
     "rss_kib": {"at_warmup_end": start, "end": end, "peak": peak, "change_pct": round(100.0 * (end - start) / start, 2),
-                "samples": len(rss)},
+                "samples": len(rss),
+                # The shape: a plateau (bounded caches filling) or a slope (a leak).
+                "every_30s": [r for _, r in rss][::15]},
 }
 json.dump(report, open(out, "w"), indent=2)
 print(json.dumps(report, indent=2))
