@@ -350,6 +350,22 @@ fn metric_method(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
+/// Caps glibc's malloc at 2 arenas unless `MALLOC_ARENA_MAX` is set. By default glibc gives busy
+/// threads arenas of their own (up to 8 per core) and keeps their freed memory: under the soak
+/// drill's mixed traffic the server's RSS went from 555 to 636 MB in 4.5 minutes and was still
+/// rising; with 2 arenas it levelled off at 342 MB, at the same throughput. Call before the
+/// worker threads start.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only adjusts allocator parameters; M_ARENA_MAX with a positive value is a
+        // documented, thread-safe setting that leaves existing allocations untouched.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 /// Runs the service on `config.addr` until SIGINT/SIGTERM (in-flight requests are finished).
 pub async fn serve(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(engine, &config));
