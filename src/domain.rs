@@ -330,7 +330,7 @@ impl<'a> FieldReader<'a> {
     fn id(&mut self, field: &str) -> Option<String> {
         let id = self.string(field, true, 1, 64)?;
         if !valid_id(&id) {
-            self.fail(field, "must be 1-64 characters of [A-Za-z0-9._-]", self.get(field));
+            self.fail(field, "must be 1-64 characters of [A-Za-z0-9._-], not . or ..", self.get(field));
         }
         Some(id)
     }
@@ -421,9 +421,14 @@ impl<'a> FieldReader<'a> {
     }
 }
 
-/// True for 1-64 characters of `[A-Za-z0-9._-]`.
+/// True for 1-64 characters of `[A-Za-z0-9._-]`, except `.` and `..`: ids are URL path segments
+/// (`/api/v1/profiles/{id}`), and clients remove those two as dot-segments (RFC 3986 §5.2.4), so a
+/// record with such an id could never be read, replaced or deleted over HTTP.
 pub fn valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    (1..=64).contains(&id.len())
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 fn valid_url(s: &str) -> bool {
@@ -672,6 +677,8 @@ mod tests {
         assert!(valid_id("nl-0042_a.b"));
         assert!(!valid_id(""));
         assert!(!valid_id("a/b"));
+        assert!(!valid_id(".") && !valid_id(".."));
+        assert!(valid_id("...") && valid_id(".x") && valid_id("a..b"));
         assert!(!valid_id(&"x".repeat(65)));
         assert!(valid_url("https://voltaris.example/x"));
         assert!(!valid_url("javascript:alert(1)"));

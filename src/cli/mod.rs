@@ -133,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let config = crate::http::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
             crate::http::init_tracing();
+            crate::http::limit_malloc_arenas();
             let engine = Engine::open(&config.data_dir)
                 .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
             actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;

@@ -3,6 +3,7 @@
 //! environment variables, then command-line flags (each later layer wins).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -19,6 +20,9 @@ pub struct HttpConfig {
     pub submissions_per_minute: u32,
     /// Largest accepted request body in bytes (default 256 KiB).
     pub max_body_bytes: usize,
+    /// Longest time a request body may take to arrive after its headers (default 15 s); slower
+    /// bodies get a 408. Guards against slowloris-style clients that trickle a body byte by byte.
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpConfig {
@@ -28,6 +32,7 @@ impl Default for HttpConfig {
             data_dir: PathBuf::from("index"),
             submissions_per_minute: 30,
             max_body_bytes: 256 * 1024,
+            body_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -40,6 +45,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     submissions_per_minute: Option<u32>,
     max_body_bytes: Option<usize>,
+    body_timeout_secs: Option<u64>,
 }
 
 /// Values given on the command line (`None` = not given).
@@ -83,18 +89,23 @@ impl HttpConfig {
             c.data_dir = f.data_dir.unwrap_or(c.data_dir);
             c.submissions_per_minute = f.submissions_per_minute.unwrap_or(c.submissions_per_minute);
             c.max_body_bytes = f.max_body_bytes.unwrap_or(c.max_body_bytes);
+            c.body_timeout = f.body_timeout_secs.map_or(c.body_timeout, Duration::from_secs);
         }
         c.addr = env("PITCHMATCH_ADDR").unwrap_or(c.addr);
         c.data_dir = env("PITCHMATCH_DATA_DIR").map(PathBuf::from).unwrap_or(c.data_dir);
         c.submissions_per_minute =
             parse_env(&env, "PITCHMATCH_SUBMISSIONS_PER_MINUTE")?.unwrap_or(c.submissions_per_minute);
         c.max_body_bytes = parse_env(&env, "PITCHMATCH_MAX_BODY_BYTES")?.unwrap_or(c.max_body_bytes);
+        c.body_timeout = parse_env(&env, "PITCHMATCH_BODY_TIMEOUT_SECS")?.map_or(c.body_timeout, Duration::from_secs);
         c.addr = flags.addr.unwrap_or(c.addr);
         c.data_dir = flags.data_dir.unwrap_or(c.data_dir);
         c.submissions_per_minute = flags.submissions_per_minute.unwrap_or(c.submissions_per_minute);
         c.max_body_bytes = flags.max_body_bytes.unwrap_or(c.max_body_bytes);
         if c.max_body_bytes < 1024 {
             return Err(bad("max_body_bytes", "must be at least 1024".into()));
+        }
+        if c.body_timeout.is_zero() {
+            return Err(bad("body_timeout_secs", "must be at least 1".into()));
         }
         Ok(c)
     }

@@ -182,6 +182,11 @@ pub(crate) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 
 /// Deserialises a typed body (search parameters, selection rules), naming the field when serde does.
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, ApiError> {
+    // serde also fills a struct from an array, positionally (`["brake", 5]` would be a search for
+    // "brake" with k = 5); the bodies are documented as objects, so anything else is refused.
+    if !value.is_object() {
+        return Err(ApiError::bad("bad_argument", None, format!("invalid {what}: expected a JSON object")));
+    }
     serde_json::from_value(value).map_err(|e| {
         let message = e.to_string();
         let field = message
@@ -248,7 +253,10 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let status = res.status();
+    // A body that missed its deadline surfaces as the extractor's payload error (a 400); it is the
+    // client's slowness, which HTTP calls 408.
+    let timed_out = res.response().error().is_some_and(super::deadline::is_body_timeout);
+    let status = if timed_out { StatusCode::REQUEST_TIMEOUT } else { res.status() };
     let message = match res.response().error() {
         Some(e) if !status.is_server_error() => e.to_string(),
         Some(e) => {
@@ -259,6 +267,11 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
     };
     let body = json!({"error": {"code": code_for(status), "message": message}}).to_string();
     let (req, mut response) = res.into_parts();
+    *response.status_mut() = status;
+    if timed_out {
+        // The rest of the body is never read, so the connection cannot carry another request.
+        response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let response = response.set_body(body).map_into_boxed_body();
     let res = ServiceResponse::new(req, response).map_into_right_body();

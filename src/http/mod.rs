@@ -8,6 +8,7 @@
 
 mod auth;
 mod config;
+mod deadline;
 mod demands;
 mod error;
 mod events;
@@ -290,6 +291,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn create_app(
     state: web::Data<AppState>,
     max_body_bytes: usize,
+    body_timeout: std::time::Duration,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -310,9 +312,15 @@ pub fn create_app(
         .configure(crate::web::configure)
         .default_service(web::to(error::no_route))
         .wrap(ErrorHandlers::new().default_handler(error::json_error_shape))
+        // Innermost of the wrappers, so the deadline covers exactly the handlers' body reads.
+        .wrap_fn(move |mut req, srv| {
+            let payload = std::mem::replace(req.parts_mut().1, actix_web::dev::Payload::None);
+            req.set_payload(deadline::with_deadline(payload, body_timeout));
+            srv.call(req)
+        })
         .wrap_fn(move |req, srv| {
             let started = std::time::Instant::now();
-            let method = req.method().clone();
+            let method = metric_method(req.method());
             let state = metrics_state.clone();
             let fut = srv.call(req);
             async move {
@@ -323,18 +331,50 @@ pub fn create_app(
                 };
                 let route = route.unwrap_or_else(|| "(unmatched)".to_string());
                 let elapsed = started.elapsed();
-                state.metrics.observe(method.as_str(), &route, status, elapsed);
-                tracing::info!(method = %method, route = %route, status, ms = elapsed.as_secs_f64() * 1e3, "request");
+                state.metrics.observe(method, &route, status, elapsed);
+                tracing::info!(method, route = %route, status, ms = elapsed.as_secs_f64() * 1e3, "request");
                 res
             }
         })
 }
 
+/// The method as a metrics label. Labels must come from a closed set: HTTP lets a client invent any
+/// method token, and one series per invented token grew the metrics map (and `/metrics`) without
+/// bound (found by the bad-input drill).
+fn metric_method(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "PATCH" => "PATCH",
+        _ => "other",
+    }
+}
+
+/// Caps glibc's malloc at 2 arenas unless `MALLOC_ARENA_MAX` is set. By default glibc gives busy
+/// threads arenas of their own (up to 8 per core) and keeps their freed memory: under the soak
+/// drill's mixed traffic the server's RSS went from 555 to 636 MB in 4.5 minutes and was still
+/// rising; with 2 arenas it levelled off at 342 MB, at the same throughput. Call before the
+/// worker threads start.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only adjusts allocator parameters; M_ARENA_MAX with a positive value is a
+        // documented, thread-safe setting that leaves existing allocations untouched.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 /// Runs the service on `config.addr` until SIGINT/SIGTERM (in-flight requests are finished).
 pub async fn serve(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(engine, &config));
-    let max_body = config.max_body_bytes;
-    let srv = HttpServer::new(move || create_app(state.clone(), max_body)).bind(config.addr.as_str())?;
+    let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
+    let srv = HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).bind(config.addr.as_str())?;
     for addr in srv.addrs() {
         tracing::info!(%addr, "pitchmatch listening");
     }
@@ -350,8 +390,9 @@ pub fn spawn(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<(Socket
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = web::Data::new(AppState::new(engine, &config));
-            let max_body = config.max_body_bytes;
-            let srv = HttpServer::new(move || create_app(state.clone(), max_body)).workers(2).disable_signals();
+            let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
+            let srv =
+                HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).workers(2).disable_signals();
             let srv = match srv.listen(listener) {
                 Ok(s) => s.run(),
                 Err(e) => {

@@ -96,7 +96,12 @@ pub async fn search(
     body: web::Bytes,
 ) -> Result<web::Json<Shortlist>, ApiError> {
     who.require_organiser()?;
-    let b: SearchBody = from_value(parse_json(&body)?, "search request")?;
+    let value = parse_json(&body)?;
+    // As in `from_value`: an array would be taken positionally as the filter fields.
+    if value.get("filters").is_some_and(|f| !f.is_object() && !f.is_null()) {
+        return Err(ApiError::bad("bad_argument", Some("filters"), "filters must be a JSON object"));
+    }
+    let b: SearchBody = from_value(value, "search request")?;
     let k = check_k(b.k)?;
     check_filter(&b.filters)?;
     let n = b.text.chars().count();

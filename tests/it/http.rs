@@ -479,3 +479,35 @@ fn token_cli_create_list_revoke() {
     let hash = pitchmatch::store::hash_token(&token);
     assert!(engine.store().api_token_by_hash(&hash).unwrap().is_none());
 }
+
+/// Regression (found by the bad-input drill): a body trickled in a byte at a time used to hold its
+/// connection open for as long as the client liked; now it gets a 408 once the body deadline has
+/// passed, the connection is closed, and other clients are served meanwhile.
+#[test]
+fn slow_request_bodies_time_out_with_408() {
+    use std::io::{Read, Write};
+    let app = spawn_app_with(|c| c.body_timeout = Duration::from_secs(1));
+    let mut conn = std::net::TcpStream::connect(app.addr).unwrap();
+    conn.write_all(
+        b"POST /api/v1/profiles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .unwrap();
+    let started = Instant::now();
+    conn.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut response = Vec::new();
+    while started.elapsed() < Duration::from_secs(10) {
+        let _ = conn.write_all(b" ");
+        // Others are not held up by the trickling client.
+        assert_eq!(app.get("/healthz", None).status().as_u16(), 200);
+        let mut buf = [0u8; 1024];
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "no 408 for a slow body: {text:?}");
+    assert!(text.contains("\"request_timeout\""), "not in the error shape: {text:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "408 only after {:?}", started.elapsed());
+}

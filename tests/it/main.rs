@@ -1,4 +1,5 @@
 mod cli;
+mod drills;
 mod helpers;
 mod http;
 mod web;
