@@ -51,11 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
     for chunk in ids.chunks(10_000) {
         let seqs = store.profile_seqs(chunk)?;
-        let items: Vec<(String, u64, Vec<Vec<f32>>)> = chunk
-            .iter()
-            .zip(seqs)
-            .filter_map(|(id, seq)| seq.map(|s| (id.clone(), s, vec![unit.clone()])))
-            .collect();
+        let items: Vec<(String, u64, Vec<Vec<f32>>)> =
+            chunk.iter().zip(seqs).filter_map(|(id, seq)| seq.map(|s| (id.clone(), s, vec![unit.clone()]))).collect();
         store.put_vectors(MODEL_ID, dim, &items)?;
     }
     println!(
