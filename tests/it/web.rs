@@ -92,6 +92,8 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     browser.find("#q-theme option[value=green_mobility]").click();
     browser.find("#q-min_trl").type_text("5");
     browser.find("#apply-filters").click();
+    // The unfiltered page lists the profile too: wait for the filtered one before looking.
+    browser.wait_for_url("min_trl=5", WAIT);
     let result = browser.wait_for(&format!("#result-{id}"), WAIT);
     assert!(result.text().contains("Waterstofvat <Composites> B.V."));
     assert!(!browser.find_all(&format!("#result-{id} blockquote.passage mark")).is_empty(), "no highlighted passage");

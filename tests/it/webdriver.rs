@@ -195,6 +195,17 @@ impl Browser {
         }
     }
 
+    /// Waits up to `timeout` until the current URL contains `fragment`: after a click that
+    /// navigates, so that the next lookup cannot find an element of the page being left (which
+    /// goes stale under the test's feet).
+    pub fn wait_for_url(&self, fragment: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.url().contains(fragment) {
+            assert!(Instant::now() < deadline, "URL {} lacks {fragment:?} after {timeout:?}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot(&self, path: &Path) {
         let data = self.command("GET", "/screenshot", Value::Null);
