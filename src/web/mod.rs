@@ -178,6 +178,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
     web::block(f).await?
 }
 
+/// The CSRF token of this browser (from its cookie, or a new one) for the page being rendered.
+pub(crate) fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
+    Ok(CsrfToken::for_request(req)?)
+}
+
 /// A posted `application/x-www-form-urlencoded` body: repeated names (checkboxes) are kept.
 #[derive(Debug, Default)]
 pub(crate) struct FormFields(Vec<(String, String)>);
@@ -195,6 +200,14 @@ impl FormFields {
     /// Every value of `name`, in order.
     pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// Parses a posted form and rejects it unless its CSRF field matches the browser's cookie:
+    /// every form handler starts here.
+    pub(crate) fn parse_checked(body: &[u8], req: &HttpRequest) -> Result<FormFields, WebError> {
+        let form = FormFields::parse(body);
+        form.check_csrf(req)?;
+        Ok(form)
     }
 
     /// Rejects the form unless its CSRF field matches the browser's cookie.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
 use super::pages::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
 use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
-use super::{blocking, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
+use super::{blocking, csrf, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
 use crate::cli::args::{Format, SelectFormat};
 use crate::cli::output::{write_selection, ShortlistWriter};
 use crate::domain::{DemandArea, Event, Kind, Size, Theme};
@@ -42,8 +42,13 @@ async fn require_organiser(
     Ok(signed_in(state, req).await?.ok_or_else(|| see_other("/organiser").finish()))
 }
 
-fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
-    Ok(CsrfToken::for_request(req)?)
+/// For requests a page does not make by hand (CSV downloads, form posts): without a live
+/// organiser session they are refused rather than redirected.
+async fn forbid_without_session(state: &web::Data<AppState>, req: &HttpRequest) -> Result<(), WebError> {
+    match signed_in(state, req).await? {
+        Some(_) => Ok(()),
+        None => Err(WebError::Forbidden("Sign in as an organiser first.".into())),
+    }
 }
 
 fn organiser_page(req: &HttpRequest, title: &str, csrf: &CsrfToken, content: Markup) -> HttpResponse {
@@ -136,8 +141,7 @@ pub(crate) async fn sign_in(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse(&body);
-    form.check_csrf(&req)?;
+    let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let token = form.get("token").unwrap_or_default().trim().to_string();
     let hash = hash_token(&token);
@@ -162,7 +166,7 @@ pub(crate) async fn sign_out(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    FormFields::parse(&body).check_csrf(&req)?;
+    FormFields::parse_checked(&body, &req)?;
     if let Some(id) = read_cookie(&req, SESSION_COOKIE) {
         state.web.sessions.end(&id);
     }
@@ -341,9 +345,7 @@ pub(crate) async fn shortlist_csv(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    if signed_in(&state, &req).await?.is_none() {
-        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
-    }
+    forbid_without_session(&state, &req).await?;
     let id = id.into_inner();
     let list = rank_demand(&state, id.clone(), &shortlist_query(&req)).await?;
     let mut out = Vec::new();
@@ -447,10 +449,8 @@ pub(crate) async fn run_selection(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    FormFields::parse(&body).check_csrf(&req)?;
-    if signed_in(&state, &req).await?.is_none() {
-        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
-    }
+    FormFields::parse_checked(&body, &req)?;
+    forbid_without_session(&state, &req).await?;
     let csrf = csrf(&req)?;
     let (event, demands) = load_event(&state, &id).await?;
     let season = select(&state, &event.id).await?;
@@ -527,9 +527,7 @@ pub(crate) async fn selection_csv(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    if signed_in(&state, &req).await?.is_none() {
-        return Err(WebError::Forbidden("Sign in as an organiser first.".into()));
-    }
+    forbid_without_session(&state, &req).await?;
     let id = id.into_inner();
     load_event(&state, &id).await?;
     let season = select(&state, &id).await?;

@@ -10,17 +10,13 @@ use maud::html;
 use serde_json::{json, Map, Value};
 
 use super::pages::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
-use super::{blocking, html_page, CsrfToken, FormFields, WebError};
+use super::{blocking, csrf, html_page, CsrfToken, FormFields, WebError};
 use crate::domain::{Profile, Violation};
 use crate::http::AppState;
 use crate::store::{generate_token, hash_token};
 
 /// Same prefix as the API's edit tokens: a token made here works with the API and vice versa.
 const EDIT_TOKEN_PREFIX: &str = "pme_";
-
-fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
-    Ok(CsrfToken::for_request(req)?)
-}
 
 /// `GET /`
 pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
@@ -160,8 +156,7 @@ pub(crate) async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse(&body);
-    form.check_csrf(&req)?;
+    let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let values = form_values(&form);
     let profile = match Profile::from_json(&form_record(&values)) {
@@ -307,8 +302,7 @@ pub(crate) async fn open(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse(&body);
-    form.check_csrf(&req)?;
+    let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let (id, token) = (form.get("id").unwrap_or_default().trim(), form.get("edit_token").unwrap_or_default());
     match owned_profile(&state, id, token).await? {
@@ -323,8 +317,7 @@ pub(crate) async fn save(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse(&body);
-    form.check_csrf(&req)?;
+    let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let token = form.get("edit_token").unwrap_or_default().trim().to_string();
     let values = form_values(&form);
@@ -368,8 +361,7 @@ pub(crate) async fn delete(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse(&body);
-    form.check_csrf(&req)?;
+    let form = FormFields::parse_checked(&body, &req)?;
     let id = form.get("id").unwrap_or_default().trim().to_string();
     let token = form.get("edit_token").unwrap_or_default();
     if owned_profile(&state, &id, token).await?.is_none() {
