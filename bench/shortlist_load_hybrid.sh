@@ -3,9 +3,13 @@
 # 100,000): profiles go into the store with random vectors (examples/seed_synthetic_vectors.rs),
 # so the server runs the whole hybrid path without hours of embedding; the demo demand areas are
 # real. Two wrk runs, 64 connections each:
-#   repeat  - one shortlist URL again and again (the shortlist cache answers after the first);
-#   varied  - every request a different (demand area, filter) pair, so nearly every one is computed
-#             (after one warm-up request per demand area, which embeds its text once).
+#   repeat  - one shortlist URL again and again (from the cached ranking after the first);
+#   varied  - requests rotate over 5,184 (demand area, k, filter) combinations: each response is
+#             the demand area's cached ranking of all N profiles, filtered, cut to k and assembled
+#             from explained entries (one warm-up request per demand area embeds its text and
+#             ranks once). Run twice: "cold" starts with no entry explained yet (each profile that
+#             first appears on some filtered list is explained then, on the blocking pool), "warm"
+#             is the same traffic for another DURATION once they are.
 #
 #   bench/shortlist_load_hybrid.sh [N]      (DURATION=30s, PORT=18081)
 #
@@ -41,15 +45,15 @@ wrk -t2 -c64 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$BASE/de
 
 IDS=$(python3 -c "import json,sys; print(' '.join(json.loads(l)['id'] for l in open(sys.argv[1])))" "$ROOT/demo/demands.jsonl")
 cat > "$WORK/varied.lua" <<LUA
--- k=20 as an organiser's page asks; demand area x min_trl x kind x size gives 1,296 distinct
--- shortlists (more than the shortlist cache keeps), so nearly every request is computed.
+-- demand area x k x min_trl x kind x size gives 5,184 distinct shortlists.
 local ids = {}
 for id in string.gmatch("$IDS", "%S+") do ids[#ids + 1] = id end
 local kinds = { "", "&kind=company", "&kind=knowledge_institution" }
 local sizes = { "", "&size=startup", "&size=sme", "&size=large" }
+local ks = { 10, 20, 30, 50 }
 -- each wrk thread starts at its own offset so the threads do not repeat each other's requests
 local counter = 0
-function setup(thread) thread:set("offset", counter * 648); counter = counter + 1 end
+function setup(thread) thread:set("offset", counter * 2592); counter = counter + 1 end
 function init(args) n = offset end
 request = function()
   n = n + 1
@@ -57,13 +61,17 @@ request = function()
   local id = ids[(i % #ids) + 1]; i = math.floor(i / #ids)
   local trl = 1 + (i % 9); i = math.floor(i / 9)
   local kind = kinds[(i % 3) + 1]; i = math.floor(i / 3)
-  local size = sizes[(i % 4) + 1]
-  return wrk.format("GET", "/api/v1/demands/" .. id .. "/shortlist?k=20&min_trl=" .. trl .. kind .. size)
+  local size = sizes[(i % 4) + 1]; i = math.floor(i / 4)
+  local k = ks[(i % 4) + 1]
+  return wrk.format("GET", "/api/v1/demands/" .. id .. "/shortlist?k=" .. k .. "&min_trl=" .. trl .. kind .. size)
 end
 LUA
-# One request per demand area first, so the varied run measures ranking, not the one-off
-# embedding of each demand text (cached per text from then on).
+# One request per demand area first, so the varied run measures serving shortlists, not the
+# one-off embedding and ranking of each demand text (cached per text and data state from then on).
 for id in $IDS; do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/$id/shortlist?k=1"; done
-echo "== varied: k=20, rotating over $(echo $IDS | wc -w) demand areas x 9 min_trl x 3 kinds x 4 sizes"
-wrk -t2 -c64 -d"$DURATION" --latency -s "$WORK/varied.lua" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT"
+echo "== varied: rotating over $(echo $IDS | wc -w) demand areas x k 10/20/30/50 x 9 min_trl x 3 kinds x 4 sizes"
+for phase in cold warm; do
+  echo "-- $phase"
+  wrk -t2 -c64 -d"$DURATION" --latency -s "$WORK/varied.lua" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT"
+done
 echo "server max RSS: $(grep VmHWM /proc/$SERVER/status)"

@@ -12,8 +12,8 @@ use crate::embed::{profile_passages, DenseHit, E5Encoder, VectorSet, MODEL_ID};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
 use crate::rank::hybrid::{self, CosineStats, FusionWeights};
-use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist};
-use crate::search::{explain, profile_text, Filter, Glossary, LexicalQuery, SearchIndex};
+use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist, ShortlistEntry};
+use crate::search::{explain, profile_text, Facets, Filter, Glossary, LexicalQuery, SearchIndex};
 use crate::select::{
     self, CandidateProfile, DemandRanking, EventDef, EventSpec, SeasonFile, SeasonRules, SeasonSelection,
 };
@@ -35,14 +35,153 @@ const QUERY_CACHE_ENTRIES: usize = 4096;
 /// failed attempt).
 type QueryVectorSlot = Arc<std::sync::Mutex<Option<Arc<Vec<f32>>>>>;
 
-/// Shortlists kept; emptied when full.
-const SHORTLIST_CACHE_ENTRIES: usize = 1024;
-
-/// Texts of at least this many words are embedded like profiles (see `dense_and_fused`).
+/// Texts of at least this many words are embedded like profiles (see `Engine::query_vector`).
 const SYMMETRIC_MIN_WORDS: usize = 25;
 
 /// Profiles embedded per batch during imports (bounds memory and keeps progress committed).
 const EMBED_CHUNK: usize = 256;
+
+/// Rows kept over all cached query rankings (about 48 bytes each, so some 200 MB): 20 rankings at
+/// 100,000 profiles, [`RANKING_CACHE_MAX_ENTRIES`] at up to 16,000.
+const RANKING_CACHE_ROWS: usize = 4_000_000;
+
+/// Query rankings kept at most, however small the collection.
+const RANKING_CACHE_MAX_ENTRIES: usize = 256;
+
+/// Explained entries kept per cached ranking (a few KB each).
+const EXPLAINED_PER_RANKING: usize = 2000;
+
+/// One cached query ranking, computed once by whoever asks first.
+type RankingSlot = Arc<std::sync::Mutex<Option<Arc<QueryRanking>>>>;
+
+/// A query text analysed for the index and the glossary. Analysing a demand area's text (three
+/// languages' stemmers, the glossary) costs more than serving its shortlist from a cached ranking,
+/// so it is kept with the ranking.
+#[derive(Debug)]
+struct QueryAnalysis {
+    query: LexicalQuery,
+    concepts: Vec<(String, u32)>,
+}
+
+impl QueryAnalysis {
+    fn new(glossary: &Glossary, text: &str, language: Language) -> QueryAnalysis {
+        QueryAnalysis { query: LexicalQuery::new(text, language), concepts: concept_counts(glossary, language, text) }
+    }
+}
+
+/// A ranked profile before it is explained: id, score and the numbers behind the score.
+type RankedRow = (String, f32, ScoreBreakdown);
+
+/// One embedded profile's numbers in a query ranking.
+#[derive(Debug, Clone, Copy)]
+struct RankedSlot {
+    hit: DenseHit,
+    score: f32,
+    z: f32,
+    lexical: f32,
+    concept: f32,
+    language_mean: f32,
+}
+
+/// A lexical hit on a profile whose vectors are still being computed.
+#[derive(Debug, Clone)]
+struct PendingHit {
+    id: String,
+    facets: Facets,
+    score: f32,
+    bm25: f32,
+    lexical: f32,
+}
+
+/// A query's ranking of every embedded profile, best first, before filters and the cut to `k`
+/// (see [`Engine::compute_ranking`]). Valid while the engine's generation and the vector set's
+/// version are those it was computed at.
+#[derive(Debug)]
+struct QueryRanking {
+    generation: u64,
+    vectors_version: u64,
+    ranker: Ranker,
+    coverage: Option<f32>,
+    rows: Vec<RankedSlot>,
+    /// The filter facets of `rows[i]` at `i`: filtering scans this array alone (6 bytes a row),
+    /// so a filter that matches few profiles costs a fraction of a millisecond at 100,000.
+    row_facets: Vec<Facets>,
+    bm25: HashMap<usize, f32>,
+    concept_bm25: HashMap<usize, f32>,
+    pending: Vec<PendingHit>,
+    /// The analysed query, for explaining entries.
+    analysis: Arc<QueryAnalysis>,
+    /// Entries explained so far, by profile id: explaining (analysing a profile's text) costs
+    /// more than everything else a shortlist from a cached ranking does, and the same profiles
+    /// come back under other filters and lengths.
+    explained: std::sync::Mutex<HashMap<String, ShortlistEntry>>,
+}
+
+impl QueryRanking {
+    /// The entry explained for `profile_id` before, if any.
+    fn explained(&self, profile_id: &str) -> Option<ShortlistEntry> {
+        self.explained.lock().unwrap_or_else(|p| p.into_inner()).get(profile_id).cloned()
+    }
+
+    /// Keeps an explained entry for later requests (up to [`EXPLAINED_PER_RANKING`]).
+    fn remember(&self, entry: &ShortlistEntry) {
+        let mut explained = self.explained.lock().unwrap_or_else(|p| p.into_inner());
+        if explained.len() < EXPLAINED_PER_RANKING {
+            explained.insert(entry.profile_id.clone(), entry.clone());
+        }
+    }
+
+    /// The `k` best rows that pass `filter`, explained, plus the pending lexical hits that pass
+    /// it (the caller sorts and cuts to `k`). `vectors` must be at this ranking's version.
+    fn top(&self, vectors: &VectorSet, filter: &Filter, k: usize) -> Vec<RankedRow> {
+        let mut out = Vec::with_capacity(k + self.pending.len());
+        let passing = self.row_facets.iter().enumerate().filter(|(_, f)| filter.accepts(f)).map(|(i, _)| &self.rows[i]);
+        for row in passing.take(k) {
+            let h = row.hit;
+            let best_passage =
+                Some(if h.passage == 0 { "summary".to_string() } else { format!("innovations[{}]", h.passage - 1) });
+            let breakdown = match self.ranker {
+                Ranker::Hybrid => {
+                    let bm25 = self.bm25.get(&h.slot).copied();
+                    let concept_bm25 = self.concept_bm25.get(&h.slot).copied();
+                    ScoreBreakdown {
+                        bm25,
+                        lexical: Some(row.lexical),
+                        concept_bm25,
+                        concepts: Some(row.concept),
+                        cosine: Some(h.cosine),
+                        language_mean: Some(row.language_mean),
+                        dense: Some(row.z),
+                        best_passage,
+                        shared_concepts: Vec::new(),
+                        concept_coverage: self.coverage,
+                    }
+                }
+                _ => ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() },
+            };
+            out.push((vectors.profile_id(h.slot).to_string(), row.score, breakdown));
+        }
+        for p in self.pending.iter().filter(|p| filter.accepts(&p.facets)) {
+            let breakdown = ScoreBreakdown {
+                bm25: Some(p.bm25),
+                lexical: Some(p.lexical),
+                concept_coverage: self.coverage,
+                ..Default::default()
+            };
+            out.push((p.id.clone(), p.score, breakdown));
+        }
+        out
+    }
+}
+
+/// How much work a shortlist request may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effort {
+    /// Whatever it takes.
+    Compute,
+    /// Only what cached rankings and explanations answer; give up otherwise.
+    CachedOnly,
+}
 
 /// Maps a ranker score to a selection value in (0, 1], 1 for the demand's best profile. BM25 and
 /// cosine are ratio scales (0 = no evidence), so the value is the score relative to the best.
@@ -163,10 +302,8 @@ pub struct Engine {
     vectors: RwLock<VectorSet>,
     weights: FusionWeights,
     query_cache: std::sync::Mutex<HashMap<String, QueryVectorSlot>>,
-    /// Shortlists of stored demand areas by (demand, k, filter, ranker), valid while `generation`
-    /// and the demand record are unchanged. Organisers re-open the same shortlists far more often
-    /// than profiles change.
-    shortlist_cache: std::sync::Mutex<HashMap<String, (u64, DemandArea, Shortlist)>>,
+    /// Rankings of recent query texts over every profile, by (ranker, language, text).
+    ranking_cache: std::sync::Mutex<HashMap<String, RankingSlot>>,
     /// Incremented whenever profiles, the index or the vectors change.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -203,7 +340,7 @@ impl Engine {
             vectors: RwLock::new(vectors),
             weights: FusionWeights::default(),
             query_cache: std::sync::Mutex::new(HashMap::new()),
-            shortlist_cache: std::sync::Mutex::new(HashMap::new()),
+            ranking_cache: std::sync::Mutex::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
         };
         engine.catch_up()?;
@@ -410,36 +547,47 @@ impl Engine {
 
     /// Ranks profiles for a stored demand area.
     pub fn rank_demand(&self, demand_id: &str, k: usize, filter: &Filter, ranker: Ranker) -> Result<Shortlist> {
+        self.rank_demand_with(demand_id, k, filter, ranker, Effort::Compute)?
+            .ok_or_else(|| Error::Internal("a computed shortlist came back empty-handed".into()))
+    }
+
+    /// The shortlist of [`Engine::rank_demand`] when it can be answered from work already done (a
+    /// cached ranking whose entries are all explained already), in well under a millisecond; `None` when it needs ranking or explaining. Lets the HTTP service
+    /// answer cheap requests on its async workers and send only real work to the blocking pool.
+    pub fn rank_demand_if_cached(
+        &self,
+        demand_id: &str,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+    ) -> Result<Option<Shortlist>> {
+        self.rank_demand_with(demand_id, k, filter, ranker, Effort::CachedOnly)
+    }
+
+    fn rank_demand_with(
+        &self,
+        demand_id: &str,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+        effort: Effort,
+    ) -> Result<Option<Shortlist>> {
         let demand = self
             .store
             .demand(demand_id)?
             .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
-        let key = format!("{demand_id}\u{0}{k}\u{0}{filter:?}\u{0}{ranker:?}");
-        let generation = self.generation.load(Ordering::Acquire);
-        {
-            let cache = self.shortlist_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((g, d, list)) = cache.get(&key) {
-                if *g == generation && *d == demand {
-                    return Ok(list.clone());
-                }
-            }
-        }
-        let mut list = self.rank_text(&demand.query_text(), Some(demand.language), k, filter, ranker)?;
+        let Some(mut list) =
+            self.rank_text_with(&demand.query_text(), Some(demand.language), k, filter, ranker, effort)?
+        else {
+            return Ok(None);
+        };
         list.demand_id = Some(demand.id.clone());
         list.organisation = Some(demand.organisation.clone());
         list.title = demand.title.clone();
-        let mut cache = self.shortlist_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= SHORTLIST_CACHE_ENTRIES {
-            cache.clear();
-        }
-        // Only cache what was computed from the data as it still is.
-        if self.generation.load(Ordering::Acquire) == generation {
-            cache.insert(key, (generation, demand, list.clone()));
-        }
-        Ok(list)
+        Ok(Some(list))
     }
 
-    /// Marks every cached shortlist stale; called after any change to profiles, index or vectors.
+    /// Marks every cached ranking stale; called after any change to profiles, index or vectors.
     fn bump_generation(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -453,64 +601,119 @@ impl Engine {
         filter: &Filter,
         ranker: Ranker,
     ) -> Result<Shortlist> {
+        self.rank_text_with(text, language, k, filter, ranker, Effort::Compute)?
+            .ok_or_else(|| Error::Internal("a computed shortlist came back empty-handed".into()))
+    }
+
+    fn rank_text_with(
+        &self,
+        text: &str,
+        language: Option<Language>,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+        effort: Effort,
+    ) -> Result<Option<Shortlist>> {
         if k == 0 || k > MAX_K {
             return Err(UserError::BadArgument { field: "k".into(), message: format!("must be 1-{MAX_K}") }.into());
         }
         let language = language.unwrap_or_else(|| crate::domain::detect_language(text));
-        let query = LexicalQuery::new(text, language);
-        let lexical_limit = if ranker == Ranker::Lexical { k } else { HYBRID_LEXICAL_POOL };
-        let lexical_hits =
-            if ranker == Ranker::Dense { Vec::new() } else { self.index.search(&query, filter, lexical_limit)? };
-        let query_concepts = concept_counts(self.index.glossary(), language, text);
-        let mut scored: Vec<(String, f32, ScoreBreakdown)> = match ranker {
-            Ranker::Lexical => lexical_hits
-                .into_iter()
-                .map(|(id, bm25)| (id, bm25, ScoreBreakdown { bm25: Some(bm25), ..Default::default() }))
-                .collect(),
-            Ranker::Dense => self.dense_and_fused(text, &lexical_hits, &[], 0.0, filter, ranker, k)?,
-            Ranker::Hybrid => {
-                let concept_hits = self.index.search_concepts(&query_concepts, filter, HYBRID_LEXICAL_POOL)?;
-                let mentions: u32 = query_concepts.iter().map(|(_, n)| n).sum();
-                let words: u32 = query.terms_for(language).iter().map(|(_, n)| n).sum();
-                let coverage = if words == 0 { 0.0 } else { mentions as f32 / words as f32 };
-                let mut fused =
-                    self.dense_and_fused(text, &lexical_hits, &concept_hits, coverage, filter, ranker, k)?;
-                for (_, _, b) in &mut fused {
-                    b.concept_coverage = Some(coverage);
-                }
-                fused
+        let (mut scored, ranking, analysis) = match ranker {
+            Ranker::Lexical if effort == Effort::CachedOnly => return Ok(None),
+            Ranker::Lexical => {
+                let analysis = Arc::new(QueryAnalysis::new(self.index.glossary(), text, language));
+                let hits = self.index.search(&analysis.query, filter, k)?;
+                let rows: Vec<RankedRow> = hits
+                    .into_iter()
+                    .map(|(id, bm25)| (id, bm25, ScoreBreakdown { bm25: Some(bm25), ..Default::default() }))
+                    .collect();
+                (rows, None, analysis)
+            }
+            Ranker::Dense | Ranker::Hybrid => {
+                let cached = match effort {
+                    Effort::Compute => self.query_ranking(text, language, ranker)?,
+                    Effort::CachedOnly => match self.cached_ranking(text, language, ranker) {
+                        Some(r) => r,
+                        None => return Ok(None),
+                    },
+                };
+                let vectors = self.read_vectors();
+                let ranking = if cached.vectors_version == vectors.version() {
+                    cached
+                } else if effort == Effort::CachedOnly {
+                    return Ok(None);
+                } else {
+                    // The vectors changed since the ranking was read: rank afresh under this lock.
+                    Arc::new(self.compute_ranking(
+                        &vectors,
+                        cached.generation,
+                        text,
+                        cached.analysis.clone(),
+                        ranker,
+                    )?)
+                };
+                let analysis = ranking.analysis.clone();
+                (ranking.top(&vectors, filter, k), Some(ranking), analysis)
             }
         };
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         scored.truncate(k);
-        let ids: Vec<String> = scored.iter().map(|(id, _, _)| id.clone()).collect();
-        let profiles = self.store.profiles_by_id(&ids)?;
-        if profiles.len() != ids.len() {
+        // Entries explained for this ranking before (under another filter or k) are reused.
+        let mut results: Vec<Option<ShortlistEntry>> =
+            scored.iter().map(|(id, _, _)| ranking.as_ref().and_then(|r| r.explained(id))).collect();
+        let missing: Vec<String> =
+            scored.iter().zip(&results).filter(|(_, e)| e.is_none()).map(|((id, _, _), _)| id.clone()).collect();
+        if effort == Effort::CachedOnly && !missing.is_empty() {
+            return Ok(None);
+        }
+        let profiles = self.store.profiles_by_id(&missing)?;
+        if profiles.len() != missing.len() {
             return Err(Error::Internal("a ranked profile is missing from the store".into()));
         }
-        let results = scored
-            .into_iter()
-            .zip(&profiles)
-            .enumerate()
-            .map(|(i, ((_, score, scores), profile))| {
-                let lexical = explain::explain(profile, &query);
-                let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
-                let mut scores = scores;
-                if ranker == Ranker::Hybrid {
-                    scores.shared_concepts = shared_concepts(self.index.glossary(), profile, &query_concepts);
+        let mut profiles = profiles.iter();
+        for (i, ((_, score, scores), result)) in scored.into_iter().zip(&mut results).enumerate() {
+            let entry = match result.take() {
+                Some(entry) => entry,
+                None => {
+                    let profile =
+                        profiles.next().ok_or_else(|| Error::Internal("profile lookup out of step".into()))?;
+                    let entry = self.explained_entry(profile, score, scores, &analysis, ranker);
+                    if let Some(r) = &ranking {
+                        r.remember(&entry);
+                    }
+                    entry
                 }
-                let explanation = Explanation {
-                    reason: rank::reason(&scores, &lexical),
-                    scores,
-                    matched: lexical.matched,
-                    snippet: passage.as_ref().map(explain::Snippet::marked),
-                    passage,
-                };
-                rank::entry(i + 1, profile, score, explanation)
-            })
-            .collect();
+            };
+            *result = Some(ShortlistEntry { rank: i + 1, ..entry });
+        }
+        let results = results.into_iter().flatten().collect();
         let title: String = text.chars().take(80).collect();
-        Ok(Shortlist { demand_id: None, organisation: None, title, language, ranker, results })
+        Ok(Some(Shortlist { demand_id: None, organisation: None, title, language, ranker, results }))
+    }
+
+    /// A profile's shortlist entry with its explanation: the terms and passage that matched, the
+    /// shared glossary concepts and the sentence for the organiser (rank set by the caller).
+    fn explained_entry(
+        &self,
+        profile: &Profile,
+        score: f32,
+        mut scores: ScoreBreakdown,
+        analysis: &QueryAnalysis,
+        ranker: Ranker,
+    ) -> ShortlistEntry {
+        let lexical = explain::explain(profile, &analysis.query);
+        let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
+        if ranker == Ranker::Hybrid {
+            scores.shared_concepts = shared_concepts(self.index.glossary(), profile, &analysis.concepts);
+        }
+        let explanation = Explanation {
+            reason: rank::reason(&scores, &lexical),
+            scores,
+            matched: lexical.matched,
+            snippet: passage.as_ref().map(explain::Snippet::marked),
+            passage,
+        };
+        rank::entry(0, profile, score, explanation)
     }
 
     /// The embedding of a query text, from the cache when the same text was embedded before
@@ -547,35 +750,77 @@ impl Engine {
         Ok(computed)
     }
 
-    /// The `k` best dense (or fused) scores among the profiles that pass `filter`, plus every
-    /// lexical hit that has no vectors yet (the caller sorts and cuts to `k`).
-    ///
-    /// Every profile is scored, so at 100,000 profiles this loop is the hot path of an uncached
-    /// shortlist: it works on plain numbers indexed by vector slot and builds the explained
-    /// breakdown (strings and all) only for the `k` that are returned.
-    #[allow(clippy::too_many_arguments)]
-    fn dense_and_fused(
-        &self,
-        text: &str,
-        lexical_hits: &[(String, f32)],
-        concept_hits: &[(String, f32)],
-        concept_coverage: f32,
-        filter: &Filter,
-        ranker: Ranker,
-        k: usize,
-    ) -> Result<Vec<(String, f32, ScoreBreakdown)>> {
-        /// One profile's numbers before the cut to `k`.
-        #[derive(Clone, Copy)]
-        struct Scored {
-            hit: DenseHit,
-            score: f32,
-            z: f32,
-            lexical: f32,
-            concept: f32,
-            language_mean: f32,
+    /// A query's ranking of every embedded profile, from the cache when this text was ranked
+    /// against the data as it still is. Concurrent requests for the same text wait for one
+    /// computation (an organiser's dashboard opens a demand area's shortlist with several filters
+    /// at once; each would otherwise score all profiles).
+    fn query_ranking(&self, text: &str, language: Language, ranker: Ranker) -> Result<Arc<QueryRanking>> {
+        let capacity = (RANKING_CACHE_ROWS / self.read_vectors().len().max(1)).clamp(4, RANKING_CACHE_MAX_ENTRIES);
+        let slot = {
+            let key = format!("{}\u{0}{}\u{0}{text}", ranker.as_str(), language.code());
+            let mut cache = self.ranking_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= capacity && !cache.contains_key(&key) {
+                cache.clear();
+            }
+            cache.entry(key).or_default().clone()
+        };
+        let mut cached = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(r) = cached.as_ref() {
+            if r.generation == generation && r.vectors_version == self.read_vectors().version() {
+                return Ok(r.clone());
+            }
         }
-        let query_vec = self.query_vector(text)?;
+        // The query is embedded before the vectors are locked: writers must not wait for it.
+        self.query_vector(text)?;
         let vectors = self.read_vectors();
+        let analysis = Arc::new(QueryAnalysis::new(self.index.glossary(), text, language));
+        let ranking = Arc::new(self.compute_ranking(&vectors, generation, text, analysis, ranker)?);
+        *cached = Some(ranking.clone());
+        Ok(ranking)
+    }
+
+    /// The cached ranking of a text when it is valid for the data as it is, without computing or
+    /// waiting for one.
+    fn cached_ranking(&self, text: &str, language: Language, ranker: Ranker) -> Option<Arc<QueryRanking>> {
+        let key = format!("{}\u{0}{}\u{0}{text}", ranker.as_str(), language.code());
+        let slot = self.ranking_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)?.clone();
+        let cached = slot.try_lock().ok()?.clone()?;
+        let valid = cached.generation == self.generation.load(Ordering::Acquire)
+            && cached.vectors_version == self.read_vectors().version();
+        valid.then_some(cached)
+    }
+
+    /// Scores every embedded profile (dense cosine, or the hybrid fusion) and sorts them, best
+    /// first. Everything that normalises a score — the per-language cosine statistics, the best
+    /// BM25 — is taken over the whole collection, never the filtered part, so that a filter only
+    /// removes rows and one ranking serves every filter and every `k`.
+    ///
+    /// At 100,000 profiles this is the costly step of a shortlist (tens of milliseconds): it works
+    /// on plain numbers indexed by vector slot; explanations are built later, for the `k` returned.
+    fn compute_ranking(
+        &self,
+        vectors: &VectorSet,
+        generation: u64,
+        text: &str,
+        analysis: Arc<QueryAnalysis>,
+        ranker: Ranker,
+    ) -> Result<QueryRanking> {
+        let query_vec = self.query_vector(text)?;
+        let (query, query_concepts) = (&analysis.query, analysis.concepts.as_slice());
+        let everyone = Filter::default();
+        let (lexical_hits, concept_hits, coverage) = match ranker {
+            Ranker::Hybrid => {
+                let mentions: u32 = query_concepts.iter().map(|(_, n)| n).sum();
+                let words: u32 = query.terms_for(query.language).iter().map(|(_, n)| n).sum();
+                (
+                    self.index.search(query, &everyone, HYBRID_LEXICAL_POOL)?,
+                    self.index.search_concepts(query_concepts, &everyone, HYBRID_LEXICAL_POOL)?,
+                    Some(if words == 0 { 0.0 } else { mentions as f32 / words as f32 }),
+                )
+            }
+            _ => (Vec::new(), Vec::new(), None),
+        };
         let hits = vectors.score_all(&query_vec);
         let overall = CosineStats::of(hits.iter().map(|h| h.cosine));
         let per_language: Vec<(Language, CosineStats)> = Language::ALL
@@ -585,85 +830,76 @@ impl Engine {
                 (l, if s.count >= hybrid::MIN_GROUP { s } else { overall })
             })
             .collect();
-        // Raw BM25 and concept BM25 per vector slot (0 = no hit); hits without vectors aside.
-        let slots = vectors.slot_count();
-        let mut bm25_by_slot = vec![0f32; slots];
-        let mut concept_by_slot = vec![0f32; slots];
+        // Raw BM25 and concept BM25 per vector slot; hits without vectors aside.
+        let mut bm25: HashMap<usize, f32> = HashMap::with_capacity(lexical_hits.len());
+        let mut concept_bm25: HashMap<usize, f32> = HashMap::with_capacity(concept_hits.len());
         let mut lexical_without_vectors = Vec::new();
-        for (id, bm25) in lexical_hits {
+        for (id, score) in &lexical_hits {
             match vectors.slot_of(id) {
-                Some(slot) => bm25_by_slot[slot] = *bm25,
-                None => lexical_without_vectors.push((id, *bm25)),
+                Some(slot) => {
+                    bm25.insert(slot, *score);
+                }
+                None => lexical_without_vectors.push((id.clone(), *score)),
             }
         }
-        for (id, bm25) in concept_hits {
+        for (id, score) in &concept_hits {
             if let Some(slot) = vectors.slot_of(id) {
-                concept_by_slot[slot] = *bm25;
+                concept_bm25.insert(slot, *score);
             }
         }
         let max_bm25 = lexical_hits.first().map_or(0.0, |(_, s)| *s);
         let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
-        let weights =
-            FusionWeights { concepts: hybrid::concept_weight(self.weights.concepts, concept_coverage), ..self.weights };
-        let mut scored: Vec<Scored> = hits
+        let weights = FusionWeights {
+            concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0)),
+            ..self.weights
+        };
+        let mut rows: Vec<RankedSlot> = hits
             .iter()
-            .filter(|h| filter.accepts(vectors.facets(h.slot)))
             .map(|h| {
                 let stats =
                     per_language.iter().find(|(l, _)| *l == vectors.language(h.slot)).map_or(overall, |(_, s)| *s);
                 let z = hybrid::dense_z(h.cosine, &stats);
-                let lexical = hybrid::lexical_scaled(bm25_by_slot[h.slot], max_bm25);
-                let concept = hybrid::lexical_scaled(concept_by_slot[h.slot], max_concept);
+                let lexical = hybrid::lexical_scaled(bm25.get(&h.slot).copied().unwrap_or(0.0), max_bm25);
+                let concept = hybrid::lexical_scaled(concept_bm25.get(&h.slot).copied().unwrap_or(0.0), max_concept);
                 let score = match ranker {
-                    Ranker::Dense => h.cosine,
-                    _ => hybrid::fuse(z, lexical, concept, &weights),
+                    Ranker::Hybrid => hybrid::fuse(z, lexical, concept, &weights),
+                    _ => h.cosine,
                 };
-                Scored { hit: *h, score, z, lexical, concept, language_mean: stats.mean }
+                RankedSlot { hit: *h, score, z, lexical, concept, language_mean: stats.mean }
             })
             .collect();
-        // Best first, ties by profile id: the same order rank_text applies afterwards.
-        let order = |a: &Scored, b: &Scored| {
+        // Best first, ties by profile id: the order rank_text keeps.
+        rows.sort_unstable_by(|a, b| {
             b.score.total_cmp(&a.score).then_with(|| vectors.profile_id(a.hit.slot).cmp(vectors.profile_id(b.hit.slot)))
-        };
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k - 1, order);
-            scored.truncate(k);
-        }
-        let mut out = Vec::with_capacity(scored.len() + lexical_without_vectors.len());
-        for s in scored {
-            let h = s.hit;
-            let best_passage =
-                Some(if h.passage == 0 { "summary".to_string() } else { format!("innovations[{}]", h.passage - 1) });
-            let breakdown = match ranker {
-                Ranker::Dense => ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() },
-                _ => {
-                    let bm25 = bm25_by_slot[h.slot];
-                    let concept_bm25 = concept_by_slot[h.slot];
-                    ScoreBreakdown {
-                        bm25: (bm25 > 0.0).then_some(bm25),
-                        lexical: Some(s.lexical),
-                        concept_bm25: (concept_bm25 > 0.0).then_some(concept_bm25),
-                        concepts: Some(s.concept),
-                        cosine: Some(h.cosine),
-                        language_mean: Some(s.language_mean),
-                        dense: Some(s.z),
-                        best_passage,
-                        shared_concepts: Vec::new(),
-                        concept_coverage: None,
-                    }
-                }
-            };
-            out.push((vectors.profile_id(h.slot).to_string(), s.score, breakdown));
-        }
+        });
         // Profiles still waiting for their vectors compete on their lexical score alone.
-        if ranker == Ranker::Hybrid {
+        let mut pending = Vec::new();
+        if !lexical_without_vectors.is_empty() {
+            let ids: Vec<String> = lexical_without_vectors.iter().map(|(id, _)| id.clone()).collect();
+            let facets: HashMap<String, Facets> =
+                self.store.profiles_by_id(&ids)?.iter().map(|p| (p.id.clone(), Facets::of(p))).collect();
             for (id, bm25) in lexical_without_vectors {
-                let lex = hybrid::lexical_scaled(bm25, max_bm25);
-                let breakdown = ScoreBreakdown { bm25: Some(bm25), lexical: Some(lex), ..Default::default() };
-                out.push((id.clone(), hybrid::fuse(0.0, lex, 0.0, &weights), breakdown));
+                if let Some(facets) = facets.get(&id) {
+                    let lexical = hybrid::lexical_scaled(bm25, max_bm25);
+                    let score = hybrid::fuse(0.0, lexical, 0.0, &weights);
+                    pending.push(PendingHit { facets: *facets, id, score, bm25, lexical });
+                }
             }
         }
-        Ok(out)
+        let row_facets = rows.iter().map(|r| *vectors.facets(r.hit.slot)).collect();
+        Ok(QueryRanking {
+            generation,
+            vectors_version: vectors.version(),
+            ranker,
+            coverage,
+            rows,
+            row_facets,
+            bm25,
+            concept_bm25,
+            pending,
+            analysis,
+            explained: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 
     /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]

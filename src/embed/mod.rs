@@ -52,6 +52,7 @@ pub struct VectorSet {
     slots: Vec<Slot>,
     by_id: HashMap<String, usize>,
     retired_rows: usize,
+    version: u64,
 }
 
 /// Dense similarity of one profile to a query.
@@ -68,7 +69,7 @@ pub struct DenseHit {
 impl VectorSet {
     /// An empty set of `dim`-dimensional vectors.
     pub fn new(dim: usize) -> VectorSet {
-        VectorSet { dim, data: Vec::new(), slots: Vec::new(), by_id: HashMap::new(), retired_rows: 0 }
+        VectorSet { dim, data: Vec::new(), slots: Vec::new(), by_id: HashMap::new(), retired_rows: 0, version: 0 }
     }
 
     /// Vector length.
@@ -91,6 +92,12 @@ impl VectorSet {
         self.by_id.contains_key(id)
     }
 
+    /// Changes with every update, removal and compaction: anything derived from slot numbers or
+    /// scores (a cached ranking) is valid only while the version it was computed at is current.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Id of the profile in `slot`.
     pub fn profile_id(&self, slot: usize) -> &str {
         &self.slots[slot].id
@@ -110,6 +117,7 @@ impl VectorSet {
     pub fn upsert(&mut self, profile: &Profile, passages: &[Vec<f32>]) {
         let id = profile.id.as_str();
         self.remove(id);
+        self.version += 1;
         let start = self.data.len() / self.dim;
         for v in passages {
             assert_eq!(v.len(), self.dim, "vector length must equal the set's dimension");
@@ -133,6 +141,7 @@ impl VectorSet {
     pub fn remove(&mut self, id: &str) -> bool {
         match self.by_id.remove(id) {
             Some(slot) => {
+                self.version += 1;
                 self.slots[slot].alive = false;
                 self.retired_rows += self.slots[slot].rows.len();
                 true
@@ -143,6 +152,7 @@ impl VectorSet {
 
     /// Rewrites the matrix without retired rows.
     pub fn compact(&mut self) {
+        self.version += 1;
         let mut data = Vec::with_capacity(self.data.len() - self.retired_rows * self.dim);
         let mut slots = Vec::with_capacity(self.by_id.len());
         self.by_id.clear();

@@ -71,6 +71,11 @@ pub async fn shortlist(
     check_filter(&filter)?;
     let ranker = q.ranker.unwrap_or_default();
     let id = id.into_inner();
+    // Most requests re-open a demand area under another filter or length; answered from cached
+    // work in well under a millisecond, they need no trip through the blocking pool.
+    if let Some(list) = state.engine.rank_demand_if_cached(&id, k, &filter, ranker)? {
+        return Ok(web::Json(list));
+    }
     rank(state, move |s| s.engine.rank_demand(&id, k, &filter, ranker)).await
 }
 

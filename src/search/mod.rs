@@ -60,20 +60,21 @@ impl Filter {
     pub fn accepts(&self, p: &Facets) -> bool {
         self.kind.is_none_or(|k| p.kind == k)
             && self.size.is_none_or(|s| p.size == Some(s))
-            && self.theme.is_none_or(|t| p.themes.contains(&t))
+            && self.theme.is_none_or(|t| p.has_theme(t))
             && self.min_trl.is_none_or(|m| p.trl.is_some_and(|t| t >= m))
     }
 }
 
-/// The profile attributes filters look at, small enough to keep in memory for every profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The profile attributes filters look at: a few bytes, copied into every ranked row so that
+/// filtering a ranking of 100,000 profiles reads memory in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facets {
     /// Kind.
     pub kind: Kind,
     /// Size class.
     pub size: Option<Size>,
-    /// Themes.
-    pub themes: Vec<Theme>,
+    /// Themes, one bit per [`Theme`] (bit = its position in the enum).
+    themes: u8,
     /// Technology readiness level.
     pub trl: Option<u8>,
 }
@@ -81,7 +82,17 @@ pub struct Facets {
 impl Facets {
     /// The facets of a profile.
     pub fn of(p: &Profile) -> Facets {
-        Facets { kind: p.kind, size: p.size, themes: p.themes.clone(), trl: p.trl }
+        let themes = p.themes.iter().fold(0u8, |bits, &t| bits | Facets::theme_bit(t));
+        Facets { kind: p.kind, size: p.size, themes, trl: p.trl }
+    }
+
+    /// Whether the profile carries `theme`.
+    pub fn has_theme(&self, theme: Theme) -> bool {
+        self.themes & Facets::theme_bit(theme) != 0
+    }
+
+    fn theme_bit(theme: Theme) -> u8 {
+        1 << (theme as u8)
     }
 }
 

@@ -82,6 +82,37 @@ fn submission_appears_in_shortlist_and_delete_removes_it() {
     assert_eq!(app.get(&format!("/api/v1/profiles/{id}"), Some(&token)).status().as_u16(), 401);
 }
 
+/// Filters remove rows and change nothing else: scores are normalised over the whole collection,
+/// so an organiser who narrows a shortlist sees the same scores in the same order.
+#[test]
+fn filtered_shortlist_is_the_unfiltered_one_without_the_other_rows() {
+    let app = spawn_app();
+    let get = |query: &str| -> Vec<Value> {
+        let (status, body) =
+            status_and_body(app.get(&format!("/api/v1/demands/demo-d-10/shortlist?{query}"), Some(&app.organiser)));
+        assert_eq!(status, 200, "{body}");
+        body["results"].as_array().expect("results").clone()
+    };
+    let all = get("k=200");
+    let filtered = get("k=200&kind=company&min_trl=6");
+    let expected: Vec<(String, f64)> = all
+        .iter()
+        .filter(|r| r["kind"] == "company" && r["trl"].as_u64().is_some_and(|t| t >= 6))
+        .map(|r| (r["profile_id"].as_str().unwrap().to_string(), r["score"].as_f64().unwrap()))
+        .collect();
+    let got: Vec<(String, f64)> = filtered
+        .iter()
+        .map(|r| (r["profile_id"].as_str().unwrap().to_string(), r["score"].as_f64().unwrap()))
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < all.len(), "the filter should keep some rows, not all");
+    assert_eq!(got, expected);
+    // Cutting to k keeps the best of the same order.
+    let top3: Vec<Value> = get("k=3&kind=company&min_trl=6");
+    let top3_ids: Vec<&str> = top3.iter().map(|r| r["profile_id"].as_str().unwrap()).collect();
+    let expected3: Vec<&str> = expected.iter().take(3).map(|(id, _)| id.as_str()).collect();
+    assert_eq!(top3_ids, expected3);
+}
+
 #[test]
 fn duplicate_submission_conflicts_and_keeps_the_original() {
     let app = spawn_app();
