@@ -11,7 +11,7 @@ use crate::domain::{DemandArea, Event, Language, Profile};
 use crate::embed::{profile_passages, DenseHit, E5Encoder, VectorSet, MODEL_ID};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
-use crate::rank::hybrid::{self, CosineStats, FusionWeights};
+use crate::rank::hybrid::{self, FusionWeights, ScoreStats};
 use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist, ShortlistEntry};
 use crate::search::{explain, profile_text, Facets, Filter, Glossary, LexicalQuery, SearchIndex};
 use crate::select::{
@@ -81,6 +81,7 @@ struct RankedSlot {
     lexical: f32,
     concept: f32,
     language_mean: f32,
+    bm25_language_mean: f32,
 }
 
 /// A lexical hit on a profile whose vectors are still being computed.
@@ -91,6 +92,7 @@ struct PendingHit {
     score: f32,
     bm25: f32,
     lexical: f32,
+    bm25_language_mean: f32,
 }
 
 /// A query's ranking of every embedded profile, best first, before filters and the cut to `k`
@@ -147,6 +149,7 @@ impl QueryRanking {
                     ScoreBreakdown {
                         bm25,
                         lexical: Some(row.lexical),
+                        bm25_language_mean: Some(row.bm25_language_mean),
                         concept_bm25,
                         concepts: Some(row.concept),
                         cosine: Some(h.cosine),
@@ -165,6 +168,7 @@ impl QueryRanking {
             let breakdown = ScoreBreakdown {
                 bm25: Some(p.bm25),
                 lexical: Some(p.lexical),
+                bm25_language_mean: Some(p.bm25_language_mean),
                 concept_coverage: self.coverage,
                 ..Default::default()
             };
@@ -792,8 +796,8 @@ impl Engine {
     }
 
     /// Scores every embedded profile (dense cosine, or the hybrid fusion) and sorts them, best
-    /// first. Everything that normalises a score — the per-language cosine statistics, the best
-    /// BM25 — is taken over the whole collection, never the filtered part, so that a filter only
+    /// first. Everything that normalises a score — the per-language cosine and BM25 statistics, the
+    /// best concept BM25 — is taken over the whole collection, never the filtered part, so that a filter only
     /// removes rows and one ranking serves every filter and every `k`.
     ///
     /// At 100,000 profiles this is the costly step of a shortlist (tens of milliseconds): it works
@@ -822,21 +826,15 @@ impl Engine {
             _ => (Vec::new(), Vec::new(), None),
         };
         let hits = vectors.score_all(&query_vec);
-        let overall = CosineStats::of(hits.iter().map(|h| h.cosine));
-        let per_language: Vec<(Language, CosineStats)> = Language::ALL
-            .iter()
-            .map(|&l| {
-                let s = CosineStats::of(hits.iter().filter(|h| vectors.language(h.slot) == l).map(|h| h.cosine));
-                (l, if s.count >= hybrid::MIN_GROUP { s } else { overall })
-            })
-            .collect();
         // Raw BM25 and concept BM25 per vector slot; hits without vectors aside.
+        let mut bm25_by_slot = vec![0f32; vectors.slot_count()];
         let mut bm25: HashMap<usize, f32> = HashMap::with_capacity(lexical_hits.len());
         let mut concept_bm25: HashMap<usize, f32> = HashMap::with_capacity(concept_hits.len());
         let mut lexical_without_vectors = Vec::new();
         for (id, score) in &lexical_hits {
             match vectors.slot_of(id) {
                 Some(slot) => {
+                    bm25_by_slot[slot] = *score;
                     bm25.insert(slot, *score);
                 }
                 None => lexical_without_vectors.push((id.clone(), *score)),
@@ -847,7 +845,23 @@ impl Engine {
                 concept_bm25.insert(slot, *score);
             }
         }
-        let max_bm25 = lexical_hits.first().map_or(0.0, |(_, s)| *s);
+        // Statistics of a signal per profile language (all profiles, hit or not), falling back to
+        // the whole collection for languages with too few profiles to centre on.
+        let by_language = |value: &dyn Fn(&DenseHit) -> f32| -> Vec<(Language, ScoreStats)> {
+            let overall = ScoreStats::of(hits.iter().map(value));
+            Language::ALL
+                .iter()
+                .map(|&l| {
+                    let s = ScoreStats::of(hits.iter().filter(|h| vectors.language(h.slot) == l).map(value));
+                    (l, if s.count >= hybrid::MIN_GROUP { s } else { overall })
+                })
+                .collect()
+        };
+        let cosine_stats = by_language(&|h| h.cosine);
+        let bm25_stats = by_language(&|h| bm25_by_slot[h.slot]);
+        let stats_of = |stats: &[(Language, ScoreStats)], language: Language| {
+            stats.iter().find(|(l, _)| *l == language).map(|(_, s)| *s).unwrap_or_default()
+        };
         let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
         let weights = FusionWeights {
             concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0)),
@@ -856,16 +870,25 @@ impl Engine {
         let mut rows: Vec<RankedSlot> = hits
             .iter()
             .map(|h| {
-                let stats =
-                    per_language.iter().find(|(l, _)| *l == vectors.language(h.slot)).map_or(overall, |(_, s)| *s);
-                let z = hybrid::dense_z(h.cosine, &stats);
-                let lexical = hybrid::lexical_scaled(bm25.get(&h.slot).copied().unwrap_or(0.0), max_bm25);
-                let concept = hybrid::lexical_scaled(concept_bm25.get(&h.slot).copied().unwrap_or(0.0), max_concept);
+                let language = vectors.language(h.slot);
+                let cosines = stats_of(&cosine_stats, language);
+                let lexical_stats = stats_of(&bm25_stats, language);
+                let z = hybrid::dense_z(h.cosine, &cosines);
+                let lexical = hybrid::lexical_z(bm25_by_slot[h.slot], &lexical_stats);
+                let concept = hybrid::scaled_by_best(concept_bm25.get(&h.slot).copied().unwrap_or(0.0), max_concept);
                 let score = match ranker {
                     Ranker::Hybrid => hybrid::fuse(z, lexical, concept, &weights),
                     _ => h.cosine,
                 };
-                RankedSlot { hit: *h, score, z, lexical, concept, language_mean: stats.mean }
+                RankedSlot {
+                    hit: *h,
+                    score,
+                    z,
+                    lexical,
+                    concept,
+                    language_mean: cosines.mean,
+                    bm25_language_mean: lexical_stats.mean,
+                }
             })
             .collect();
         // Best first, ties by profile id: the order rank_text keeps.
@@ -876,13 +899,16 @@ impl Engine {
         let mut pending = Vec::new();
         if !lexical_without_vectors.is_empty() {
             let ids: Vec<String> = lexical_without_vectors.iter().map(|(id, _)| id.clone()).collect();
-            let facets: HashMap<String, Facets> =
-                self.store.profiles_by_id(&ids)?.iter().map(|p| (p.id.clone(), Facets::of(p))).collect();
+            let profiles: HashMap<String, Profile> =
+                self.store.profiles_by_id(&ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
             for (id, bm25) in lexical_without_vectors {
-                if let Some(facets) = facets.get(&id) {
-                    let lexical = hybrid::lexical_scaled(bm25, max_bm25);
+                if let Some(profile) = profiles.get(&id) {
+                    let lexical_stats = stats_of(&bm25_stats, profile.language);
+                    let lexical = hybrid::lexical_z(bm25, &lexical_stats);
                     let score = hybrid::fuse(0.0, lexical, 0.0, &weights);
-                    pending.push(PendingHit { facets: *facets, id, score, bm25, lexical });
+                    let facets = Facets::of(profile);
+                    let bm25_language_mean = lexical_stats.mean;
+                    pending.push(PendingHit { facets, id, score, bm25, lexical, bm25_language_mean });
                 }
             }
         }

@@ -39,16 +39,20 @@ pub struct ScoreBreakdown {
     /// Raw BM25 score (summed over fields and languages), when the profile matched lexically.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bm25: Option<f32>,
-    /// BM25 divided by the query's best BM25.
+    /// BM25 standardised within the profile's language: standard deviations above the mean BM25
+    /// of all profiles in that language for this query (those without a hit count as 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lexical: Option<f32>,
+    /// Mean BM25 of all profiles in this profile's language, for this query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bm25_language_mean: Option<f32>,
     /// BM25 over shared glossary concepts (language-independent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concept_bm25: Option<f32>,
     /// Concept BM25 divided by the query's best.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concepts: Option<f32>,
-    /// Glossary concept mentions per content word of the query (scales the concept weight).
+    /// Glossary concept mentions per content word of the query (sets the concept weight).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concept_coverage: Option<f32>,
     /// Glossary concepts the demand and the profile share.

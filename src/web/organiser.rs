@@ -319,7 +319,8 @@ pub(crate) async fn shortlist(
                     details {
                         summary { "Score breakdown and matched terms" }
                         table.breakdown {
-                            tr { th { "lexical (BM25)" } td { (score(r.explanation.scores.lexical)) } }
+                            tr { th { "bm25" } td { (score(r.explanation.scores.bm25)) } }
+                            tr { th { "lexical (BM25, centred)" } td { (score(r.explanation.scores.lexical)) } }
                             tr { th { "concepts" } td { (score(r.explanation.scores.concepts)) } }
                             tr { th { "concept coverage" } td { (score(r.explanation.scores.concept_coverage)) } }
                             tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
