@@ -275,12 +275,24 @@ pub struct EngineConfig {
     pub models_dir: PathBuf,
     /// Encoder threads (0 = all cores).
     pub threads: usize,
+    /// Store and index profiles without computing their vectors; when opening, neither load the
+    /// stored vectors nor catch up on missing ones. For lexical-only work (`import
+    /// --defer-embedding`, `rank --ranker lexical`), which then never touches the model or the
+    /// vector matrix (a dense or hybrid ranking on such an engine sees no vectors and ranks on
+    /// BM25 alone). The next engine opened without this (`serve`, a hybrid `rank`) embeds what
+    /// lacks vectors.
+    pub defer_embedding: bool,
 }
 
 impl EngineConfig {
     /// Defaults for a data dir: models from [`default_models_dir`], all cores.
     pub fn new(data_dir: &Path) -> EngineConfig {
-        EngineConfig { data_dir: data_dir.to_path_buf(), models_dir: default_models_dir(), threads: 0 }
+        EngineConfig {
+            data_dir: data_dir.to_path_buf(),
+            models_dir: default_models_dir(),
+            threads: 0,
+            defer_embedding: false,
+        }
     }
 }
 
@@ -302,7 +314,14 @@ pub struct Engine {
     data_dir: PathBuf,
     store: Store,
     index: SearchIndex,
-    encoder: E5Encoder,
+    /// Loaded on first use: lexical-only commands never need it, and loading it costs about as
+    /// much as a lexical `rank --all` of 300 queries.
+    encoder: std::sync::OnceLock<E5Encoder>,
+    encoder_loading: std::sync::Mutex<()>,
+    models_dir: PathBuf,
+    threads: usize,
+    dim: usize,
+    defer_embedding: bool,
     vectors: RwLock<VectorSet>,
     weights: FusionWeights,
     query_cache: std::sync::Mutex<HashMap<String, QueryVectorSlot>>,
@@ -326,10 +345,10 @@ impl Engine {
         let store = Store::open(&data_dir.join("pitchmatch.sqlite"))?;
         let glossary = Arc::new(Glossary::load(&config.models_dir)?);
         let index = SearchIndex::open(&data_dir.join("tantivy"), glossary)?;
-        let encoder = E5Encoder::load_with_threads(&config.models_dir, config.threads)
-            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", config.models_dir.display())))?;
-        let mut vectors = VectorSet::new(encoder.dim());
-        let stored = store.current_vectors(MODEL_ID, encoder.dim())?;
+        let dim = E5Encoder::model_dim(&config.models_dir)
+            .map_err(|e| Error::Embed(format!("reading the model config in {}: {e}", config.models_dir.display())))?;
+        let mut vectors = VectorSet::new(dim);
+        let stored = if config.defer_embedding { Vec::new() } else { store.current_vectors(MODEL_ID, dim)? };
         if !stored.is_empty() {
             let ids: Vec<String> = stored.iter().map(|v| v.profile_id.clone()).collect();
             for (profile, v) in store.profiles_by_id(&ids)?.iter().zip(&stored) {
@@ -340,7 +359,12 @@ impl Engine {
             data_dir: data_dir.to_path_buf(),
             store,
             index,
-            encoder,
+            encoder: std::sync::OnceLock::new(),
+            encoder_loading: std::sync::Mutex::new(()),
+            models_dir: config.models_dir.clone(),
+            threads: config.threads,
+            dim,
+            defer_embedding: config.defer_embedding,
             vectors: RwLock::new(vectors),
             weights: FusionWeights::default(),
             query_cache: std::sync::Mutex::new(HashMap::new()),
@@ -351,9 +375,19 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The encoder, for evaluation and benchmarks.
-    pub fn encoder(&self) -> &E5Encoder {
-        &self.encoder
+    /// The encoder, loaded on first use.
+    pub fn encoder(&self) -> Result<&E5Encoder> {
+        if let Some(encoder) = self.encoder.get() {
+            return Ok(encoder);
+        }
+        // One thread loads; the others wait for it instead of loading the model again.
+        let _loading = self.encoder_loading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(encoder) = self.encoder.get() {
+            return Ok(encoder);
+        }
+        let encoder = E5Encoder::load_with_threads(&self.models_dir, self.threads)
+            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", self.models_dir.display())))?;
+        Ok(self.encoder.get_or_init(|| encoder))
     }
 
     /// The data directory.
@@ -380,7 +414,10 @@ impl Engine {
             drop(vectors);
             self.bump_generation();
         }
-        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.encoder.dim())?;
+        if self.defer_embedding {
+            return Ok(());
+        }
+        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.dim)?;
         if !stale.is_empty() {
             let ids: Vec<String> = stale.into_iter().map(|(id, _)| id).collect();
             for chunk in ids.chunks(EMBED_CHUNK) {
@@ -408,7 +445,7 @@ impl Engine {
         }
         let passages: Vec<Vec<String>> = profiles.iter().map(profile_passages).collect();
         let flat: Vec<&str> = passages.iter().flatten().map(String::as_str).collect();
-        let mut vecs = self.encoder.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
+        let mut vecs = self.encoder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
         let seqs = self.store.profile_seqs(&ids)?;
         let mut items = Vec::with_capacity(profiles.len());
@@ -418,7 +455,7 @@ impl Engine {
                 items.push((p.id.clone(), seq, v));
             }
         }
-        self.store.put_vectors(MODEL_ID, self.encoder.dim(), &items)?;
+        self.store.put_vectors(MODEL_ID, self.dim, &items)?;
         let mut vectors = self.write_vectors();
         for (p, (_, _, v)) in profiles.iter().zip(&items) {
             vectors.upsert(p, v);
@@ -512,8 +549,10 @@ impl Engine {
         if compact && self.index.has_deletes() {
             self.reindex()?;
         }
-        for chunk in changes.upserted.chunks(EMBED_CHUNK) {
-            self.embed_profiles(chunk)?;
+        if !self.defer_embedding {
+            for chunk in changes.upserted.chunks(EMBED_CHUNK) {
+                self.embed_profiles(chunk)?;
+            }
         }
         Ok(())
     }
@@ -740,9 +779,9 @@ impl Engine {
         // A demand description reads like a profile, so it is embedded as a passage (symmetric
         // similarity, better on the dev set); a few search words are a query, as e5 intends.
         let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
-            self.encoder.embed_passages(&[text])
+            self.encoder()?.embed_passages(&[text])
         } else {
-            self.encoder.embed_queries(&[text])
+            self.encoder()?.embed_queries(&[text])
         };
         let computed = Arc::new(
             embedded
@@ -1041,7 +1080,7 @@ impl Engine {
     /// Embeds texts the way profile passages are embedded, so that they can be placed in the same
     /// space as the profiles (the landscape map puts demand areas there).
     pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        self.encoder.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
+        self.encoder()?.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
     }
 
     /// The glossary concepts (ids such as `hydrogen_tank`, the same in every language) that `text`

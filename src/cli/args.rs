@@ -108,6 +108,10 @@ pub enum Command {
         /// Events file.
         #[arg(long)]
         events: Option<PathBuf>,
+        /// Store and index only; compute the profiles' vectors later, when `serve` or a hybrid
+        /// or dense `rank`/`search` next opens the data dir (for lexical-only work and bulk loads).
+        #[arg(long)]
+        defer_embedding: bool,
     },
     /// Rank profiles for stored demand areas.
     Rank {

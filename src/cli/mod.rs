@@ -12,8 +12,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use self::args::{Cli, Command};
-use crate::engine::{Engine, ImportFiles};
+use crate::engine::{Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
+use crate::rank::Ranker;
 use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
@@ -53,11 +54,16 @@ fn report(err: &anyhow::Error) -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone();
-    let open = || Engine::open(&data_dir).with_context(|| format!("opening data dir {}", data_dir.display()));
+    // Lexical-only commands open without the model and without embedding what lacks vectors.
+    let open_with_embedding = |embed: bool| {
+        let config = EngineConfig { defer_embedding: !embed, ..EngineConfig::new(&data_dir) };
+        Engine::open_with(&config).with_context(|| format!("opening data dir {}", data_dir.display()))
+    };
+    let open = || open_with_embedding(true);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
-        Command::Import { profiles, demands, events } => {
+        Command::Import { profiles, demands, events, defer_embedding } => {
             if profiles.is_none() && demands.is_none() && events.is_none() {
                 return Err(Error::from(UserError::BadArgument {
                     field: "import".into(),
@@ -65,7 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .into());
             }
-            let engine = open()?;
+            let engine = open_with_embedding(!defer_embedding)?;
             let started = std::time::Instant::now();
             let report = engine.import(&ImportFiles { profiles, demands, events })?;
             writeln!(
@@ -79,7 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
         }
         Command::Rank { all, demand, k, format, ranker, filter } => {
-            let engine = open()?;
+            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
             let ids: Vec<String> = if all {
                 engine.store().all_demands()?.into_iter().map(|d| d.id).collect()
             } else if demand.is_empty() {
@@ -99,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Search { text, k, format, ranker, language, filter } => {
-            let engine = open()?;
+            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
             let text = text.join(" ");
             let list = engine.rank_text(&text, language, k, &filter.into_filter(), ranker)?;
             let mut writer = output::ShortlistWriter::new(format, &mut out)?;

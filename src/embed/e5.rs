@@ -384,6 +384,12 @@ impl E5Encoder {
         Ok(Self { cfg, tokenizer, word_q4, orig_ids, pos, type0, eln_w, eln_b, layers, pool, device })
     }
 
+    /// The embedding dimension of the model in `models_dir`, read from its `config.json` alone
+    /// (without loading the weights).
+    pub fn model_dim(models_dir: &Path) -> Result<usize> {
+        Ok(read_config(&models_dir.join("config.json"))?.hidden)
+    }
+
     /// Embedding dimension (384).
     pub fn dim(&self) -> usize {
         self.cfg.hidden

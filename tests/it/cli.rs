@@ -78,6 +78,37 @@ fn ids(list: &Value) -> Vec<String> {
     list["results"].as_array().unwrap().iter().map(|r| r["profile_id"].as_str().unwrap().to_string()).collect()
 }
 
+/// `import --defer-embedding` stores and indexes only; lexical ranking works at once without the
+/// model, and the next hybrid or dense command embeds what lacks vectors.
+#[test]
+fn deferred_embedding_ranks_lexically_then_catches_up() {
+    let d = DataDir::new();
+    let profiles = [
+        profile("p-h2", "Type IV hydrogen pressure vessels wound from carbon fibre for trucks."),
+        profile("p-seat", "Recycled polyester seat covers and bio-based seat foams."),
+    ];
+    let f = d.file("p.jsonl", &jsonl(&profiles));
+    let out = d.ok(&["import", "--profiles", &f, "--defer-embedding"]);
+    assert!(out.contains("imported 2 profiles"), "{out}");
+    let store = pitchmatch::store::Store::open(&d.dir.path().join("data/pitchmatch.sqlite")).unwrap();
+    assert_eq!(store.profiles_needing_vectors(pitchmatch::embed::MODEL_ID, 384).unwrap().len(), 2);
+
+    let lexical: Value = serde_json::from_str(
+        d.ok(&["search", "--ranker", "lexical", "--format", "jsonl", "hydrogen", "pressure", "vessels"]).trim(),
+    )
+    .unwrap();
+    assert_eq!(ids(&lexical), ["p-h2"]);
+    assert_eq!(store.profiles_needing_vectors(pitchmatch::embed::MODEL_ID, 384).unwrap().len(), 2);
+
+    let dense: Value = serde_json::from_str(
+        d.ok(&["search", "--ranker", "dense", "--format", "jsonl", "hydrogen", "tanks", "for", "lorries"]).trim(),
+    )
+    .unwrap();
+    assert_eq!(ids(&dense), ["p-h2", "p-seat"], "both embedded on opening, the hydrogen one closer");
+    assert!(dense["results"][0]["explanation"]["scores"]["cosine"].as_f64().unwrap() > 0.5);
+    assert!(store.profiles_needing_vectors(pitchmatch::embed::MODEL_ID, 384).unwrap().is_empty());
+}
+
 #[test]
 fn import_rank_upsert_round_trip() {
     let d = DataDir::new();
