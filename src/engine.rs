@@ -1,6 +1,9 @@
 //! The engine ties the parts together behind one handle that the CLI, the HTTP service and the
 //! tests share: it owns the store (truth), the search index (derived) and keeps the derived parts
 //! in step with the truth — on open (crash recovery), on import and on every single-record change.
+//! It also keeps the expensive, reusable work of ranking: query embeddings, and each query
+//! text's ranking of every profile with the entries explained so far, valid until the data
+//! changes, so that organisers re-opening a demand area under other filters cost next to nothing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
