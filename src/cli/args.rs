@@ -136,8 +136,9 @@ pub enum Command {
     },
     /// Rank profiles for an ad-hoc demand text in Dutch, French or English.
     Search {
-        /// The demand text.
-        #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
+        /// The demand text (words may also be given as one quoted argument; options may come
+        /// before or after it; a word starting with `-` needs `--` in front of the text).
+        #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
         /// Number of results.
         #[arg(short, long, default_value_t = 20, value_parser = parse_k)]

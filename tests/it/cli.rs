@@ -275,6 +275,15 @@ fn hostile_search_text_is_treated_as_text() {
         let v: Value = serde_json::from_slice(&out.stdout).expect("one json line");
         assert!(v["results"].is_array(), "{text:?}");
     }
+    // Options after the text are options (the contract's `search TEXT [-k N] [--format ...]`),
+    // not more words; words that look like options need `--`.
+    let out = d.ok(&["search", "hydrogen fuel cell trucks", "-k", "2", "--format", "jsonl"]);
+    let v: Value = serde_json::from_str(out.trim()).expect("one json line");
+    assert_eq!(v["results"].as_array().unwrap().len(), 2);
+    assert_eq!(v["title"], "hydrogen fuel cell trucks");
+    let out = d.ok(&["search", "--format", "jsonl", "--", "-k", "hydrogen"]);
+    let v: Value = serde_json::from_str(out.trim()).expect("one json line");
+    assert_eq!(v["title"], "-k hydrogen");
     // Text still finds what it means despite the syntax around it.
     let out = d.ok(&["search", "--format", "jsonl", "-k", "3", "hydrogen: \"fuel cell\" (trucks) -"]);
     let v: Value = serde_json::from_str(&out).unwrap();
