@@ -181,6 +181,11 @@ impl QueryRanking {
     }
 }
 
+/// The ranking cache's key for a text ranked as `language` by `ranker`.
+fn ranking_key(text: &str, language: Language, ranker: Ranker) -> String {
+    format!("{}\u{0}{}\u{0}{text}", ranker.as_str(), language.code())
+}
+
 /// How much work a shortlist request may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Effort {
@@ -690,13 +695,9 @@ impl Engine {
                     return Ok(None);
                 } else {
                     // The vectors changed since the ranking was read: rank afresh under this lock.
-                    Arc::new(self.compute_ranking(
-                        &vectors,
-                        cached.generation,
-                        text,
-                        cached.analysis.clone(),
-                        ranker,
-                    )?)
+                    let query_vec = self.query_vector(text)?;
+                    let analysis = cached.analysis.clone();
+                    Arc::new(self.compute_ranking(&vectors, cached.generation, &query_vec, analysis, ranker)?)
                 };
                 let analysis = ranking.analysis.clone();
                 (ranking.top(&vectors, filter, k), Some(ranking), analysis)
@@ -803,7 +804,7 @@ impl Engine {
     fn query_ranking(&self, text: &str, language: Language, ranker: Ranker) -> Result<Arc<QueryRanking>> {
         let capacity = (RANKING_CACHE_ROWS / self.read_vectors().len().max(1)).clamp(4, RANKING_CACHE_MAX_ENTRIES);
         let slot = {
-            let key = format!("{}\u{0}{}\u{0}{text}", ranker.as_str(), language.code());
+            let key = ranking_key(text, language, ranker);
             let mut cache = self.ranking_cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.len() >= capacity && !cache.contains_key(&key) {
                 cache.clear();
@@ -818,10 +819,10 @@ impl Engine {
             }
         }
         // The query is embedded before the vectors are locked: writers must not wait for it.
-        self.query_vector(text)?;
+        let query_vec = self.query_vector(text)?;
         let vectors = self.read_vectors();
         let analysis = Arc::new(QueryAnalysis::new(self.index.glossary(), text, language));
-        let ranking = Arc::new(self.compute_ranking(&vectors, generation, text, analysis, ranker)?);
+        let ranking = Arc::new(self.compute_ranking(&vectors, generation, &query_vec, analysis, ranker)?);
         *cached = Some(ranking.clone());
         Ok(ranking)
     }
@@ -829,8 +830,12 @@ impl Engine {
     /// The cached ranking of a text when it is valid for the data as it is, without computing or
     /// waiting for one.
     fn cached_ranking(&self, text: &str, language: Language, ranker: Ranker) -> Option<Arc<QueryRanking>> {
-        let key = format!("{}\u{0}{}\u{0}{text}", ranker.as_str(), language.code());
-        let slot = self.ranking_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)?.clone();
+        let slot = self
+            .ranking_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&ranking_key(text, language, ranker))?
+            .clone();
         let cached = slot.try_lock().ok()?.clone()?;
         let valid = cached.generation == self.generation.load(Ordering::Acquire)
             && cached.vectors_version == self.read_vectors().version();
@@ -848,11 +853,10 @@ impl Engine {
         &self,
         vectors: &VectorSet,
         generation: u64,
-        text: &str,
+        query_vec: &[f32],
         analysis: Arc<QueryAnalysis>,
         ranker: Ranker,
     ) -> Result<QueryRanking> {
-        let query_vec = self.query_vector(text)?;
         let (query, query_concepts) = (&analysis.query, analysis.concepts.as_slice());
         let everyone = Filter::default();
         let (lexical_hits, concept_hits, coverage) = match ranker {
@@ -867,7 +871,7 @@ impl Engine {
             }
             _ => (Vec::new(), Vec::new(), None),
         };
-        let hits = vectors.score_all(&query_vec);
+        let hits = vectors.score_all(query_vec);
         // Raw BM25 and concept BM25 per vector slot; hits without vectors aside.
         let mut bm25_by_slot = vec![0f32; vectors.slot_count()];
         let mut bm25: HashMap<usize, f32> = HashMap::with_capacity(lexical_hits.len());
