@@ -461,15 +461,21 @@ pub(crate) async fn run_selection(
     let titles: HashMap<&str, &str> = demands.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
-    let pitch_rows = |list: &[crate::select::Pitch]| {
+    // The line-up and the reserves: the same table under two ids.
+    let pitch_table = |id: &str, list: &[crate::select::Pitch]| {
         html! {
-            @for (i, p) in list.iter().enumerate() {
-                tr {
-                    td { (i + 1) }
-                    td { strong { (name(&p.profile_id)) } br; span.muted { (p.profile_id) } }
-                    td { (title(&p.demand_id)) }
-                    td.num { (format!("{:.3}", p.value)) }
-                    td { (p.rank.map(|r| format!("#{r}")).unwrap_or_default()) @if p.pinned { " pinned" } }
+            table.lineup id=(id) {
+                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
+                tbody {
+                    @for (i, p) in list.iter().enumerate() {
+                        tr {
+                            td { (i + 1) }
+                            td { strong { (name(&p.profile_id)) } br; span.muted { (p.profile_id) } }
+                            td { (title(&p.demand_id)) }
+                            td.num { (format!("{:.3}", p.value)) }
+                            td { (p.rank.map(|r| format!("#{r}")).unwrap_or_default()) @if p.pinned { " pinned" } }
+                        }
+                    }
                 }
             }
         }
@@ -488,18 +494,10 @@ pub(crate) async fn run_selection(
         @if !sel.unmet.is_empty() {
             div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
         }
-        table.lineup id="lineup" {
-            thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
-            tbody { (pitch_rows(&sel.selected)) }
-        }
+        (pitch_table("lineup", &sel.selected))
         h2 { "Reserves" }
         @if sel.reserves.is_empty() { p.muted { "No reserves." } }
-        @else {
-            table.lineup id="reserves" {
-                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
-                tbody { (pitch_rows(&sel.reserves)) }
-            }
-        }
+        @else { (pitch_table("reserves", &sel.reserves)) }
         h2 { "Why not?" }
         @if sel.left_out.is_empty() { p.muted { "No strong candidate was left out." } }
         @else {
