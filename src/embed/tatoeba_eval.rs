@@ -8,8 +8,8 @@
 
 use super::e5::{E5Encoder, EmbedError};
 
-/// How the sentences reach the encoder: batched (the F32 GEMM path of imports) or one call per
-/// sentence (the short-input integer path that search queries take).
+/// How the sentences reach the encoder: batched (padded batches, as imports embed) or one call
+/// per sentence (as search queries are embedded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Batching {
     /// All sentences of a side in one call.
