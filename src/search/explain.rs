@@ -65,24 +65,60 @@ pub struct LexicalExplanation {
 /// Target length of a snippet in characters.
 const SNIPPET_CHARS: usize = 220;
 
+/// The texts of one profile field.
+fn field_texts(profile: &Profile, field: TextField) -> Vec<&str> {
+    match field {
+        TextField::Name => vec![profile.name.as_str()],
+        TextField::Summary => vec![profile.summary.as_str()],
+        TextField::Innovations => profile.innovations.iter().map(String::as_str).collect(),
+        TextField::Keywords => profile.keywords.iter().map(String::as_str).collect(),
+    }
+}
+
+/// A profile's text analysed once for [`explain_analysed`]: the tokens of every text of every
+/// field. Stemming the text is most of the cost of an explanation, and one profile is explained
+/// for many queries (every shortlist it appears in), so the engine keeps these.
+#[derive(Debug)]
+pub struct AnalysedProfile {
+    /// Per field of [`TextField::ALL`], per text of the field, its tokens.
+    fields: Vec<Vec<Vec<Token>>>,
+    tokens: usize,
+}
+
+impl AnalysedProfile {
+    /// Analyses `profile` with the analyzer of its language (the one that indexed it).
+    pub fn new(profile: &Profile) -> AnalysedProfile {
+        let mut analyzer = full_analyzer(profile.language);
+        let fields: Vec<Vec<Vec<Token>>> = TextField::ALL
+            .iter()
+            .map(|&field| field_texts(profile, field).into_iter().map(|text| tokens(&mut analyzer, text)).collect())
+            .collect();
+        let tokens = fields.iter().flatten().map(Vec::len).sum();
+        AnalysedProfile { fields, tokens }
+    }
+
+    /// Tokens held (the engine bounds its cache by them).
+    pub fn token_count(&self) -> usize {
+        self.tokens
+    }
+}
+
 /// Explains the lexical match of `profile` against `query`.
 pub fn explain(profile: &Profile, query: &LexicalQuery) -> LexicalExplanation {
+    explain_analysed(profile, &AnalysedProfile::new(profile), query)
+}
+
+/// [`explain`] with the profile already analysed (`analysed` must come from this profile).
+pub fn explain_analysed(profile: &Profile, analysed: &AnalysedProfile, query: &LexicalQuery) -> LexicalExplanation {
     let wanted: HashSet<&str> = query.terms_for(profile.language).iter().map(|(t, _)| t.as_str()).collect();
-    let mut analyzer = full_analyzer(profile.language);
     let mut matched = Vec::new();
     let mut best: Option<(usize, Snippet)> = None;
-    for field in TextField::ALL {
-        let texts: Vec<&str> = match field {
-            TextField::Name => vec![profile.name.as_str()],
-            TextField::Summary => vec![profile.summary.as_str()],
-            TextField::Innovations => profile.innovations.iter().map(String::as_str).collect(),
-            TextField::Keywords => profile.keywords.iter().map(String::as_str).collect(),
-        };
+    for (field, analysed_texts) in TextField::ALL.into_iter().zip(&analysed.fields) {
         let mut surface = BTreeSet::new();
-        for text in texts {
+        for (text, text_tokens) in field_texts(profile, field).into_iter().zip(analysed_texts) {
             // Bare numbers ("2027", "000") do score, but as evidence for an organiser they are noise.
-            let hits: Vec<Token> = tokens(&mut analyzer, text)
-                .into_iter()
+            let hits: Vec<&Token> = text_tokens
+                .iter()
                 .filter(|t| wanted.contains(t.term.as_str()) && !t.term.bytes().all(|b| b.is_ascii_digit()))
                 .collect();
             for h in &hits {
@@ -117,7 +153,7 @@ fn char_boundary_after(text: &str, from: usize, chars: usize) -> usize {
 }
 
 /// Picks the window of about [`SNIPPET_CHARS`] with the most distinct matched terms.
-fn best_window(field: &'static str, text: &str, hits: &[Token]) -> (usize, Snippet) {
+fn best_window(field: &'static str, text: &str, hits: &[&Token]) -> (usize, Snippet) {
     let mut best_start = 0;
     let mut best_distinct = 0;
     for (i, h) in hits.iter().enumerate() {
@@ -183,6 +219,19 @@ mod tests {
             website: None,
             contact_email: None,
         }
+    }
+
+    #[test]
+    fn one_analysis_explains_every_query_as_a_fresh_one_does() {
+        let p = profile();
+        let analysed = AnalysedProfile::new(&p);
+        assert!(analysed.token_count() > 10);
+        for text in ["lidar for pedestrians in fog", "radar fusion", "nothing relevant here"] {
+            let q = LexicalQuery::new(text, Language::En);
+            assert_eq!(explain_analysed(&p, &analysed, &q), explain(&p, &q), "{text}");
+        }
+        let q = LexicalQuery::new("radar fusion", Language::En);
+        assert!(explain_analysed(&p, &analysed, &q).matched.iter().any(|m| m.field == "innovations"));
     }
 
     #[test]
