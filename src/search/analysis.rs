@@ -42,6 +42,25 @@ pub fn full_analyzer(lang: Language) -> TextAnalyzer {
     }
 }
 
+/// Runs `f` with this thread's [`full_analyzer`] for `lang`. Building an analyzer builds its
+/// stop-word set; indexing and explaining need one per profile, so each thread keeps its own.
+pub fn with_full_analyzer<R>(lang: Language, f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
+    thread_local! {
+        static ANALYZERS: std::cell::RefCell<Vec<(Language, TextAnalyzer)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    ANALYZERS.with(|cell| {
+        let mut analyzers = cell.borrow_mut();
+        let at = match analyzers.iter().position(|(l, _)| *l == lang) {
+            Some(at) => at,
+            None => {
+                analyzers.push((lang, full_analyzer(lang)));
+                analyzers.len() - 1
+            }
+        };
+        f(&mut analyzers[at].1)
+    })
+}
+
 /// Split, lower-case and drop the stop words of `lang`, keeping surface forms. Used on query text so
 /// that a French query's `les` or `des` is removed by French rules before the words are stemmed for
 /// Dutch or English fields.

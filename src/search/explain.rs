@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 
-use super::analysis::{full_analyzer, tokens, Token};
+use super::analysis::{tokens, with_full_analyzer, Token};
 use super::query::{LexicalQuery, TextField};
 use crate::domain::Profile;
 
@@ -88,11 +88,12 @@ pub struct AnalysedProfile {
 impl AnalysedProfile {
     /// Analyses `profile` with the analyzer of its language (the one that indexed it).
     pub fn new(profile: &Profile) -> AnalysedProfile {
-        let mut analyzer = full_analyzer(profile.language);
-        let fields: Vec<Vec<Vec<Token>>> = TextField::ALL
-            .iter()
-            .map(|&field| field_texts(profile, field).into_iter().map(|text| tokens(&mut analyzer, text)).collect())
-            .collect();
+        let fields: Vec<Vec<Vec<Token>>> = with_full_analyzer(profile.language, |analyzer| {
+            TextField::ALL
+                .iter()
+                .map(|&field| field_texts(profile, field).into_iter().map(|text| tokens(analyzer, text)).collect())
+                .collect()
+        });
         let tokens = fields.iter().flatten().map(Vec::len).sum();
         AnalysedProfile { fields, tokens }
     }

@@ -4,10 +4,10 @@
 //! their text mentions and demands are searched by theirs, which gives BM25 a cross-language
 //! signal that an organiser can read ("fuel_cell" matched) rather than a black-box similarity.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::analysis::{full_analyzer, tokens};
+use super::analysis::{full_analyzer, tokens, with_full_analyzer};
 use crate::domain::Language;
 use crate::error::{Error, Result};
 
@@ -28,6 +28,9 @@ pub struct Glossary {
     concepts: Vec<String>,
     /// Per language: analysed term sequence → concept.
     terms: HashMap<(Language, Vec<String>), usize>,
+    /// Per language: the first term of every sequence in `terms`. Most words of a text start no
+    /// glossary term, and this answers for them without building a sequence key to look up.
+    first_terms: HashMap<Language, HashSet<String>>,
     longest: usize,
 }
 
@@ -79,6 +82,7 @@ impl Glossary {
                         continue;
                     }
                     glossary.longest = glossary.longest.max(seq.len());
+                    glossary.first_terms.entry(*lang).or_default().insert(seq[0].clone());
                     glossary.terms.entry((*lang, seq)).or_insert(concept);
                 }
             }
@@ -103,16 +107,45 @@ impl Glossary {
 
     /// Concept mentions in `text` written in `lang`, longest match first, left to right.
     pub fn mentions(&self, lang: Language, text: &str) -> Vec<Mention> {
-        if self.terms.is_empty() {
+        if !self.first_terms.contains_key(&lang) {
             return Vec::new();
         }
-        let toks = tokens(&mut full_analyzer(lang), text);
+        let toks = with_full_analyzer(lang, |a| tokens(a, text));
+        let terms: Vec<&str> = toks.iter().map(|t| t.term.as_str()).collect();
+        self.matches(lang, &terms)
+            .into_iter()
+            .map(|(concept, at, n)| Mention { concept, from: toks[at].from, to: toks[at + n - 1].to })
+            .collect()
+    }
+
+    /// Concept ids mentioned in `text`, with repetitions (for term frequency).
+    pub fn concept_ids(&self, lang: Language, text: &str) -> Vec<&str> {
+        self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
+    }
+
+    /// [`Glossary::concept_ids`] of a text already analysed into `terms` (by the analyzer of
+    /// `lang`).
+    pub fn concept_ids_in_terms<S: AsRef<str>>(&self, lang: Language, terms: &[S]) -> Vec<&str> {
+        let terms: Vec<&str> = terms.iter().map(AsRef::as_ref).collect();
+        self.matches(lang, &terms).into_iter().map(|(concept, _, _)| self.concept(concept)).collect()
+    }
+
+    /// `(concept, first term, term count)` of each mention in `terms`, longest match first, left
+    /// to right.
+    fn matches(&self, lang: Language, terms: &[&str]) -> Vec<(usize, usize, usize)> {
+        let Some(first_terms) = self.first_terms.get(&lang) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         let mut i = 0;
-        while i < toks.len() {
+        while i < terms.len() {
+            if !first_terms.contains(terms[i]) {
+                i += 1;
+                continue;
+            }
             let mut matched = None;
-            for n in (1..=self.longest.min(toks.len() - i)).rev() {
-                let key: Vec<String> = toks[i..i + n].iter().map(|t| t.term.clone()).collect();
+            for n in (1..=self.longest.min(terms.len() - i)).rev() {
+                let key: Vec<String> = terms[i..i + n].iter().map(|t| t.to_string()).collect();
                 if let Some(&c) = self.terms.get(&(lang, key)) {
                     matched = Some((c, n));
                     break;
@@ -120,18 +153,13 @@ impl Glossary {
             }
             match matched {
                 Some((concept, n)) => {
-                    out.push(Mention { concept, from: toks[i].from, to: toks[i + n - 1].to });
+                    out.push((concept, i, n));
                     i += n;
                 }
                 None => i += 1,
             }
         }
         out
-    }
-
-    /// Concept ids mentioned in `text`, with repetitions (for term frequency).
-    pub fn concept_ids(&self, lang: Language, text: &str) -> Vec<&str> {
-        self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
     }
 
     /// A fingerprint of the glossary content, so that an index built with another glossary is
