@@ -15,7 +15,6 @@ fn lines(path: &str) -> Result<Vec<String>, std::io::Error> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    pitchmatch::embed::settle_thread_count_env();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() != 2 {
         eprintln!("usage: bench_embed PASSAGES.txt QUERIES.txt");

@@ -19,7 +19,6 @@ use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
-    crate::embed::settle_thread_count_env();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

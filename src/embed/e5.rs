@@ -495,9 +495,8 @@ impl E5Encoder {
         rows_in_parallel(&mut x, h, |rows| simd::layer_norm_rows(rows, &self.embed_norm.0, &self.embed_norm.1, eps));
         let heads: Vec<(usize, usize)> = (0..batch.len()).flat_map(|bi| (0..nh).map(move |head| (bi, head))).collect();
         for ly in &self.layers {
-            let p = ly;
             let mut qkv = ly.qkv_w.matmul_t(&Q8Rows::quantize(&x, h)); // [BL, 3H]
-            rows_in_parallel(&mut qkv, 3 * h, |rows| simd::add_bias_rows(rows, &p.qkv_b));
+            rows_in_parallel(&mut qkv, 3 * h, |rows| simd::add_bias_rows(rows, &ly.qkv_b));
             // Row layout [q | k | v], each `nh` heads of `hd`. One task per (text, head).
             let attended: Vec<Vec<f32>> = heads
                 .par_iter()
@@ -514,11 +513,11 @@ impl E5Encoder {
                 }
             }
             let ao = ly.ao_w.matmul_t(&Q8Rows::quantize(&ctx, h));
-            residual_norm(&mut x, &ao, &p.ao_b, &p.aln_w, &p.aln_b, eps);
+            residual_norm(&mut x, &ao, &ly.ao_b, &ly.aln_w, &ly.aln_b, eps);
             let mut mid = ly.up_w.matmul_t(&Q8Rows::quantize(&x, h)); // [BL, FF]
             rows_in_parallel(&mut mid, self.cfg.ff, |rows| simd::bias_gelu_rows(rows, &ly.up_b));
             let fo = ly.down_w.matmul_t(&Q8Rows::quantize(&mid, self.cfg.ff));
-            residual_norm(&mut x, &fo, &p.down_b, &p.oln_w, &p.oln_b, eps);
+            residual_norm(&mut x, &fo, &ly.down_b, &ly.oln_w, &ly.oln_b, eps);
         }
         Ok(mean_pool(&x, batch, l, h))
     }

@@ -18,18 +18,6 @@ use crate::search::Facets;
 /// vectors are recomputed.
 pub const MODEL_ID: &str = "multilingual-e5-small-q4/passages-v1";
 
-/// Sets `RAYON_NUM_THREADS` to the machine's parallelism when it is not set. Why: candle asks
-/// for its thread count on every matrix product and, without that variable, counts physical cores
-/// by reading and parsing `/proc/cpuinfo` each time (2 % of a hybrid `rank --all`). The value is
-/// rayon's own default, so nothing else changes. Call it first thing in `main`, before any other
-/// thread exists: changing the environment is not safe while other threads may read it.
-pub fn settle_thread_count_env() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-    }
-}
-
 /// The texts of a profile that get their own vector: the organisation with its summary, and each
 /// innovation with the organisation name for context. A demand often matches one innovation of a
 /// broad profile; a separate vector lets that innovation speak for itself.
