@@ -123,13 +123,6 @@ impl Glossary {
         self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
     }
 
-    /// [`Glossary::concept_ids`] of a text already analysed into `terms` (by the analyzer of
-    /// `lang`).
-    pub fn concept_ids_in_terms<S: AsRef<str>>(&self, lang: Language, terms: &[S]) -> Vec<&str> {
-        let terms: Vec<&str> = terms.iter().map(AsRef::as_ref).collect();
-        self.matches(lang, &terms).into_iter().map(|(concept, _, _)| self.concept(concept)).collect()
-    }
-
     /// `(concept, first term, term count)` of each mention in `terms`, longest match first, left
     /// to right.
     fn matches(&self, lang: Language, terms: &[&str]) -> Vec<(usize, usize, usize)> {
