@@ -129,6 +129,8 @@ struct QueryRanking {
     vectors_version: u64,
     ranker: Ranker,
     coverage: Option<f32>,
+    /// Distinct glossary concepts in the query (hybrid only).
+    query_concepts: Option<usize>,
     rows: Vec<RankedSlot>,
     /// The filter facets of `rows[i]` at `i`: filtering scans this array alone (6 bytes a row),
     /// so a filter that matches few profiles costs a fraction of a millisecond at 100,000.
@@ -183,6 +185,7 @@ impl QueryRanking {
                         best_passage,
                         shared_concepts: Vec::new(),
                         concept_coverage: self.coverage,
+                        query_concepts: self.query_concepts,
                     }
                 }
                 _ => ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() },
@@ -195,6 +198,7 @@ impl QueryRanking {
                 lexical: Some(p.lexical),
                 bm25_language_mean: Some(p.bm25_language_mean),
                 concept_coverage: self.coverage,
+                query_concepts: self.query_concepts,
                 ..Default::default()
             };
             out.push((p.id.clone(), p.score, breakdown));
@@ -960,7 +964,7 @@ impl Engine {
         };
         let max_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
         let weights = FusionWeights {
-            concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0)),
+            concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0), query_concepts.len()),
             ..self.weights
         };
         let mut rows: Vec<RankedSlot> = hits
@@ -1014,6 +1018,7 @@ impl Engine {
             vectors_version: vectors.version(),
             ranker,
             coverage,
+            query_concepts: coverage.map(|_| query_concepts.len()),
             rows,
             row_facets,
             bm25,

@@ -55,6 +55,10 @@ pub struct ScoreBreakdown {
     /// Glossary concept mentions per content word of the query (sets the concept weight).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concept_coverage: Option<f32>,
+    /// Distinct glossary concepts in the query (with the coverage, sets the concept weight:
+    /// see [`hybrid::concept_weight`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_concepts: Option<usize>,
     /// Glossary concepts the demand and the profile share.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_concepts: Vec<String>,

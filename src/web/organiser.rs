@@ -323,6 +323,7 @@ pub(crate) async fn shortlist(
                             tr { th { "lexical (BM25, centred)" } td { (score(r.explanation.scores.lexical)) } }
                             tr { th { "concepts" } td { (score(r.explanation.scores.concepts)) } }
                             tr { th { "concept coverage" } td { (score(r.explanation.scores.concept_coverage)) } }
+                            tr { th { "query concepts" } td { (r.explanation.scores.query_concepts.map_or("—".to_string(), |n| n.to_string())) } }
                             tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
                             tr { th { "dense (centred)" } td { (score(r.explanation.scores.dense)) } }
                             @if !r.explanation.scores.shared_concepts.is_empty() {
