@@ -60,6 +60,9 @@ const EXPLAINED_PER_RANKING: usize = 2000;
 /// peaked at 1.29 GB, against 1.09 GB before this cache).
 const ANALYSED_CACHE_TOKENS: usize = 250_000;
 
+/// Profiles read from the store per query while loading the vectors at startup.
+const STARTUP_PROFILE_CHUNK: usize = 4096;
+
 /// Profiles' analysed texts for explanations, by id, each with a fingerprint of the text it was
 /// analysed from (a changed profile simply misses).
 #[derive(Default)]
@@ -384,12 +387,20 @@ impl Engine {
             .map_err(|e| Error::Embed(format!("reading the model config in {}: {e}", config.models_dir.display())))?;
         let mut vectors = VectorSet::new(dim);
         let stored = if config.defer_embedding { Vec::new() } else { store.current_vectors(MODEL_ID, dim)? };
-        if !stored.is_empty() {
-            let ids: Vec<String> = stored.iter().map(|v| v.profile_id.clone()).collect();
-            for (profile, v) in store.profiles_by_id(&ids)?.iter().zip(&stored) {
-                vectors.upsert(profile, &v.passages);
+        vectors.reserve(stored.iter().map(|v| v.passages.len()).sum(), stored.len());
+        // Profiles are read a chunk at a time: only their language and facets are kept, and all
+        // 100,000 at once would add a few hundred MB to the startup peak.
+        for chunk in stored.chunks(STARTUP_PROFILE_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|v| v.profile_id.clone()).collect();
+            let profiles: HashMap<String, Profile> =
+                store.profiles_by_id(&ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+            for v in chunk {
+                if let Some(profile) = profiles.get(&v.profile_id) {
+                    vectors.upsert(profile, &v.passages);
+                }
             }
         }
+        drop(stored);
         let engine = Engine {
             data_dir: data_dir.to_path_buf(),
             store,

@@ -113,6 +113,15 @@ impl VectorSet {
         &self.slots[slot].facets
     }
 
+    /// Makes room for `rows` more passage vectors and `profiles` more profiles, so that loading a
+    /// whole collection grows the matrix once instead of doubling (and copying) it ~20 times, which
+    /// at 100,000 profiles held two copies of a 400 MB matrix at once.
+    pub fn reserve(&mut self, rows: usize, profiles: usize) {
+        self.data.reserve_exact(rows * self.dim);
+        self.slots.reserve_exact(profiles);
+        self.by_id.reserve(profiles);
+    }
+
     /// Inserts or replaces the passage vectors of a profile. Vectors of the wrong length are a bug.
     pub fn upsert(&mut self, profile: &Profile, passages: &[Vec<f32>]) {
         let id = profile.id.as_str();
@@ -294,6 +303,21 @@ mod tests {
                 assert!((f64::from(*value) - want).abs() < 1e-4 * want.abs().max(1.0), "dim {dim}: {value} vs {want}");
             }
         }
+    }
+
+    #[test]
+    fn a_reserved_set_loads_without_growing_its_matrix() {
+        let mut set = VectorSet::new(2);
+        set.reserve(300, 100);
+        let (data, slots) = (set.data.as_ptr(), set.slots.capacity());
+        for i in 0..100 {
+            let passages = vec![unit(&[1.0, i as f32]); 3];
+            set.upsert(&profile(&format!("p{i}")), &passages);
+        }
+        assert_eq!(set.data.len(), 600);
+        assert_eq!(set.data.as_ptr(), data, "the matrix was reallocated");
+        assert_eq!(set.slots.capacity(), slots);
+        assert_eq!(set.score_all(&[0.0, 1.0]).len(), 100);
     }
 
     #[test]
