@@ -56,8 +56,9 @@ const EXPLAINED_PER_RANKING: usize = 2000;
 
 /// Analysed profile tokens kept for explanations, over all profiles: about 80 bytes each, so
 /// some 20 MB — a batch ranking's few hundred profiles several times over, and small enough not to
-/// show in a server's memory (with a 1 M-token bound the 100,000-profile load test's server
-/// peaked at 1.29 GB, against 1.09 GB before this cache).
+/// show in a server's memory. (A larger bound was once blamed for a 200 MB higher peak in the
+/// 100,000-profile load test; that peak is set while loading the vectors at startup and varies by
+/// ~150 MB from run to run.)
 const ANALYSED_CACHE_TOKENS: usize = 250_000;
 
 /// Profiles read from the store per query while loading the vectors at startup.
