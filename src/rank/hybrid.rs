@@ -23,7 +23,7 @@
 //!    off-domain text whose only glossary word is ambiguous ("cell" in a biomedical claim, "gear",
 //!    "regulation") would otherwise push every profile containing that word up by the full
 //!    weight; `n / (n + 4)` gives one concept a fifth of the weight and an automotive demand area
-//!    (10-26 concepts in the dev set) 70-85 % of it;
+//!    (11-26 concepts in the dev set) 73-87 % of it;
 //! 4. sums them: `score = w_dense · dense_z + w_lex · lexical_z + concepts_weight · concepts`.
 //!
 //! The weights (1, 0.5625, 45) were chosen on `shared/eval/dev` together with the full SciFact
@@ -130,7 +130,7 @@ pub fn concept_confidence(distinct: usize) -> f32 {
 
 /// The weight of the concept signal for a query with glossary `coverage` and `distinct` concepts:
 /// `per_coverage · max(coverage - 0.10, 0) · n / (n + 4)`. Automotive demand texts have a coverage
-/// of 0.19-0.45 and 10-26 concepts (dev set, median 0.32 and 17: weight 3.8-11.9, median 8.0);
+/// of 0.19-0.45 and 11-26 concepts (dev set, median 0.32 and 19: weight 2.9-13.4, median 8.4);
 /// most off-domain texts (SciFact claims: median coverage 0.06) get none, and a short one whose
 /// single glossary word is ambiguous gets a fifth of what its coverage alone would give.
 pub fn concept_weight(per_coverage: f32, coverage: f32, distinct: usize) -> f32 {
