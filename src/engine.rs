@@ -133,8 +133,6 @@ struct QueryRanking {
     vectors_version: u64,
     ranker: Ranker,
     coverage: Option<f32>,
-    /// Distinct glossary concepts in the query (hybrid only).
-    query_concepts: Option<usize>,
     rows: Vec<RankedSlot>,
     /// The filter facets of `rows[i]` at `i`: filtering scans this array alone (6 bytes a row),
     /// so a filter that matches few profiles costs a fraction of a millisecond at 100,000.
@@ -151,6 +149,11 @@ struct QueryRanking {
 }
 
 impl QueryRanking {
+    /// Distinct glossary concepts in the query, where they weigh in the score (hybrid only).
+    fn query_concepts(&self) -> Option<usize> {
+        self.coverage.map(|_| self.analysis.concepts.len())
+    }
+
     /// The entry explained for `profile_id` before, if any.
     fn explained(&self, profile_id: &str) -> Option<ShortlistEntry> {
         self.explained.lock().unwrap_or_else(|p| p.into_inner()).get(profile_id).cloned()
@@ -189,7 +192,7 @@ impl QueryRanking {
                         best_passage,
                         shared_concepts: Vec::new(),
                         concept_coverage: self.coverage,
-                        query_concepts: self.query_concepts,
+                        query_concepts: self.query_concepts(),
                     }
                 }
                 _ => ScoreBreakdown { cosine: Some(h.cosine), best_passage, ..Default::default() },
@@ -202,7 +205,7 @@ impl QueryRanking {
                 lexical: Some(p.lexical),
                 bm25_language_mean: Some(p.bm25_language_mean),
                 concept_coverage: self.coverage,
-                query_concepts: self.query_concepts,
+                query_concepts: self.query_concepts(),
                 ..Default::default()
             };
             out.push((p.id.clone(), p.score, breakdown));
@@ -1030,7 +1033,6 @@ impl Engine {
             vectors_version: vectors.version(),
             ranker,
             coverage,
-            query_concepts: coverage.map(|_| query_concepts.len()),
             rows,
             row_facets,
             bm25,
