@@ -54,6 +54,14 @@ pub enum UserError {
         /// What the OS said.
         reason: String,
     },
+    /// A record with this id exists already (creating, not replacing).
+    #[error("a {kind} with id {id:?} already exists")]
+    Conflict {
+        /// What kind of record.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
     /// A request argument is out of range or malformed.
     #[error("{field}: {message}")]
     BadArgument {

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use pitchmatch::domain::{Language, Profile};
-use pitchmatch::rank::Ranker;
-use pitchmatch::search::{analysis, Filter, LexicalQuery};
+use pitchmatch::domain::{Filter, Ranker};
+use pitchmatch::search::{analysis, LexicalQuery};
 use pitchmatch::Engine;
 
 fn engine() -> &'static Engine {

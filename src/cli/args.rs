@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::domain::{Kind, Language, Size, Theme};
-use crate::rank::Ranker;
-use crate::search::Filter;
+use crate::domain::{Filter, Kind, Language, Ranker, Size, Theme};
 
 /// pitchmatch — rank Dutch innovation profiles against OEM demand areas.
 #[derive(Debug, Parser)]
@@ -19,6 +17,22 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+// The ranker is a domain choice; only its command-line spelling belongs here.
+impl ValueEnum for Ranker {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Ranker::Lexical, Ranker::Dense, Ranker::Hybrid]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Ranker::Lexical => "BM25 over the per-language analysed fields only",
+            Ranker::Dense => "cosine similarity of multilingual-e5 embeddings only",
+            Ranker::Hybrid => "both, fused",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
 /// Output format of ranked lists.

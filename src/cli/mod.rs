@@ -14,7 +14,7 @@ use clap::Parser;
 use self::args::{Cli, Command};
 use crate::engine::{Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
-use crate::rank::Ranker;
+use crate::domain::Ranker;
 use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
@@ -87,7 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rank { all, demand, k, format, ranker, filter } => {
             let engine = open_with_embedding(ranker != Ranker::Lexical)?;
             let ids: Vec<String> = if all {
-                engine.store().all_demands()?.into_iter().map(|d| d.id).collect()
+                engine.demands()?.into_iter().map(|d| d.id).collect()
             } else if demand.is_empty() {
                 return Err(Error::from(UserError::BadArgument {
                     field: "rank".into(),
@@ -145,28 +145,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;
         }
         Command::Token { action } => {
-            // Tokens need only the store: no model load, no index catch-up.
-            std::fs::create_dir_all(&data_dir)?;
-            let store = &crate::store::Store::open(&data_dir.join("pitchmatch.sqlite"))?;
+            // Tokens need only the store: no model load, no embedding.
+            let engine = open_with_embedding(false)?;
             match action {
                 args::TokenAction::Create { role, name } => {
                     let role = match role {
                         args::TokenRoleArg::Organiser => crate::store::TokenRole::Organiser,
                     };
-                    let token = crate::http::issue_api_token(store, &name, role)?;
+                    let token = engine.create_token(&name, role)?;
                     writeln!(out, "{token}")?;
                     eprintln!("created {} token {name:?}; it is shown only this once", role.as_str());
                 }
                 args::TokenAction::List => {
-                    for t in store.api_tokens()? {
+                    for t in engine.tokens()? {
                         let state = t.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
                         writeln!(out, "{}\t{}\tcreated {}\t{state}", t.name, t.role.as_str(), t.created_at)?;
                     }
                 }
                 args::TokenAction::Revoke { name } => {
-                    if !store.revoke_api_token(&name)? {
-                        return Err(Error::from(UserError::NotFound { kind: "active token", id: name }).into());
-                    }
+                    engine.revoke_token(&name)?;
                     writeln!(out, "revoked token {name:?}")?;
                 }
             }
@@ -206,7 +203,7 @@ fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {
 fn select_with_progress(
     engine: &Engine,
     season: &SeasonFile,
-    ranker: crate::rank::Ranker,
+    ranker: Ranker,
 ) -> anyhow::Result<crate::select::SeasonSelection> {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

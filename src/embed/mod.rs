@@ -9,10 +9,11 @@ mod q8;
 pub mod tatoeba_eval;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use self::e5::{E5Encoder, EmbedError};
 use crate::domain::{Language, Profile};
-use crate::search::Facets;
+use crate::domain::Facets;
 
 /// Name recorded with stored vectors; bump it when passages or the model change so that stored
 /// vectors are recomputed.
@@ -37,7 +38,9 @@ pub fn profile_passages(p: &Profile) -> Vec<String> {
 }
 
 struct Slot {
-    id: String,
+    /// Shared with the rows of cached rankings, which keep ids rather than slot numbers so that
+    /// they survive compaction.
+    id: Arc<str>,
     language: Language,
     facets: Facets,
     rows: std::ops::Range<usize>,
@@ -103,6 +106,11 @@ impl VectorSet {
         &self.slots[slot].id
     }
 
+    /// Id of the profile in `slot`, shared.
+    pub fn shared_id(&self, slot: usize) -> &Arc<str> {
+        &self.slots[slot].id
+    }
+
     /// Language of the profile in `slot`.
     pub fn language(&self, slot: usize) -> Language {
         self.slots[slot].language
@@ -134,7 +142,7 @@ impl VectorSet {
         }
         let slot = self.slots.len();
         self.slots.push(Slot {
-            id: id.to_string(),
+            id: Arc::from(id),
             language: profile.language,
             facets: Facets::of(profile),
             rows: start..start + passages.len(),
@@ -144,6 +152,23 @@ impl VectorSet {
         if self.retired_rows > self.data.len() / self.dim / 2 {
             self.compact();
         }
+    }
+
+    /// Updates the language and facets of a profile whose new text waits for its vectors, so that
+    /// filters see the record as it is now. False when it has no vectors.
+    pub fn update_facets(&mut self, profile: &Profile) -> bool {
+        let Some(&slot) = self.by_id.get(profile.id.as_str()) else { return false };
+        self.version += 1;
+        let s = &mut self.slots[slot];
+        s.language = profile.language;
+        s.facets = Facets::of(profile);
+        true
+    }
+
+    /// Passage vectors of a profile, when it has some.
+    pub fn passages(&self, id: &str) -> Option<Vec<&[f32]>> {
+        let slot = &self.slots[*self.by_id.get(id)?];
+        Some(slot.rows.clone().map(|r| &self.data[r * self.dim..(r + 1) * self.dim]).collect())
     }
 
     /// Removes a profile's vectors. False when it had none.
@@ -168,7 +193,7 @@ impl VectorSet {
         for s in self.slots.drain(..).filter(|s| s.alive) {
             let start = data.len() / self.dim;
             data.extend_from_slice(&self.data[s.rows.start * self.dim..s.rows.end * self.dim]);
-            self.by_id.insert(s.id.clone(), slots.len());
+            self.by_id.insert(s.id.to_string(), slots.len());
             slots.push(Slot { rows: start..start + s.rows.len(), ..s });
         }
         self.data = data;
@@ -225,7 +250,7 @@ impl VectorSet {
             if norm > 0.0 {
                 mean.iter_mut().for_each(|x| *x /= norm);
             }
-            out.push((s.id.clone(), mean));
+            out.push((s.id.to_string(), mean));
         }
         out
     }

@@ -13,31 +13,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::error::{blocking, ApiError};
 use super::AppState;
-use crate::store::{generate_token, hash_token, Store, TokenRole};
+pub use crate::domain::Principal;
 
-/// Prefix of organiser API tokens.
-pub const API_TOKEN_PREFIX: &str = "pmo_";
-/// Prefix of profile edit tokens.
-pub const EDIT_TOKEN_PREFIX: &str = "pme_";
-
-/// Makes a new API token named `name`, stores its hash and returns the token (shown once).
-pub fn issue_api_token(store: &Store, name: &str, role: TokenRole) -> crate::Result<String> {
-    let token = generate_token(API_TOKEN_PREFIX)?;
-    store.create_api_token(name, role, &hash_token(&token))?;
-    Ok(token)
-}
-
-/// The authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// No token.
-    Anonymous,
-    /// An organiser token with this name.
-    Organiser(String),
-    /// The edit token of this profile.
-    Supplier(String),
-}
-
+// The API's wording of the domain's rights.
 impl Principal {
     /// Allows organisers only.
     pub fn require_organiser(&self) -> Result<(), ApiError> {
@@ -80,18 +58,8 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let Some(token) = token? else { return Ok(Principal::Anonymous) };
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let hash = hash_token(&token);
             blocking(move || {
-                let store = state.engine.store();
-                if let Some(t) = store.api_token_by_hash(&hash)? {
-                    return Ok(match t.role {
-                        TokenRole::Organiser => Principal::Organiser(t.name),
-                    });
-                }
-                match store.profile_id_by_token_hash(&hash)? {
-                    Some(id) => Ok(Principal::Supplier(id)),
-                    None => Err(ApiError::Unauthorized("unknown or revoked token")),
-                }
+                state.engine.principal(&token)?.ok_or(ApiError::Unauthorized("unknown or revoked token"))
             })
             .await
         })

@@ -23,12 +23,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
     let demand = validate(&body)?;
     let state = state.into_inner();
     let demand = blocking(move || {
-        let _guard = state.lock_writes();
-        let store = state.engine.store();
-        if store.demand(&demand.id)?.is_some() {
-            return Err(ApiError::Conflict(format!("a demand area with id {:?} already exists", demand.id)));
-        }
-        store.upsert_demands(std::slice::from_ref(&demand))?;
+        state.engine.create_demand(&demand)?;
         Ok(demand)
     })
     .await?;
@@ -39,7 +34,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<DemandArea>>, ApiError> {
     who.require_organiser()?;
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || Ok(state.engine.store().all_demands()?)).await?))
+    Ok(web::Json(blocking(move || Ok(state.engine.demands()?)).await?))
 }
 
 /// `GET /api/v1/demands/{id}`
@@ -51,7 +46,7 @@ pub async fn get(
     who.require_organiser()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || state.engine.store().demand(&id)?.ok_or_else(|| not_found(&id))).await?))
+    Ok(web::Json(blocking(move || state.engine.demand(&id)?.ok_or_else(|| not_found(&id))).await?))
 }
 
 /// `PUT /api/v1/demands/{id}`
@@ -67,12 +62,7 @@ pub async fn replace(
     ApiError::check_path_id(&id, &demand.id)?;
     let state = state.into_inner();
     blocking(move || {
-        let _guard = state.lock_writes();
-        let store = state.engine.store();
-        if store.demand(&id)?.is_none() {
-            return Err(not_found(&id));
-        }
-        store.upsert_demands(std::slice::from_ref(&demand))?;
+        state.engine.replace_demand(&demand)?;
         Ok(web::Json(demand))
     })
     .await
@@ -87,14 +77,6 @@ pub async fn delete(
     who.require_organiser()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    blocking(move || {
-        let _guard = state.lock_writes();
-        if state.engine.store().delete_demand(&id)? {
-            Ok(())
-        } else {
-            Err(not_found(&id))
-        }
-    })
-    .await?;
+    blocking(move || Ok(state.engine.delete_demand(&id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -140,6 +140,7 @@ impl From<Error> for ApiError {
                 ApiError::Invalid(problems.into_iter().map(|p| p.violation).collect())
             }
             Error::User(UserError::NotFound { kind, id }) => ApiError::NotFound(format!("unknown {kind} id {id:?}")),
+            Error::User(e @ UserError::Conflict { .. }) => ApiError::Conflict(e.to_string()),
             Error::User(UserError::BadArgument { field, message }) => ApiError::BadRequest {
                 code: "bad_argument",
                 message: format!("{field}: {message}"),

@@ -8,8 +8,7 @@ use actix_web::{web, HttpResponse};
 use super::auth::Principal;
 use super::error::{blocking, from_value, parse_json, ApiError};
 use super::AppState;
-use crate::domain::{Event, Violation};
-use crate::rank::Ranker;
+use crate::domain::{Event, Ranker};
 use crate::select::{EventSelection, SeasonRules};
 
 fn not_found(id: &str) -> ApiError {
@@ -22,25 +21,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
     let event = Event::from_json(&parse_json(&body)?).map_err(ApiError::Invalid)?;
     let state = state.into_inner();
     let event = blocking(move || {
-        let _guard = state.lock_writes();
-        let store = state.engine.store();
-        let missing = store.missing_demand_ids(event.demand_ids.iter().map(String::as_str))?;
-        if !missing.is_empty() {
-            return Err(ApiError::Invalid(
-                missing
-                    .into_iter()
-                    .map(|m| Violation {
-                        field: "demand_ids".into(),
-                        rule: format!("refers to unknown demand area {m:?} (create it first)"),
-                        value: None,
-                    })
-                    .collect(),
-            ));
-        }
-        if store.event(&event.id)?.is_some() {
-            return Err(ApiError::Conflict(format!("an event with id {:?} already exists", event.id)));
-        }
-        store.upsert_events(std::slice::from_ref(&event))?;
+        state.engine.create_event(&event)?;
         Ok(event)
     })
     .await?;
@@ -51,7 +32,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<Event>>, ApiError> {
     who.require_organiser()?;
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || Ok(state.engine.store().all_events()?)).await?))
+    Ok(web::Json(blocking(move || Ok(state.engine.events()?)).await?))
 }
 
 /// `GET /api/v1/events/{id}`
@@ -63,7 +44,7 @@ pub async fn get(
     who.require_organiser()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || state.engine.store().event(&id)?.ok_or_else(|| not_found(&id))).await?))
+    Ok(web::Json(blocking(move || state.engine.event(&id)?.ok_or_else(|| not_found(&id))).await?))
 }
 
 /// `POST /api/v1/events/{id}/selection` with optional selection rules as the body.

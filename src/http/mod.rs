@@ -18,14 +18,13 @@ mod profiles;
 mod shortlist;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 
-pub use self::auth::issue_api_token;
 pub use self::config::{ConfigOverrides, HttpConfig};
 pub use self::error::ApiError;
 use crate::engine::Engine;
@@ -33,9 +32,6 @@ use crate::engine::Engine;
 /// State shared by all workers.
 pub struct AppState {
     pub(crate) engine: Arc<Engine>,
-    /// Serialises store writes with the index catch-up that follows them, so that two requests
-    /// never apply overlapping change sets to the index out of order.
-    write_lock: Mutex<()>,
     /// Bounds concurrent ranking and selection to the number of CPUs.
     pub(crate) rank_permits: tokio::sync::Semaphore,
     pub(crate) submissions: limit::RateLimiter,
@@ -50,17 +46,11 @@ impl AppState {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             engine,
-            write_lock: Mutex::new(()),
             rank_permits: tokio::sync::Semaphore::new(cpus),
             submissions: limit::RateLimiter::per_minute(config.submissions_per_minute),
             metrics: ops::Metrics::default(),
             web: crate::web::WebState::default(),
         }
-    }
-
-    pub(crate) fn lock_writes(&self) -> MutexGuard<'_, ()> {
-        // The guarded data is `()`: a panic elsewhere cannot leave it inconsistent.
-        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

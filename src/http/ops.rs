@@ -93,7 +93,7 @@ impl Metrics {
 /// `GET /healthz`: 200 when the store answers.
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let state = state.into_inner();
-    let profiles = blocking(move || Ok(state.engine.store().profile_count()?)).await?;
+    let profiles = blocking(move || Ok(state.engine.profile_count()?)).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok", "profiles": profiles})))
 }
 
@@ -101,7 +101,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let state = state.into_inner();
     let worker = state.clone();
-    let profiles = blocking(move || Ok(worker.engine.store().profile_count()?)).await.ok();
+    let profiles = blocking(move || Ok(worker.engine.profile_count()?)).await.ok();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(profiles))
 }
 

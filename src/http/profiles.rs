@@ -8,11 +8,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Principal, EDIT_TOKEN_PREFIX};
+use super::auth::Principal;
 use super::error::{blocking, parse_json, ApiError};
 use super::AppState;
 use crate::domain::Profile;
-use crate::store::{generate_token, hash_token};
 
 /// Default and largest page size of the profile list.
 const DEFAULT_PAGE: usize = 50;
@@ -22,33 +21,15 @@ fn validate(body: &[u8]) -> Result<Profile, ApiError> {
     Profile::from_json(&parse_json(body)?).map_err(ApiError::Invalid)
 }
 
-/// Brings the index up to date after a committed store write. The write already stands (and the
-/// index catches up on the next write or restart), so a failure here is logged, not returned.
-fn index_after_write(state: &AppState) {
-    if let Err(e) = state.engine.catch_up() {
-        tracing::error!(error = %e, "index catch-up after a store write failed");
-    }
-}
-
 /// `POST /api/v1/profiles`
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
         state.submissions.check(ip, std::time::Instant::now()).map_err(|s| ApiError::RateLimited { retry_after: s })?;
     }
     let profile = validate(&body)?;
-    let token = generate_token(EDIT_TOKEN_PREFIX)?;
-    let hash = hash_token(&token);
     let id = profile.id.clone();
     let state = state.into_inner();
-    blocking(move || {
-        let _guard = state.lock_writes();
-        if !state.engine.store().insert_profile_with_token(&profile, &hash)? {
-            return Err(ApiError::Conflict(format!("a profile with id {:?} already exists", profile.id)));
-        }
-        index_after_write(&state);
-        Ok(())
-    })
-    .await?;
+    let token = blocking(move || Ok(state.engine.submit_profile(&profile)?)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/profiles/{id}")))
         .json(json!({"id": id, "edit_token": token})))
@@ -64,7 +45,7 @@ pub async fn get(
     who.require_profile(&id)?;
     let state = state.into_inner();
     let found = blocking(move || {
-        state.engine.store().profile(&id)?.ok_or_else(|| ApiError::NotFound(format!("unknown profile id {id:?}")))
+        state.engine.profile(&id)?.ok_or_else(|| ApiError::NotFound(format!("unknown profile id {id:?}")))
     })
     .await?;
     Ok(web::Json(found))
@@ -83,11 +64,7 @@ pub async fn replace(
     ApiError::check_path_id(&id, &profile.id)?;
     let state = state.into_inner();
     blocking(move || {
-        let _guard = state.lock_writes();
-        if !state.engine.store().replace_profile(&profile)? {
-            return Err(ApiError::NotFound(format!("unknown profile id {id:?}")));
-        }
-        index_after_write(&state);
+        state.engine.replace_profile(&profile)?;
         Ok(web::Json(profile))
     })
     .await
@@ -102,14 +79,7 @@ pub async fn delete(
     let id = id.into_inner();
     who.require_profile(&id)?;
     let state = state.into_inner();
-    blocking(move || {
-        let _guard = state.lock_writes();
-        if !state.engine.delete_profile(&id)? {
-            return Err(ApiError::NotFound(format!("unknown profile id {id:?}")));
-        }
-        Ok(())
-    })
-    .await?;
+    blocking(move || Ok(state.engine.delete_profile(&id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -134,7 +104,7 @@ pub async fn list(
         return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
     }
     let state = state.into_inner();
-    let page = blocking(move || Ok(state.engine.store().profile_page(after.as_deref(), limit)?)).await?;
+    let page = blocking(move || Ok(state.engine.profile_page(after.as_deref(), limit)?)).await?;
     let next_after = if page.len() == limit { page.last().map(|p| p.id.clone()) } else { None };
     Ok(HttpResponse::Ok().json(json!({"profiles": page, "next_after": next_after})))
 }

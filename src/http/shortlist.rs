@@ -9,8 +9,8 @@ use super::auth::Principal;
 use super::error::{blocking, from_value, parse_json, ApiError};
 use super::AppState;
 use crate::domain::{Kind, Language, Size, Theme};
-use crate::rank::{Ranker, Shortlist};
-use crate::search::Filter;
+use crate::domain::{Filter, Ranker};
+use crate::rank::Shortlist;
 
 /// Largest `k` over HTTP (the engine allows more for batch use).
 pub const MAX_K: usize = 200;

@@ -3,35 +3,12 @@
 //! ([`hybrid`]) so every score can be recomputed by hand from its breakdown.
 
 pub mod hybrid;
+pub mod pipeline;
 
 use serde::Serialize;
 
-use crate::domain::{Kind, Language, Profile, Size, Theme};
+use crate::domain::{Kind, Language, Profile, Ranker, Size, Theme};
 use crate::search::explain::{FieldMatch, LexicalExplanation};
-
-/// Which signals rank the profiles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Ranker {
-    /// BM25 over the per-language analysed fields only.
-    Lexical,
-    /// Cosine similarity of multilingual-e5 embeddings only.
-    Dense,
-    /// Both, fused (see [`hybrid`]).
-    #[default]
-    Hybrid,
-}
-
-impl Ranker {
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ranker::Lexical => "lexical",
-            Ranker::Dense => "dense",
-            Ranker::Hybrid => "hybrid",
-        }
-    }
-}
 
 /// Every number that went into a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]

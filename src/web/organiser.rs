@@ -18,20 +18,22 @@ use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSIO
 use super::{blocking, csrf, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
 use crate::cli::args::{Format, SelectFormat};
 use crate::cli::output::{write_selection, ShortlistWriter};
-use crate::domain::{DemandArea, Event, Kind, Size, Theme};
+use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
 use crate::http::AppState;
-use crate::rank::{Ranker, Shortlist};
-use crate::search::Filter;
+use crate::rank::Shortlist;
 use crate::select::{EventSelection, SeasonRules, SeasonSelection};
-use crate::store::{hash_token, TokenRole};
+use crate::store::hash_token;
 
 /// The signed-in organiser's token name, or `None` (no, expired or revoked session).
 async fn signed_in(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Option<String>, WebError> {
     let Some(id) = read_cookie(req, SESSION_COOKIE) else { return Ok(None) };
     let Some(session) = state.web.sessions.lookup(&id, Instant::now()) else { return Ok(None) };
     let state = state.clone().into_inner();
-    let active = blocking(move || Ok(state.engine.store().api_token_by_hash(&session.token_hash)?)).await?;
-    Ok(active.filter(|t| t.role == TokenRole::Organiser && t.name == session.organiser).map(|t| t.name))
+    let active = blocking(move || Ok(state.engine.principal_for_hash(&session.token_hash)?)).await?;
+    Ok(match active {
+        Some(Principal::Organiser(name)) if name == session.organiser => Some(name),
+        _ => None,
+    })
 }
 
 /// Like [`signed_in`], but a page for organisers only: without a session, back to sign-in.
@@ -85,8 +87,8 @@ pub(crate) async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> R
     };
     let engine_state = state.clone().into_inner();
     let (demands, events) = blocking(move || {
-        let store = engine_state.engine.store();
-        Ok((store.all_demands()?, store.all_events()?))
+        let engine = &engine_state.engine;
+        Ok((engine.demands()?, engine.events()?))
     })
     .await?;
     let mut by_organisation: BTreeMap<&str, Vec<&DemandArea>> = BTreeMap::new();
@@ -146,15 +148,19 @@ pub(crate) async fn sign_in(
     let token = form.get("token").unwrap_or_default().trim().to_string();
     let hash = hash_token(&token);
     let lookup = state.clone().into_inner();
-    let found = blocking(move || Ok(lookup.engine.store().api_token_by_hash(&hash)?)).await?;
-    let Some(api_token) = found.filter(|t| t.role == TokenRole::Organiser && !token.is_empty()) else {
-        return Ok(sign_in_page(&req, StatusCode::UNAUTHORIZED, Some("Unknown or revoked organiser token."), &csrf));
+    let found = blocking(move || Ok(lookup.engine.principal_for_hash(&hash)?)).await?;
+    let organiser = match found {
+        Some(Principal::Organiser(name)) if !token.is_empty() => name,
+        _ => {
+            let message = Some("Unknown or revoked organiser token.");
+            return Ok(sign_in_page(&req, StatusCode::UNAUTHORIZED, message, &csrf));
+        }
     };
     // A new session id on every sign-in, so an id planted before sign-in is worth nothing after it.
     if let Some(old) = read_cookie(&req, SESSION_COOKIE) {
         state.web.sessions.end(&old);
     }
-    let session = state.web.sessions.start(&api_token.name, &hash_token(&token), Instant::now())?;
+    let session = state.web.sessions.start(&organiser, &hash_token(&token), Instant::now())?;
     Ok(see_other("/organiser")
         .append_header((header::SET_COOKIE, cookie(&req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
         .finish())
@@ -260,7 +266,7 @@ pub(crate) async fn shortlist(
     let q = shortlist_query(&req);
     let lookup = state.clone().into_inner();
     let demand_id = id.clone();
-    let demand = blocking(move || Ok(lookup.engine.store().demand(&demand_id)?))
+    let demand = blocking(move || Ok(lookup.engine.demand(&demand_id)?))
         .await?
         .ok_or_else(|| WebError::NotFound(format!("No demand area {id:?}.")))?;
     let list = rank_demand(&state, id.clone(), &q).await?;
@@ -361,11 +367,11 @@ async fn load_event(state: &web::Data<AppState>, id: &str) -> Result<(Event, Vec
     let state = state.clone().into_inner();
     let id = id.to_string();
     blocking(move || {
-        let store = state.engine.store();
-        let event = store.event(&id)?.ok_or_else(|| WebError::NotFound(format!("No event {id:?}.")))?;
+        let engine = &state.engine;
+        let event = engine.event(&id)?.ok_or_else(|| WebError::NotFound(format!("No event {id:?}.")))?;
         let mut demands = Vec::new();
         for d in &event.demand_ids {
-            if let Some(demand) = store.demand(d)? {
+            if let Some(demand) = engine.demand(d)? {
                 demands.push(demand);
             }
         }
@@ -441,7 +447,7 @@ async fn profile_names(state: &web::Data<AppState>, sel: &EventSelection) -> Res
     ids.sort();
     ids.dedup();
     let state = state.clone().into_inner();
-    blocking(move || Ok(state.engine.store().profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect())).await
+    blocking(move || Ok(state.engine.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect())).await
 }
 
 /// `POST /organiser/events/{id}/selection`
@@ -548,8 +554,8 @@ fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
     let vectors: HashMap<String, Vec<f32>> = engine.profile_vectors().into_iter().collect();
     let mut ids: Vec<String> = vectors.keys().cloned().collect();
     ids.sort();
-    let profiles = engine.store().profiles_by_id(&ids)?;
-    let demands = engine.store().all_demands()?;
+    let profiles = engine.profiles_by_id(&ids)?;
+    let demands = engine.demands()?;
     let demand_texts: Vec<String> = demands.iter().map(DemandArea::query_text).collect();
     let demand_vectors = engine.embed_as_passages(&demand_texts.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut items: Vec<Item> = profiles
@@ -581,9 +587,9 @@ fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
 async fn current_landscape(state: &web::Data<AppState>) -> Result<Arc<LandscapePage>, WebError> {
     let state = state.clone().into_inner();
     blocking(move || {
-        let store = state.engine.store();
-        let demands = store.all_demands()?;
-        let version = format!("{}:{}", store.profile_seq()?, serde_json::to_string(&demands).unwrap_or_default());
+        let demands = state.engine.demands()?;
+        let version =
+            format!("{}:{}", state.engine.profiles_version()?, serde_json::to_string(&demands).unwrap_or_default());
         {
             let cache = state.web.landscape.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((v, page)) = cache.as_ref() {

@@ -11,12 +11,10 @@ use serde_json::{json, Map, Value};
 
 use super::pages::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
 use super::{blocking, csrf, html_page, CsrfToken, FormFields, WebError};
-use crate::domain::{Profile, Violation};
+use crate::domain::{Principal, Profile, Violation};
+use crate::error::{Error, UserError};
 use crate::http::AppState;
-use crate::store::{generate_token, hash_token};
-
-/// Same prefix as the API's edit tokens: a token made here works with the API and vice versa.
-const EDIT_TOKEN_PREFIX: &str = "pme_";
+use crate::store::hash_token;
 
 /// `GET /`
 pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
@@ -167,29 +165,22 @@ pub(crate) async fn submit(
     if let Some(ip) = client_ip(&req) {
         state.submissions.check(ip, std::time::Instant::now()).map_err(WebError::RateLimited)?;
     }
-    let token = generate_token(EDIT_TOKEN_PREFIX)?;
-    let hash = hash_token(&token);
     let state = state.into_inner();
     let stored = profile.clone();
-    let inserted = blocking(move || {
-        let _guard = state.lock_writes();
-        let inserted = state.engine.store().insert_profile_with_token(&stored, &hash)?;
-        if inserted {
-            if let Err(e) = state.engine.catch_up() {
-                tracing::error!(error = %e, "index catch-up after a web submission failed");
-            }
-        }
-        Ok(inserted)
+    let submitted = blocking(move || match state.engine.submit_profile(&stored) {
+        Ok(token) => Ok(Some(token)),
+        Err(Error::User(UserError::Conflict { .. })) => Ok(None),
+        Err(e) => Err(e.into()),
     })
     .await?;
-    if !inserted {
+    let Some(token) = submitted else {
         let taken = Violation {
             field: "id".into(),
             rule: "is already taken; choose another profile id".into(),
             value: Some(format!("{:?}", profile.id)),
         };
         return Ok(submit_page(&req, StatusCode::CONFLICT, &values, &[taken], &csrf));
-    }
+    };
     let body = layout(
         "Profile submitted",
         Nav::Public,
@@ -258,9 +249,8 @@ async fn owned_profile(state: &web::Data<AppState>, id: &str, token: &str) -> Re
     let state = state.clone().into_inner();
     let (id, hash) = (id.to_string(), hash_token(token.trim()));
     blocking(move || {
-        let store = state.engine.store();
-        match store.profile_id_by_token_hash(&hash)? {
-            Some(owner) if owner == id => Ok(store.profile(&id)?),
+        match state.engine.principal_for_hash(&hash)? {
+            Some(Principal::Supplier(owner)) if owner == id => Ok(state.engine.profile(&id)?),
             _ => Ok(None),
         }
     })
@@ -330,13 +320,10 @@ pub(crate) async fn save(
     };
     let state = state.into_inner();
     let stored = profile.clone();
-    let replaced = blocking(move || {
-        let _guard = state.lock_writes();
-        let replaced = state.engine.store().replace_profile(&stored)?;
-        if let Err(e) = state.engine.catch_up() {
-            tracing::error!(error = %e, "index catch-up after a web edit failed");
-        }
-        Ok(replaced)
+    let replaced = blocking(move || match state.engine.replace_profile(&stored) {
+        Ok(()) => Ok(true),
+        Err(Error::User(UserError::NotFound { .. })) => Ok(false),
+        Err(e) => Err(e.into()),
     })
     .await?;
     if !replaced {
@@ -369,9 +356,9 @@ pub(crate) async fn delete(
     }
     let state = state.into_inner();
     let gone = id.clone();
-    blocking(move || {
-        let _guard = state.lock_writes();
-        Ok(state.engine.delete_profile(&gone)?)
+    blocking(move || match state.engine.delete_profile(&gone) {
+        Ok(()) | Err(Error::User(UserError::NotFound { .. })) => Ok(()),
+        Err(e) => Err(e.into()),
     })
     .await?;
     let body = layout(

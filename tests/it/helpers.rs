@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use pitchmatch::http::{issue_api_token, HttpConfig};
+use pitchmatch::http::HttpConfig;
 use pitchmatch::store::TokenRole;
 use pitchmatch::{Engine, ImportFiles};
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -142,7 +142,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut HttpConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(demo_template(), dir.path());
     let engine = Engine::open(dir.path()).expect("engine");
-    let organiser = issue_api_token(engine.store(), "test-organiser", TokenRole::Organiser).expect("token");
+    let organiser = engine.create_token("test-organiser", TokenRole::Organiser).expect("token");
     let engine = Arc::new(engine);
     let mut config =
         HttpConfig { addr: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), ..Default::default() };

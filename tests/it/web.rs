@@ -50,7 +50,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     // What was typed is kept, escaped, for correcting.
     assert!(browser.source().contains("Waterstofvat &lt;Composites&gt; B.V."));
     shot("02-submit-invalid");
-    assert!(app.engine.store().profile(id).unwrap().is_none(), "an invalid profile was stored");
+    assert!(app.engine.profile(id).unwrap().is_none(), "an invalid profile was stored");
 
     // Corrected and completed.
     browser.find("#f-kind option[value=company]").click();
@@ -70,7 +70,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     assert!(token.starts_with("pme_") && token.len() == 68, "edit token {token:?}");
     assert!(browser.find("#stored-profile").text().contains("Waterstofvat <Composites> B.V."));
     shot("03-submitted");
-    let stored = app.engine.store().profile(id).unwrap().expect("stored profile");
+    let stored = app.engine.profile(id).unwrap().expect("stored profile");
     assert_eq!(stored.trl, Some(6));
     assert_eq!(stored.keywords.len(), 3);
 
@@ -149,14 +149,14 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     browser.find("#f-name").clear().type_text("Waterstofvat Composites B.V.");
     browser.find("#submit-profile").click();
     browser.wait_for("#saved", WAIT);
-    assert_eq!(app.engine.store().profile(id).unwrap().expect("profile").name, "Waterstofvat Composites B.V.");
+    assert_eq!(app.engine.profile(id).unwrap().expect("profile").name, "Waterstofvat Composites B.V.");
     browser.goto(&app.url(&format!("/supplier/edit?id={id}")));
     browser.find("#f-token").type_text(&token);
     browser.find("button[type=submit].primary").click();
     browser.wait_for("#delete-profile", WAIT).click();
     browser.wait_for("#deleted", WAIT);
     shot("10-deleted");
-    assert!(app.engine.store().profile(id).unwrap().is_none());
+    assert!(app.engine.profile(id).unwrap().is_none());
 }
 
 /// A client that keeps cookies out of it and does not follow redirects, to see each response.
@@ -221,7 +221,7 @@ fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
         .send()
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 403);
-    assert!(app.engine.store().profile("csrf-test").unwrap().is_none());
+    assert!(app.engine.profile("csrf-test").unwrap().is_none());
     let ok = client
         .post(app.url("/submit"))
         .header("cookie", format!("pm_csrf={csrf}"))
@@ -230,7 +230,7 @@ fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(ok.status().as_u16(), 201);
     assert!(ok.headers()["cache-control"].to_str().unwrap().contains("no-store"), "the token page may be cached");
-    assert!(app.engine.store().profile("csrf-test").unwrap().is_some());
+    assert!(app.engine.profile("csrf-test").unwrap().is_some());
 
     // Sign-in is CSRF-checked too (no login CSRF).
     let res = client.post(app.url("/organiser/sign-in")).form(&[("token", app.organiser.as_str())]).send().unwrap();
@@ -263,7 +263,7 @@ fn web_organiser_pages_need_a_live_session() {
     assert_eq!(missing.status().as_u16(), 404);
 
     // Revoking the token ends its sessions at once.
-    assert!(app.engine.store().revoke_api_token("test-organiser").unwrap());
+    app.engine.revoke_token("test-organiser").unwrap();
     let res = client.get(app.url("/organiser/demands/demo-d-10")).header("cookie", &cookies).send().unwrap();
     assert_eq!(res.status().as_u16(), 303, "a revoked token's session still works");
 }
@@ -303,5 +303,5 @@ fn web_supplier_pages_need_the_profiles_own_token() {
         .send()
         .unwrap();
     assert_eq!(delete.status().as_u16(), 403);
-    assert!(app.engine.store().profile("web-owner").unwrap().is_some());
+    assert!(app.engine.profile("web-owner").unwrap().is_some());
 }

@@ -4,10 +4,18 @@
 //! (`shared/spec/data-format.md`) and reports *every* violated rule, not just the first, so a user can
 //! fix a file in one pass.
 
+mod filter;
+mod principal;
+mod ranker;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use self::filter::{Facets, Filter};
+pub use self::principal::Principal;
+pub use self::ranker::Ranker;
 
 /// Languages the engine analyses. Anything else is detected as the closest of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

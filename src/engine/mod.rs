@@ -5,18 +5,22 @@
 //! text's ranking of every profile with the entries explained so far, valid until the data
 //! changes, so that organisers re-opening a demand area under other filters cost next to nothing.
 
+mod usecases;
+
+pub use self::usecases::{API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
-use crate::domain::{DemandArea, Event, Language, Profile};
+use crate::domain::{DemandArea, Event, Facets, Filter, Language, Profile, Ranker};
 use crate::embed::{profile_passages, DenseHit, E5Encoder, VectorSet, MODEL_ID};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
 use crate::rank::hybrid::{self, FusionWeights, ScoreStats};
-use crate::rank::{self, Explanation, Ranker, ScoreBreakdown, Shortlist, ShortlistEntry};
-use crate::search::{explain, profile_text, Facets, Filter, Glossary, LexicalQuery, SearchIndex};
+use crate::rank::{self, Explanation, ScoreBreakdown, Shortlist, ShortlistEntry};
+use crate::search::{explain, profile_text, Glossary, LexicalQuery, SearchIndex};
 use crate::select::{
     self, CandidateProfile, DemandRanking, EventDef, EventSpec, SeasonFile, SeasonRules, SeasonSelection,
 };
@@ -371,6 +375,9 @@ pub struct Engine {
     /// Incremented whenever profiles, the index or the vectors change.
     generation: std::sync::atomic::AtomicU64,
     analysed_profiles: std::sync::Mutex<AnalysedCache>,
+    /// Orders writes: each commits to the store and then brings the index and vectors up to date
+    /// before the next one starts, so change sets are applied in order.
+    write_lock: std::sync::Mutex<()>,
 }
 
 impl Engine {
@@ -421,6 +428,7 @@ impl Engine {
             ranking_cache: std::sync::Mutex::new(HashMap::new()),
             analysed_profiles: std::sync::Mutex::new(AnalysedCache::default()),
             generation: std::sync::atomic::AtomicU64::new(0),
+            write_lock: std::sync::Mutex::new(()),
         };
         engine.catch_up()?;
         Ok(engine)
@@ -446,9 +454,19 @@ impl Engine {
         &self.data_dir
     }
 
-    /// The store, for callers that need records directly.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Taken by every write for its whole length. The guarded data is `()`: a panic elsewhere
+    /// cannot leave it inconsistent.
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Brings the derived data up to date after a committed single-record write. The write
+    /// already stands (and the index catches up on the next write or restart), so a failure here
+    /// is logged, not returned.
+    fn after_profile_write(&self) {
+        if let Err(e) = self.catch_up() {
+            tracing::error!(error = %e, "index catch-up after a store write failed");
+        }
     }
 
     /// Applies store changes the index and the vectors have not seen (after a crash, or another
@@ -518,6 +536,7 @@ impl Engine {
 
     /// Validates all given files first; only when every file is clean, writes them all.
     pub fn import(&self, files: &ImportFiles) -> Result<ImportReport> {
+        let _writes = self.lock_writes();
         let mut problems: Vec<RecordProblem> = Vec::new();
         let mut collect = |e: UserError| match e {
             UserError::InvalidRecords(p) => {
@@ -588,7 +607,7 @@ impl Engine {
     /// left holding replaced versions is rebuilt from the store so that its BM25 statistics equal a
     /// fresh index's (tantivy's merge keeps some statistics of deleted documents); single writes
     /// from the service skip that cost.
-    pub fn upsert_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
+    fn upsert_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
         if profiles.is_empty() {
             return Ok(());
         }
@@ -598,7 +617,7 @@ impl Engine {
         self.index.apply(&changes)?;
         self.bump_generation();
         if compact && self.index.has_deletes() {
-            self.reindex()?;
+            self.rebuild_index()?;
         }
         if !self.defer_embedding {
             for chunk in changes.upserted.chunks(EMBED_CHUNK) {
@@ -608,8 +627,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Deletes a profile from the store and the index. False when it did not exist.
-    pub fn delete_profile(&self, id: &str) -> Result<bool> {
+    /// Deletes a profile from the store, the index and the vectors. False when it did not exist.
+    fn remove_profile(&self, id: &str) -> Result<bool> {
         let before = self.index.applied_seq()?;
         if !self.store.delete_profile(id)? {
             return Ok(false);
@@ -623,6 +642,11 @@ impl Engine {
 
     /// Drops the index and rebuilds it from the store.
     pub fn reindex(&self) -> Result<usize> {
+        let _writes = self.lock_writes();
+        self.rebuild_index()
+    }
+
+    fn rebuild_index(&self) -> Result<usize> {
         let seq = self.store.profile_seq()?;
         let profiles = self.store.all_profiles()?;
         self.index.rebuild(&profiles, seq)?;

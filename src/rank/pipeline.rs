@@ -1,0 +1,194 @@
+//! From one query's raw signals over the whole collection to fused scores: the per-language
+//! statistics that put every profile's cosine and BM25 on one scale ([`Normalisation`]), and the
+//! score of one profile against them. Everything here is pure arithmetic over numbers the index
+//! and the vectors produced, so it is tested on hand-made inputs, and a ranking can be kept and
+//! extended one profile at a time: a profile written after the ranking was computed is scored
+//! against the same frozen statistics as the rest.
+
+use super::hybrid::{self, FusionWeights, ScoreStats};
+use crate::domain::{Language, Ranker};
+
+/// What the index and the vectors say about one embedded profile for one query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Signals {
+    /// The profile's language (the group its scores are standardised in).
+    pub language: Language,
+    /// Best cosine similarity over the profile's passages.
+    pub cosine: f32,
+    /// Raw BM25, when the profile is among the query's lexical hits.
+    pub bm25: Option<f32>,
+    /// BM25 over shared glossary concepts, when the profile is among the concept hits.
+    pub concept_bm25: Option<f32>,
+}
+
+/// One profile's fused score and the standardised parts it is the sum of.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Fused {
+    /// The score the profile is ranked by.
+    pub score: f32,
+    /// Cosine standardised within the profile's language.
+    pub dense: f32,
+    /// BM25 standardised within the profile's language.
+    pub lexical: f32,
+    /// Concept BM25 scaled by the query's best.
+    pub concepts: f32,
+}
+
+/// The collection-wide numbers that normalise one query's scores, taken once over every embedded
+/// profile (never a filtered part, so that a filter only removes rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalisation {
+    ranker: Ranker,
+    cosine: [ScoreStats; 3],
+    bm25: [ScoreStats; 3],
+    best_concept: f32,
+    weights: FusionWeights,
+}
+
+fn slot(language: Language) -> usize {
+    match language {
+        Language::Nl => 0,
+        Language::En => 1,
+        Language::Fr => 2,
+    }
+}
+
+/// Statistics of one signal per language, falling back to the whole collection for languages with
+/// too few profiles to centre on ([`hybrid::MIN_GROUP`]).
+fn per_language(signals: &[Signals], value: impl Fn(&Signals) -> f32) -> [ScoreStats; 3] {
+    let overall = ScoreStats::of(signals.iter().map(&value));
+    Language::ALL.map(|l| {
+        let s = ScoreStats::of(signals.iter().filter(|s| s.language == l).map(&value));
+        if s.count >= hybrid::MIN_GROUP {
+            s
+        } else {
+            overall
+        }
+    })
+}
+
+impl Normalisation {
+    /// The statistics of `signals` (every embedded profile, in any order that is the same from
+    /// run to run: the sums are order-sensitive in their last bits). `best_concept` is the best
+    /// concept BM25 of the query; `weights` carry the query's concept weight already
+    /// (see [`hybrid::concept_weight`]).
+    pub fn of(ranker: Ranker, signals: &[Signals], best_concept: f32, weights: FusionWeights) -> Normalisation {
+        Normalisation {
+            ranker,
+            cosine: per_language(signals, |s| s.cosine),
+            bm25: per_language(signals, |s| s.bm25.unwrap_or(0.0)),
+            best_concept,
+            weights,
+        }
+    }
+
+    /// Cosine statistics of a language.
+    pub fn cosine_stats(&self, language: Language) -> ScoreStats {
+        self.cosine[slot(language)]
+    }
+
+    /// BM25 statistics of a language (profiles without a hit count as 0).
+    pub fn bm25_stats(&self, language: Language) -> ScoreStats {
+        self.bm25[slot(language)]
+    }
+
+    /// The score of an embedded profile: the hybrid fusion, or the plain cosine for the dense ranker.
+    pub fn fuse(&self, s: &Signals) -> Fused {
+        let dense = hybrid::dense_z(s.cosine, &self.cosine_stats(s.language));
+        let lexical = hybrid::lexical_z(s.bm25.unwrap_or(0.0), &self.bm25_stats(s.language));
+        let concepts = hybrid::scaled_by_best(s.concept_bm25.unwrap_or(0.0), self.best_concept);
+        let score = match self.ranker {
+            Ranker::Hybrid => hybrid::fuse(dense, lexical, concepts, &self.weights),
+            Ranker::Dense | Ranker::Lexical => s.cosine,
+        };
+        Fused { score, dense, lexical, concepts }
+    }
+
+    /// The score of a profile still waiting for its vectors: its lexical evidence alone.
+    pub fn fuse_lexical_only(&self, language: Language, bm25: f32) -> Fused {
+        let lexical = hybrid::lexical_z(bm25, &self.bm25_stats(language));
+        Fused { score: hybrid::fuse(0.0, lexical, 0.0, &self.weights), dense: 0.0, lexical, concepts: 0.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signals(language: Language, cosine: f32, bm25: Option<f32>) -> Signals {
+        Signals { language, cosine, bm25, concept_bm25: None }
+    }
+
+    /// Ten Dutch profiles with cosines 0.80..0.89 and two English ones (too few to centre on).
+    fn collection() -> Vec<Signals> {
+        let mut out: Vec<Signals> = (0..10).map(|i| signals(Language::Nl, 0.80 + i as f32 * 0.01, None)).collect();
+        out.push(signals(Language::En, 0.70, Some(4.0)));
+        out.push(signals(Language::En, 0.60, None));
+        out
+    }
+
+    #[test]
+    fn small_language_groups_fall_back_to_the_whole_collection() {
+        let norm = Normalisation::of(Ranker::Hybrid, &collection(), 0.0, FusionWeights::default());
+        let all = ScoreStats::of(collection().iter().map(|s| s.cosine));
+        assert_eq!(norm.cosine_stats(Language::En), all);
+        assert_eq!(norm.cosine_stats(Language::Fr), all);
+        assert_eq!(norm.cosine_stats(Language::Nl).count, 10);
+        assert!((norm.cosine_stats(Language::Nl).mean - 0.845).abs() < 1e-6);
+    }
+
+    #[test]
+    fn profiles_without_a_lexical_hit_count_as_zero_bm25() {
+        let norm = Normalisation::of(Ranker::Hybrid, &collection(), 0.0, FusionWeights::default());
+        // One hit of 4.0 among twelve profiles (English falls back to all twelve).
+        let bm25 = norm.bm25_stats(Language::En);
+        assert_eq!(bm25.count, 12);
+        assert!((bm25.mean - 4.0 / 12.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_profile_is_scored_against_its_language_peers() {
+        let c = collection();
+        let norm = Normalisation::of(Ranker::Hybrid, &c, 0.0, FusionWeights::default());
+        // The best Dutch profile stands as far above its peers as the dense z says, with no
+        // lexical or concept evidence; the same cosine in English would be far above that group.
+        let best_nl = norm.fuse(&c[9]);
+        let stats = norm.cosine_stats(Language::Nl);
+        assert!((best_nl.dense - (0.89 - stats.mean) / stats.std).abs() < 1e-4);
+        let w = FusionWeights::default();
+        let expected = w.dense * best_nl.dense + w.lexical * best_nl.lexical;
+        assert!((best_nl.score - expected).abs() < 1e-5, "{best_nl:?}");
+        assert_eq!(best_nl.concepts, 0.0);
+    }
+
+    #[test]
+    fn the_dense_ranker_ranks_by_the_raw_cosine() {
+        let c = collection();
+        let norm = Normalisation::of(Ranker::Dense, &c, 0.0, FusionWeights::default());
+        assert_eq!(norm.fuse(&c[3]).score, c[3].cosine);
+    }
+
+    #[test]
+    fn concept_evidence_is_scaled_by_the_querys_best() {
+        let mut c = collection();
+        c[0].concept_bm25 = Some(3.0);
+        let weights = FusionWeights { concepts: 2.0, ..FusionWeights::default() };
+        let norm = Normalisation::of(Ranker::Hybrid, &c, 6.0, weights);
+        let with = norm.fuse(&c[0]);
+        let without = norm.fuse(&Signals { concept_bm25: None, ..c[0] });
+        assert_eq!(with.concepts, 0.5);
+        assert!((with.score - without.score - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_profile_waiting_for_vectors_competes_on_its_lexical_evidence() {
+        let c = collection();
+        let norm = Normalisation::of(Ranker::Hybrid, &c, 0.0, FusionWeights::default());
+        let pending = norm.fuse_lexical_only(Language::En, 4.0);
+        let stats = norm.bm25_stats(Language::En);
+        let lexical = (4.0 - stats.mean) / stats.std;
+        assert!((pending.lexical - lexical).abs() < 1e-5);
+        assert!((pending.score - FusionWeights::default().lexical * lexical).abs() < 1e-5);
+        assert_eq!(pending.dense, 0.0);
+    }
+}
