@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad-input drill (issue 7): ~450 hostile requests (truncated, deeply nested, huge and 10 MB JSON,
+# Bad-input drill: ~450 hostile requests (truncated, deeply nested, huge and 10 MB JSON,
 # invalid UTF-8, NUL bytes, wrong types, unknown fields, path traversal, query syntax, malformed
 # HTTP, invented methods, slowloris headers and bodies) against a real `pitchmatch serve`; each must
 # get a 4xx (query-syntax search text may get a 200), the server must stay up and its peak RSS stay

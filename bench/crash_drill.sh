@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash drill (issue 7), full size: SUBMISSIONS profile submissions stream in over HTTP while the
+# Crash drill, full size: SUBMISSIONS profile submissions stream in over HTTP while the
 # server is SIGKILLed KILLS times at random moments and restarted on the same data dir. Afterwards
 # every submission must be readable and ranked first for its own word, PRAGMA integrity_check must
 # say ok, and index, vectors and store must agree. `cargo test` runs the same test at 150/20.

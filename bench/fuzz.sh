@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing drill (issue 7): each cargo-fuzz target for SECONDS (default 60), seeded from the demo
+# Fuzzing drill: each cargo-fuzz target for SECONDS (default 60), seeded from the demo
 # data. Targets (fuzz/fuzz_targets/): `profile` — profile/demand/event JSON parsing + validation,
 # valid records must round-trip; `search_text` — search text analysis + a real search.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak drill (issue 7): mixed traffic at 64 connections for 5 minutes against one server —
+# Soak drill: mixed traffic at 64 connections for 5 minutes against one server —
 # submissions (8 connections), demand shortlists (28) and ad-hoc searches (28), three wrk runs side
 # by side so that each kind gets its own latency figures. Checks: zero 5xx (counted by wrk and by
 # the server's /metrics), RSS flat within 10 % from the end of warm-up to the end.

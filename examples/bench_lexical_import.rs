@@ -1,13 +1,12 @@
 //! Lexical-only import for the side-by-side benchmark (`bench/sidebyside.py`) on sets too large to
 //! embed on a small machine (the generated 100,000-profile set).
 //!
-//! `pitchmatch import` always embeds every profile, and every later command embeds whatever the
-//! store holds without vectors, so there is no CLI way to time only the lexical part. This example
-//! runs exactly the lexical steps of `Engine::import` — read and validate the JSON Lines, upsert into
-//! SQLite, apply the changes to the tantivy index, store the demand areas — and prints their wall time
-//! as JSON. It then (untimed) stores one placeholder unit vector per profile so that
-//! `pitchmatch rank --ranker lexical` and `pitchmatch serve` open the data dir without embedding
-//! it all; the placeholder vectors make dense/hybrid results meaningless on that data dir.
+//! `pitchmatch import --defer-embedding` runs the same lexical steps, but timing the process would
+//! include its start-up; this example runs exactly the lexical steps of `Engine::import` — read and
+//! validate the JSON Lines, upsert into SQLite, apply the changes to the tantivy index, store the
+//! demand areas — and prints their wall time as JSON. It then (untimed) stores one placeholder unit
+//! vector per profile so that `pitchmatch serve` opens the data dir without embedding it all; the
+//! placeholder vectors make dense/hybrid results meaningless on that data dir.
 //!
 //! Usage: `bench_lexical_import DATA_DIR PROFILES.jsonl DEMANDS.jsonl`
 use std::path::Path;

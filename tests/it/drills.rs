@@ -1,4 +1,4 @@
-//! Reliability drills (issue 7) against the real `pitchmatch serve` process: a hostile-input corpus
+//! Reliability drills against the real `pitchmatch serve` process: a hostile-input corpus
 //! and a crash drill that SIGKILLs the server while submissions stream in. Both run in `cargo test`
 //! in a short form; `bench/crash_drill.sh` and `bench/bad_input.sh` run them at full size through
 //! the environment variables below. Each writes its figures as JSON under `target/tmp/drills/`.

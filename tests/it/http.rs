@@ -1,4 +1,4 @@
-//! The HTTP service end to end: real requests against a server on a free port (issue 4).
+//! The HTTP service end to end: real requests against a server on a free port.
 
 use std::time::{Duration, Instant};
 
@@ -510,8 +510,8 @@ fn token_cli_create_list_revoke() {
     assert!(engine.principal(token.trim()).unwrap().is_none());
 }
 
-/// Regression (found by the bad-input drill): a body trickled in a byte at a time used to hold its
-/// connection open for as long as the client liked; now it gets a 408 once the body deadline has
+/// Found by the bad-input drill: without a deadline, a body trickled in a byte at a time would hold
+/// its connection open for as long as the client liked. It gets a 408 once the body deadline has
 /// passed, the connection is closed, and other clients are served meanwhile.
 #[test]
 fn slow_request_bodies_time_out_with_408() {

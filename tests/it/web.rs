@@ -1,4 +1,4 @@
-//! The web pages end to end (issue 6): a real headless Chromium, driven through chromedriver,
+//! The web pages end to end: a real headless Chromium, driven through chromedriver,
 //! against a real server on a free port over a fresh copy of the demo data. A supplier submits a
 //! profile through the form (first with mistakes), an organiser signs in, finds it in a shortlist,
 //! runs an event selection and downloads CSV. Every page visited is kept as a PNG screenshot under
