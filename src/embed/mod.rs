@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use self::e5::{E5Encoder, EmbedError};
-use crate::domain::{Language, Profile};
 use crate::domain::Facets;
+use crate::domain::{Language, Profile};
 
 /// Name recorded with stored vectors; bump it when passages or the model change so that stored
 /// vectors are recomputed.
@@ -223,6 +223,18 @@ impl VectorSet {
                 DenseHit { slot, cosine, passage }
             })
             .collect()
+    }
+
+    /// The dense similarity of the profile in `slot` to `query`, exactly as [`VectorSet::score_all`]
+    /// computes it (same kernel, so a ranking can take in one profile without scoring all).
+    pub fn score_one(&self, slot: usize, query: &[f32]) -> Option<DenseHit> {
+        let s = self.slots.get(slot).filter(|s| s.alive && !s.rows.is_empty())?;
+        let sims = dot_rows(&self.data[s.rows.start * self.dim..s.rows.end * self.dim], self.dim, query);
+        let (passage, cosine) =
+            sims.into_iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best });
+        Some(DenseHit { slot, cosine, passage })
     }
 
     /// Number of slots (live and retired): the bound of every slot index, for per-slot arrays.

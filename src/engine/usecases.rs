@@ -26,8 +26,8 @@ impl Engine {
     pub fn submit_profile(&self, profile: &Profile) -> Result<String> {
         let token = generate_token(EDIT_TOKEN_PREFIX)?;
         let hash = hash_token(&token);
-        let _writes = self.lock_writes();
-        if !self.store.insert_profile_with_token(profile, &hash)? {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.insert_profile_with_token(profile, &hash)? {
             return Err(UserError::Conflict { kind: "profile", id: profile.id.clone() }.into());
         }
         self.after_profile_write();
@@ -36,8 +36,8 @@ impl Engine {
 
     /// Replaces an existing profile (its edit token stays valid).
     pub fn replace_profile(&self, profile: &Profile) -> Result<()> {
-        let _writes = self.lock_writes();
-        if !self.store.replace_profile(profile)? {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.replace_profile(profile)? {
             return Err(unknown("profile", &profile.id).into());
         }
         self.after_profile_write();
@@ -46,35 +46,36 @@ impl Engine {
 
     /// Deletes a profile, its edit token and its vectors.
     pub fn delete_profile(&self, id: &str) -> Result<()> {
-        let _writes = self.lock_writes();
-        if !self.remove_profile(id)? {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.remove_profile(id)? {
             return Err(unknown("profile", id).into());
         }
+        self.explainer.forget(id);
         Ok(())
     }
 
     /// Creates a demand area; one with the same id is a conflict.
     pub fn create_demand(&self, demand: &DemandArea) -> Result<()> {
-        let _writes = self.lock_writes();
-        if self.store.demand(&demand.id)?.is_some() {
+        let _writes = self.indexer.lock_writes();
+        if self.indexer.store.demand(&demand.id)?.is_some() {
             return Err(UserError::Conflict { kind: "demand area", id: demand.id.clone() }.into());
         }
-        self.store.upsert_demands(std::slice::from_ref(demand))
+        self.indexer.store.upsert_demands(std::slice::from_ref(demand))
     }
 
     /// Replaces an existing demand area.
     pub fn replace_demand(&self, demand: &DemandArea) -> Result<()> {
-        let _writes = self.lock_writes();
-        if self.store.demand(&demand.id)?.is_none() {
+        let _writes = self.indexer.lock_writes();
+        if self.indexer.store.demand(&demand.id)?.is_none() {
             return Err(unknown("demand area", &demand.id).into());
         }
-        self.store.upsert_demands(std::slice::from_ref(demand))
+        self.indexer.store.upsert_demands(std::slice::from_ref(demand))
     }
 
     /// Deletes a demand area.
     pub fn delete_demand(&self, id: &str) -> Result<()> {
-        let _writes = self.lock_writes();
-        if !self.store.delete_demand(id)? {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.delete_demand(id)? {
             return Err(unknown("demand area", id).into());
         }
         Ok(())
@@ -82,8 +83,8 @@ impl Engine {
 
     /// Creates an event. Every demand area it names must exist; one with the same id is a conflict.
     pub fn create_event(&self, event: &Event) -> Result<()> {
-        let _writes = self.lock_writes();
-        let missing = self.store.missing_demand_ids(event.demand_ids.iter().map(String::as_str))?;
+        let _writes = self.indexer.lock_writes();
+        let missing = self.indexer.store.missing_demand_ids(event.demand_ids.iter().map(String::as_str))?;
         if !missing.is_empty() {
             let problems = missing
                 .into_iter()
@@ -100,24 +101,24 @@ impl Engine {
                 .collect();
             return Err(UserError::InvalidRecords(problems).into());
         }
-        if self.store.event(&event.id)?.is_some() {
+        if self.indexer.store.event(&event.id)?.is_some() {
             return Err(UserError::Conflict { kind: "event", id: event.id.clone() }.into());
         }
-        self.store.upsert_events(std::slice::from_ref(event))
+        self.indexer.store.upsert_events(std::slice::from_ref(event))
     }
 
     /// Makes a new API token named `name` and returns it (shown once; only its hash is stored).
     pub fn create_token(&self, name: &str, role: TokenRole) -> Result<String> {
         let token = generate_token(API_TOKEN_PREFIX)?;
-        let _writes = self.lock_writes();
-        self.store.create_api_token(name, role, &hash_token(&token))?;
+        let _writes = self.indexer.lock_writes();
+        self.indexer.store.create_api_token(name, role, &hash_token(&token))?;
         Ok(token)
     }
 
     /// Revokes the active API token named `name`.
     pub fn revoke_token(&self, name: &str) -> Result<()> {
-        let _writes = self.lock_writes();
-        if !self.store.revoke_api_token(name)? {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.revoke_api_token(name)? {
             return Err(unknown("active token", name).into());
         }
         Ok(())
@@ -125,7 +126,7 @@ impl Engine {
 
     /// Every API token (names, roles, dates; never the tokens).
     pub fn tokens(&self) -> Result<Vec<ApiToken>> {
-        self.store.api_tokens()
+        self.indexer.store.api_tokens()
     }
 
     /// Who holds `token`: `None` when it matches no active token.
@@ -135,70 +136,70 @@ impl Engine {
 
     /// Who holds the token with this hash (sign-in sessions keep only the hash).
     pub fn principal_for_hash(&self, hash: &str) -> Result<Option<Principal>> {
-        if let Some(t) = self.store.api_token_by_hash(hash)? {
+        if let Some(t) = self.indexer.store.api_token_by_hash(hash)? {
             return Ok(Some(match t.role {
                 TokenRole::Organiser => Principal::Organiser(t.name),
             }));
         }
-        Ok(self.store.profile_id_by_token_hash(hash)?.map(Principal::Supplier))
+        Ok(self.indexer.store.profile_id_by_token_hash(hash)?.map(Principal::Supplier))
     }
 
     /// Profile `id` when `token` is its edit token (or an organiser's).
     pub fn profile_for_token(&self, id: &str, token: &str) -> Result<Option<Profile>> {
         match self.principal(token)? {
-            Some(who) if who.may_edit_profile(id) => self.store.profile(id),
+            Some(who) if who.may_edit_profile(id) => self.indexer.store.profile(id),
             _ => Ok(None),
         }
     }
 
     /// A stored profile.
     pub fn profile(&self, id: &str) -> Result<Option<Profile>> {
-        self.store.profile(id)
+        self.indexer.store.profile(id)
     }
 
     /// Stored profiles with these ids (unknown ids are skipped), in id order.
     pub fn profiles_by_id(&self, ids: &[String]) -> Result<Vec<Profile>> {
-        self.store.profiles_by_id(ids)
+        self.indexer.store.profiles_by_id(ids)
     }
 
     /// Up to `limit` profiles with ids after `after`, in id order.
     pub fn profile_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<Profile>> {
-        self.store.profile_page(after, limit)
+        self.indexer.store.profile_page(after, limit)
     }
 
     /// Number of stored profiles.
     pub fn profile_count(&self) -> Result<usize> {
-        self.store.profile_count()
+        self.indexer.store.profile_count()
     }
 
     /// A stored demand area.
     pub fn demand(&self, id: &str) -> Result<Option<DemandArea>> {
-        self.store.demand(id)
+        self.indexer.store.demand(id)
     }
 
     /// Every demand area, by id.
     pub fn demands(&self) -> Result<Vec<DemandArea>> {
-        self.store.all_demands()
+        self.indexer.store.all_demands()
     }
 
     /// A stored event.
     pub fn event(&self, id: &str) -> Result<Option<Event>> {
-        self.store.event(id)
+        self.indexer.store.event(id)
     }
 
     /// Every event, by id.
     pub fn events(&self) -> Result<Vec<Event>> {
-        self.store.all_events()
+        self.indexer.store.all_events()
     }
 
     /// A number that grows with every profile change: anything drawn from the profiles (the
     /// landscape map) is current while it is unchanged.
     pub fn profiles_version(&self) -> Result<u64> {
-        self.store.profile_seq()
+        self.indexer.store.profile_seq()
     }
 
     /// SQLite's own consistency check of the store ("ok" when sound).
     pub fn store_integrity(&self) -> Result<String> {
-        self.store.integrity_check()
+        self.indexer.store.integrity_check()
     }
 }

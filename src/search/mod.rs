@@ -243,8 +243,22 @@ impl SearchIndex {
 
     /// BM25-scores profiles for `query`, best first, ties by id, at most `limit`.
     pub fn search(&self, query: &LexicalQuery, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
-        let scoring = query.to_query(|lang, tf| self.fields.text[&(lang, tf)]);
-        self.run(scoring, filter, limit)
+        self.run(self.lexical_query(query), filter, None, limit)
+    }
+
+    /// The BM25 score [`SearchIndex::search`] gives profile `id` (`None` when it does not match):
+    /// what a ranking needs to take in one changed profile without searching again.
+    pub fn score_profile(&self, query: &LexicalQuery, id: &str) -> Result<Option<f32>> {
+        Ok(self.run(self.lexical_query(query), &Filter::default(), Some(id), 1)?.pop().map(|(_, s)| s))
+    }
+
+    /// The concept BM25 score [`SearchIndex::search_concepts`] gives profile `id`.
+    pub fn score_profile_concepts(&self, concepts: &[(String, u32)], id: &str) -> Result<Option<f32>> {
+        Ok(self.run(self.concept_query(concepts), &Filter::default(), Some(id), 1)?.pop().map(|(_, s)| s))
+    }
+
+    fn lexical_query(&self, query: &LexicalQuery) -> Option<Box<dyn Query>> {
+        query.to_query(|lang, tf| self.fields.text[&(lang, tf)])
     }
 
     /// BM25-scores profiles by shared glossary concepts (`(concept id, count in the query)`).
@@ -254,6 +268,10 @@ impl SearchIndex {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<(String, f32)>> {
+        self.run(self.concept_query(concepts), filter, None, limit)
+    }
+
+    fn concept_query(&self, concepts: &[(String, u32)]) -> Option<Box<dyn Query>> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
             .iter()
             .map(|(c, n)| {
@@ -262,14 +280,27 @@ impl SearchIndex {
                 (Occur::Should, q)
             })
             .collect();
-        let scoring: Option<Box<dyn Query>> =
-            if clauses.is_empty() { None } else { Some(Box::new(BooleanQuery::new(clauses))) };
-        self.run(scoring, filter, limit)
+        if clauses.is_empty() {
+            None
+        } else {
+            Some(Box::new(BooleanQuery::new(clauses)))
+        }
     }
 
-    fn run(&self, scoring: Option<Box<dyn Query>>, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
+    /// Runs `scoring` restricted by `filter` (and to profile `only`, when given).
+    fn run(
+        &self,
+        scoring: Option<Box<dyn Query>>,
+        filter: &Filter,
+        only: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>> {
         let Some(scoring) = scoring else { return Ok(Vec::new()) };
         let mut clauses = self.filter_clauses(filter);
+        if let Some(id) = only {
+            let term = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
+        }
         clauses.push((Occur::Must, scoring));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();

@@ -1,0 +1,168 @@
+//! Turning a ranked row into an entry an organiser can read: the demand terms found per profile
+//! field, the shared glossary concepts, the passage that matched and the sentence that sums it up.
+//! Explaining means analysing the profile's text (stemming in its language), which costs more than
+//! everything else a shortlist served from a cached ranking does, so each profile's analysed text
+//! is kept (by id, with a fingerprint of the text it came from) in a cache bounded by tokens.
+
+use std::sync::Arc;
+
+use crate::domain::{Language, Profile, Ranker};
+use crate::rank::{self, Explanation, ScoreBreakdown, ShortlistEntry};
+use crate::search::{explain, profile_text, Glossary, LexicalQuery};
+
+/// Analysed profile tokens kept, over all profiles: about 80 bytes each, so some 20 MB — a batch
+/// ranking's few hundred profiles several times over.
+const ANALYSED_CACHE_TOKENS: u64 = 250_000;
+
+/// A query text analysed for the index and the glossary. Analysing a demand area's text (three
+/// languages' stemmers, the glossary) costs more than serving its shortlist from a cached ranking,
+/// so it is kept with the ranking.
+#[derive(Debug)]
+pub struct QueryAnalysis {
+    /// The text analysed per language, for BM25 and matched terms.
+    pub query: LexicalQuery,
+    /// Glossary concepts of the text with their counts, ordered by concept id.
+    pub concepts: Vec<(String, u32)>,
+}
+
+impl QueryAnalysis {
+    /// Analyses `text` as `language`.
+    pub fn new(glossary: &Glossary, text: &str, language: Language) -> QueryAnalysis {
+        let mut counts: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+        for c in glossary.concept_ids(language, text) {
+            *counts.entry(c.to_string()).or_default() += 1;
+        }
+        QueryAnalysis { query: LexicalQuery::new(text, language), concepts: counts.into_iter().collect() }
+    }
+}
+
+/// A hash of the parts of a profile that [`explain::AnalysedProfile`] depends on.
+fn text_fingerprint(profile: &Profile) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (profile.language, &profile.name, &profile.summary, &profile.innovations, &profile.keywords).hash(&mut h);
+    h.finish()
+}
+
+/// The query's concepts that the profile mentions too.
+fn shared_concepts(glossary: &Glossary, profile: &Profile, query_concepts: &[(String, u32)]) -> Vec<String> {
+    let mut mine: Vec<&str> = glossary.concept_ids(profile.language, &profile_text(profile));
+    mine.sort_unstable();
+    mine.dedup();
+    query_concepts.iter().filter(|(c, _)| mine.binary_search(&c.as_str()).is_ok()).map(|(c, _)| c.clone()).collect()
+}
+
+/// The opening of the passage that matched best in meaning, for results without a lexical snippet.
+fn best_passage_opening(profile: &Profile, scores: &ScoreBreakdown) -> Option<explain::Snippet> {
+    let passage = scores.best_passage.as_deref()?;
+    let text = match passage.strip_prefix("innovations[").and_then(|r| r.strip_suffix(']')) {
+        Some(i) => profile.innovations.get(i.parse::<usize>().ok()?)?.as_str(),
+        None => profile.summary.as_str(),
+    };
+    let field = if passage == "summary" { "summary" } else { "innovations" };
+    Some(explain::opening(field, text))
+}
+
+/// Explains shortlist entries, keeping each profile's analysed text.
+pub struct Explainer {
+    glossary: Arc<Glossary>,
+    analysed: moka::sync::Cache<String, (u64, Arc<explain::AnalysedProfile>)>,
+}
+
+impl Explainer {
+    /// An explainer naming concepts from `glossary`.
+    pub fn new(glossary: Arc<Glossary>) -> Explainer {
+        let analysed = moka::sync::Cache::builder()
+            .max_capacity(ANALYSED_CACHE_TOKENS)
+            .weigher(|_: &String, (_, a): &(u64, Arc<explain::AnalysedProfile>)| {
+                u32::try_from(a.token_count().max(1)).unwrap_or(u32::MAX)
+            })
+            .build();
+        Explainer { glossary, analysed }
+    }
+
+    /// The glossary concepts are named from.
+    pub fn glossary(&self) -> &Glossary {
+        &self.glossary
+    }
+
+    /// A profile's shortlist entry with its explanation (rank set by the caller).
+    pub fn entry(
+        &self,
+        profile: &Profile,
+        score: f32,
+        mut scores: ScoreBreakdown,
+        analysis: &QueryAnalysis,
+        ranker: Ranker,
+    ) -> ShortlistEntry {
+        let lexical = explain::explain_analysed(profile, &self.analysed(profile), &analysis.query);
+        let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
+        if ranker == Ranker::Hybrid {
+            scores.shared_concepts = shared_concepts(&self.glossary, profile, &analysis.concepts);
+        }
+        let explanation = Explanation {
+            reason: rank::reason(&scores, &lexical),
+            scores,
+            matched: lexical.matched,
+            snippet: passage.as_ref().map(explain::Snippet::marked),
+            passage,
+        };
+        rank::entry(0, profile, score, explanation)
+    }
+
+    /// Forgets what was kept about profile `id` (deleted, or its text changed).
+    pub fn forget(&self, id: &str) {
+        self.analysed.invalidate(id);
+    }
+
+    /// `profile`'s text analysed for explanations, from the cache when it was analysed before in
+    /// this form. A profile is explained in every shortlist it appears in (300 claims × 10 results
+    /// over 300 SciFact abstracts stemmed each abstract ten times), and stemming is most of it.
+    fn analysed(&self, profile: &Profile) -> Arc<explain::AnalysedProfile> {
+        let fingerprint = text_fingerprint(profile);
+        if let Some((f, analysed)) = self.analysed.get(&profile.id) {
+            if f == fingerprint {
+                return analysed;
+            }
+        }
+        let analysed = Arc::new(explain::AnalysedProfile::new(profile));
+        self.analysed.insert(profile.id.clone(), (fingerprint, analysed.clone()));
+        analysed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Kind;
+
+    #[test]
+    fn text_fingerprint_follows_the_explained_text_only() {
+        let p = Profile {
+            id: "p".into(),
+            name: "Lumen".into(),
+            kind: Kind::Company,
+            size: None,
+            city: None,
+            language: Language::En,
+            summary: "Lidar sensors.".into(),
+            innovations: vec!["Radar fusion".into()],
+            keywords: vec!["lidar".into()],
+            themes: vec![],
+            trl: None,
+            website: None,
+            contact_email: None,
+        };
+        let base = text_fingerprint(&p);
+        assert_eq!(text_fingerprint(&Profile { city: Some("Eindhoven".into()), trl: Some(5), ..p.clone() }), base);
+        for changed in [
+            Profile { summary: "Lidar sensors for fog.".into(), ..p.clone() },
+            Profile { innovations: vec!["Radar".into(), "fusion".into()], ..p.clone() },
+            Profile { keywords: vec![], ..p.clone() },
+            Profile { name: "Lumen BV".into(), ..p.clone() },
+            Profile { language: Language::Nl, ..p.clone() },
+        ] {
+            assert_ne!(text_fingerprint(&changed), base, "{changed:?}");
+        }
+    }
+}

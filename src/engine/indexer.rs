@@ -1,0 +1,311 @@
+//! The write path: the store is the truth, the search index and the vectors are derived from it,
+//! and the indexer keeps them in step — in one order (commit, then index, then vectors), under one
+//! lock, so that change sets are applied in sequence. A single write commits and updates the index
+//! at once, but its vectors follow from a background queue: embedding a large profile takes
+//! seconds, and no other write, let alone a read, should wait for it. Until its vectors arrive a
+//! profile ranks on its lexical score (and a replaced one keeps its old vectors, with the new
+//! facets). A crash loses no vector for good: vectors are stored with the change sequence number of
+//! the profile version they came from, and opening the engine embeds whatever is missing or stale.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::changes::ChangeLog;
+use crate::domain::Profile;
+use crate::embed::{profile_passages, E5Encoder, VectorSet, MODEL_ID};
+use crate::error::{Error, Result};
+use crate::search::SearchIndex;
+use crate::store::Store;
+
+/// Profiles embedded per batch during imports and catch-up (bounds memory, keeps progress committed).
+const EMBED_CHUNK: usize = 256;
+
+/// Profiles the background queue embeds per step: small, so that the newest version of a profile
+/// that keeps changing is picked up soon.
+const QUEUE_STEP: usize = 8;
+
+/// Changes the log lists (rankings older than that are computed afresh).
+const CHANGE_LOG_CAPACITY: usize = 1024;
+
+/// Profile ids waiting for their vectors.
+#[derive(Default)]
+struct Queue {
+    waiting: BTreeSet<String>,
+    busy: bool,
+    stop: bool,
+}
+
+/// The store, the index and the vectors, and the lock that orders writes to them.
+pub(super) struct Indexer {
+    pub(super) store: Store,
+    pub(super) index: SearchIndex,
+    vectors: RwLock<VectorSet>,
+    changes: Mutex<ChangeLog>,
+    write_lock: Mutex<()>,
+    queue: Mutex<Queue>,
+    queue_changed: Condvar,
+    /// Loaded on first use: lexical-only commands never need it, and loading it costs about as
+    /// much as a lexical `rank --all` of 300 queries.
+    encoder: OnceLock<E5Encoder>,
+    encoder_loading: Mutex<()>,
+    models_dir: PathBuf,
+    threads: usize,
+    pub(super) dim: usize,
+    pub(super) defer_embedding: bool,
+}
+
+impl Indexer {
+    /// An indexer over opened parts; `vectors` holds what the store had.
+    pub(super) fn new(
+        store: Store,
+        index: SearchIndex,
+        vectors: VectorSet,
+        models_dir: PathBuf,
+        threads: usize,
+        defer_embedding: bool,
+    ) -> Indexer {
+        let dim = vectors.dim();
+        Indexer {
+            store,
+            index,
+            vectors: RwLock::new(vectors),
+            changes: Mutex::new(ChangeLog::new(CHANGE_LOG_CAPACITY)),
+            write_lock: Mutex::new(()),
+            queue: Mutex::new(Queue::default()),
+            queue_changed: Condvar::new(),
+            encoder: OnceLock::new(),
+            encoder_loading: Mutex::new(()),
+            models_dir,
+            threads,
+            dim,
+            defer_embedding,
+        }
+    }
+
+    /// The encoder, loaded on first use.
+    pub(super) fn encoder(&self) -> Result<&E5Encoder> {
+        if let Some(encoder) = self.encoder.get() {
+            return Ok(encoder);
+        }
+        // One thread loads; the others wait for it instead of loading the model again.
+        let _loading = self.encoder_loading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(encoder) = self.encoder.get() {
+            return Ok(encoder);
+        }
+        let encoder = E5Encoder::load_with_threads(&self.models_dir, self.threads)
+            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", self.models_dir.display())))?;
+        Ok(self.encoder.get_or_init(|| encoder))
+    }
+
+    /// Taken by every write for its whole length. The guarded data is `()`: a panic elsewhere
+    /// cannot leave it inconsistent.
+    pub(super) fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn read_vectors(&self) -> RwLockReadGuard<'_, VectorSet> {
+        self.vectors.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_vectors(&self) -> RwLockWriteGuard<'_, VectorSet> {
+        // VectorSet updates are single assignments; a panic elsewhere cannot leave it torn.
+        self.vectors.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn changes(&self) -> MutexGuard<'_, ChangeLog> {
+        self.changes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of the latest change to the profiles, their index entries or their vectors.
+    pub(super) fn latest_change(&self) -> u64 {
+        self.changes().latest()
+    }
+
+    /// Applies store changes the index has not seen, updates the facets of profiles that keep
+    /// their old vectors until new ones arrive, drops the vectors of deleted ones and records every
+    /// changed id. Returns the ids whose vectors are now stale. Call under the write lock.
+    pub(super) fn catch_up_index(&self) -> Result<Vec<String>> {
+        let applied = self.index.applied_seq()?;
+        if self.store.profile_seq()? <= applied {
+            return Ok(Vec::new());
+        }
+        let changes = self.store.profile_changes_since(applied)?;
+        self.index.apply(&changes)?;
+        let mut vectors = self.write_vectors();
+        let mut log = self.changes();
+        for id in &changes.deleted {
+            vectors.remove(id);
+            log.record(id);
+        }
+        for p in &changes.upserted {
+            vectors.update_facets(p);
+            log.record(&p.id);
+        }
+        Ok(changes.upserted.into_iter().map(|p| p.id).collect())
+    }
+
+    /// Embeds, now, every profile whose stored vectors are missing or stale (after a crash, or
+    /// another process's import). Call under the write lock.
+    pub(super) fn embed_stale(&self) -> Result<()> {
+        if self.defer_embedding {
+            return Ok(());
+        }
+        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.dim)?;
+        let ids: Vec<String> = stale.into_iter().map(|(id, _)| id).collect();
+        for chunk in ids.chunks(EMBED_CHUNK) {
+            let seqs = self.current_seqs(chunk)?;
+            let profiles = self.store.profiles_by_id(chunk)?;
+            self.embed_and_keep(&profiles, &seqs)?;
+        }
+        Ok(())
+    }
+
+    /// Embeds `profiles` (of the versions numbered `seqs`, id order) and keeps their vectors, in
+    /// the store and in the matrix.
+    fn embed_and_keep(&self, profiles: &[Profile], seqs: &[(String, u64)]) -> Result<()> {
+        let vectors = self.embed(profiles)?;
+        self.keep_vectors(profiles, seqs, vectors)
+    }
+
+    /// The passage vectors of each profile.
+    fn embed(&self, profiles: &[Profile]) -> Result<Vec<Vec<Vec<f32>>>> {
+        let passages: Vec<Vec<String>> = profiles.iter().map(profile_passages).collect();
+        let flat: Vec<&str> = passages.iter().flatten().map(String::as_str).collect();
+        let mut vecs = self.encoder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
+        Ok(passages.iter().map(|texts| vecs.by_ref().take(texts.len()).collect()).collect())
+    }
+
+    /// Stores vectors computed from the profile versions in `seqs` and puts them in the matrix,
+    /// skipping profiles that changed (or went) since: their newer version is queued.
+    fn keep_vectors(&self, profiles: &[Profile], seqs: &[(String, u64)], vectors: Vec<Vec<Vec<f32>>>) -> Result<()> {
+        let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+        let current = self.store.profile_seqs(&ids)?;
+        let mut items = Vec::with_capacity(profiles.len());
+        let mut kept = Vec::with_capacity(profiles.len());
+        for ((p, v), now) in profiles.iter().zip(vectors).zip(current) {
+            let embedded_from = seqs.iter().find(|(id, _)| *id == p.id).map(|(_, s)| *s);
+            if now.is_some() && now == embedded_from {
+                items.push((p.id.clone(), now.unwrap_or_default(), v));
+                kept.push(p);
+            }
+        }
+        self.store.put_vectors(MODEL_ID, self.dim, &items)?;
+        let mut matrix = self.write_vectors();
+        let mut log = self.changes();
+        for (p, (_, _, v)) in kept.into_iter().zip(&items) {
+            matrix.upsert(p, v);
+            log.record(&p.id);
+        }
+        Ok(())
+    }
+
+    /// Stores profiles (a batch import), brings the index up to date and embeds them now. With
+    /// `compact`, an index left holding replaced versions is rebuilt from the store so that its
+    /// BM25 statistics equal a fresh index's (tantivy's merge keeps some statistics of deleted
+    /// documents). Call under the write lock.
+    pub(super) fn import_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
+        if profiles.is_empty() {
+            return Ok(());
+        }
+        self.store.upsert_profiles(profiles)?;
+        self.catch_up_index()?;
+        if compact && self.index.has_deletes() {
+            self.rebuild_index()?;
+        }
+        self.embed_stale()
+    }
+
+    /// Deletes a profile from the store, the index and the vectors. False when it did not exist.
+    /// Call under the write lock.
+    pub(super) fn remove_profile(&self, id: &str) -> Result<bool> {
+        if !self.store.delete_profile(id)? {
+            return Ok(false);
+        }
+        self.catch_up_index()?;
+        Ok(true)
+    }
+
+    /// Drops the index and rebuilds it from the store. Call under the write lock.
+    pub(super) fn rebuild_index(&self) -> Result<usize> {
+        let seq = self.store.profile_seq()?;
+        let profiles = self.store.all_profiles()?;
+        self.index.rebuild(&profiles, seq)?;
+        self.changes().record_everything();
+        Ok(profiles.len())
+    }
+
+    /// Queues profiles for the background embedder.
+    pub(super) fn queue_for_vectors(&self, ids: Vec<String>) {
+        if self.defer_embedding || ids.is_empty() {
+            return;
+        }
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.waiting.extend(ids);
+        self.queue_changed.notify_all();
+    }
+
+    /// Blocks until every queued profile has its vectors (or failed to get them).
+    pub(super) fn wait_for_vectors(&self) {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        while (!queue.waiting.is_empty() || queue.busy) && !queue.stop {
+            queue = self.queue_changed.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Tells the background embedder to finish its step and end.
+    pub(super) fn stop_queue(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).stop = true;
+        self.queue_changed.notify_all();
+    }
+
+    /// The background embedder: takes a few queued ids at a time, embeds the profiles' current
+    /// versions outside the write lock, and keeps the vectors under it unless the profile changed
+    /// meanwhile (its newer version is then queued already). Runs until [`Indexer::stop_queue`].
+    pub(super) fn run_queue(self: Arc<Self>) {
+        loop {
+            let step: Vec<String> = {
+                let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                while queue.waiting.is_empty() && !queue.stop {
+                    queue = self.queue_changed.wait(queue).unwrap_or_else(|p| p.into_inner());
+                }
+                if queue.stop {
+                    return;
+                }
+                let step: Vec<String> = queue.waiting.iter().take(QUEUE_STEP).cloned().collect();
+                for id in &step {
+                    queue.waiting.remove(id);
+                }
+                queue.busy = true;
+                step
+            };
+            if let Err(e) = self.embed_step(&step) {
+                // The vectors stay stale in the store; the next write of the profile or the next
+                // start embeds them.
+                tracing::error!(error = %e, "embedding queued profiles failed");
+            }
+            self.queue.lock().unwrap_or_else(|p| p.into_inner()).busy = false;
+            self.queue_changed.notify_all();
+        }
+    }
+
+    /// The sequence numbers of the current versions of the profiles `ids` that exist.
+    fn current_seqs(&self, ids: &[String]) -> Result<Vec<(String, u64)>> {
+        let seqs = self.store.profile_seqs(ids)?;
+        Ok(ids.iter().cloned().zip(seqs).filter_map(|(id, seq)| seq.map(|s| (id, s))).collect())
+    }
+
+    fn embed_step(&self, ids: &[String]) -> Result<()> {
+        // Sequence numbers first, texts second: a write in between gives a newer text with an older
+        // number, which `keep_vectors` then refuses; the other order could file old vectors under
+        // the new version.
+        let seqs = self.current_seqs(ids)?;
+        let profiles = self.store.profiles_by_id(ids)?;
+        if profiles.is_empty() {
+            return Ok(());
+        }
+        let vectors = self.embed(&profiles)?;
+        let _writes = self.lock_writes();
+        self.keep_vectors(&profiles, &seqs, vectors)
+    }
+}

@@ -1,0 +1,422 @@
+//! Shortlists: a demand area's or an ad-hoc text's ranked, explained profiles. The lexical ranker
+//! asks the index directly; the dense and hybrid rankers rank every embedded profile once per query
+//! text (the costly step at 100,000 profiles, tens of milliseconds) and keep that ranking in the
+//! cache, bringing it up to date with the profiles changed since when it is asked for again (see
+//! `rankings`). Filters only remove rows and every `k` is a prefix of the same order, so one
+//! ranking serves them all; explanations are built for the rows returned and kept with the ranking.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::explainer::QueryAnalysis;
+use super::rankings::{RankedRow, Ranking, RankingKey};
+use super::{Engine, MAX_K};
+use crate::domain::{Facets, Filter, Language, Profile, Ranker};
+use crate::embed::VectorSet;
+use crate::error::{Error, Result, UserError};
+use crate::rank::hybrid::{self, FusionWeights};
+use crate::rank::pipeline::{Normalisation, Signals};
+use crate::rank::{ScoreBreakdown, Shortlist, ShortlistEntry};
+
+/// How many BM25 (and concept BM25) hits the hybrid ranker fuses with the dense scores, whatever
+/// `k` is: a shortlist's order must not depend on how long it is. Deeper hits matter: on SciFact a
+/// pool of 200 scored nDCG@10 0.645 and one of 1,000 0.672, because dense similarity lifts
+/// documents from far down the BM25 list and their (small) lexical credit still separates them.
+const HYBRID_LEXICAL_POOL: usize = MAX_K;
+
+/// Texts of at least this many words are embedded like profiles (see `Engine::query_vector`).
+const SYMMETRIC_MIN_WORDS: usize = 25;
+
+/// The lowest score of a hit pool that was cut at `pool` hits; `None` when nothing was cut.
+fn pool_floor(hits: &[(String, f32)], pool: usize) -> Option<f32> {
+    (hits.len() >= pool).then(|| hits.last().map(|(_, s)| *s)).flatten()
+}
+
+/// `score` when it would have made the pool whose floor is `floor`.
+fn within_pool(score: Option<f32>, floor: Option<f32>) -> Option<f32> {
+    score.filter(|s| floor.is_none_or(|f| *s >= f))
+}
+
+/// The numbers behind a row's score, for its explanation.
+fn breakdown(row: &RankedRow, ranking: &Ranking, ranker: Ranker) -> ScoreBreakdown {
+    let query_concepts = ranking.coverage.map(|_| ranking.analysis.concepts.len());
+    let bm25_mean = ranking.norm.bm25_stats(row.signals.language).mean;
+    if row.pending {
+        return ScoreBreakdown {
+            bm25: row.signals.bm25,
+            lexical: Some(row.fused.lexical),
+            bm25_language_mean: Some(bm25_mean),
+            concept_coverage: ranking.coverage,
+            query_concepts,
+            ..Default::default()
+        };
+    }
+    let best_passage =
+        Some(if row.passage == 0 { "summary".to_string() } else { format!("innovations[{}]", row.passage - 1) });
+    match ranker {
+        Ranker::Hybrid => ScoreBreakdown {
+            bm25: row.signals.bm25,
+            lexical: Some(row.fused.lexical),
+            bm25_language_mean: Some(bm25_mean),
+            concept_bm25: row.signals.concept_bm25,
+            concepts: Some(row.fused.concepts),
+            cosine: Some(row.signals.cosine),
+            language_mean: Some(ranking.norm.cosine_stats(row.signals.language).mean),
+            dense: Some(row.fused.dense),
+            best_passage,
+            shared_concepts: Vec::new(),
+            concept_coverage: ranking.coverage,
+            query_concepts,
+        },
+        _ => ScoreBreakdown { cosine: Some(row.signals.cosine), best_passage, ..Default::default() },
+    }
+}
+
+impl Engine {
+    /// Ranks profiles for a stored demand area.
+    pub fn rank_demand(&self, demand_id: &str, k: usize, filter: &Filter, ranker: Ranker) -> Result<Shortlist> {
+        let demand = self
+            .indexer
+            .store
+            .demand(demand_id)?
+            .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
+        let mut list = self.rank_text(&demand.query_text(), Some(demand.language), k, filter, ranker)?;
+        list.demand_id = Some(demand.id.clone());
+        list.organisation = Some(demand.organisation.clone());
+        list.title = demand.title.clone();
+        Ok(list)
+    }
+
+    /// The shortlist of [`Engine::rank_demand`] when it can be answered from work already done (a
+    /// current cached ranking whose returned entries are all explained already), in well under a
+    /// millisecond; `None` when it needs ranking or explaining. Lets the HTTP service answer cheap
+    /// requests on its async workers and send only real work to the blocking pool.
+    pub fn rank_demand_if_cached(
+        &self,
+        demand_id: &str,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+    ) -> Result<Option<Shortlist>> {
+        check_k(k)?;
+        if ranker == Ranker::Lexical {
+            return Ok(None);
+        }
+        let demand = self
+            .indexer
+            .store
+            .demand(demand_id)?
+            .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
+        let key = RankingKey { ranker, language: demand.language, text: Arc::from(demand.query_text()) };
+        let Some(ranking) = self.rankings.current(&key, self.indexer.latest_change()) else { return Ok(None) };
+        let entries: Option<Vec<ShortlistEntry>> =
+            ranking.top(filter, k).into_iter().map(|row| ranking.explained(&row.id)).collect();
+        Ok(entries.map(|entries| {
+            let results = numbered(entries);
+            Shortlist {
+                demand_id: Some(demand.id.clone()),
+                organisation: Some(demand.organisation.clone()),
+                title: demand.title.clone(),
+                language: demand.language,
+                ranker,
+                results,
+            }
+        }))
+    }
+
+    /// Ranks profiles for ad-hoc text (language detected when not given).
+    pub fn rank_text(
+        &self,
+        text: &str,
+        language: Option<Language>,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+    ) -> Result<Shortlist> {
+        check_k(k)?;
+        let language = language.unwrap_or_else(|| crate::domain::detect_language(text));
+        let results = match ranker {
+            Ranker::Lexical => self.lexical_entries(text, language, k, filter)?,
+            Ranker::Dense | Ranker::Hybrid => {
+                let key = RankingKey { ranker, language, text: Arc::from(text) };
+                let ranking = self.ranking(&key)?;
+                self.explained_entries(&ranking, ranker, filter, k)?
+            }
+        };
+        let title: String = text.chars().take(80).collect();
+        Ok(Shortlist { demand_id: None, organisation: None, title, language, ranker, results: numbered(results) })
+    }
+
+    /// BM25 alone, straight from the index.
+    fn lexical_entries(
+        &self,
+        text: &str,
+        language: Language,
+        k: usize,
+        filter: &Filter,
+    ) -> Result<Vec<ShortlistEntry>> {
+        let analysis = QueryAnalysis::new(self.explainer.glossary(), text, language);
+        let hits = self.indexer.index.search(&analysis.query, filter, k)?;
+        let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+        let profiles = profiles_by_id(self, &ids)?;
+        hits.into_iter()
+            .map(|(id, bm25)| {
+                let profile = profiles.get(&id).ok_or_else(|| Error::Internal("a ranked profile is missing".into()))?;
+                let scores = ScoreBreakdown { bm25: Some(bm25), ..Default::default() };
+                Ok(self.explainer.entry(profile, bm25, scores, &analysis, Ranker::Lexical))
+            })
+            .collect()
+    }
+
+    /// The `k` best rows of `ranking` that pass `filter`, explained (reusing entries explained before).
+    fn explained_entries(
+        &self,
+        ranking: &Ranking,
+        ranker: Ranker,
+        filter: &Filter,
+        k: usize,
+    ) -> Result<Vec<ShortlistEntry>> {
+        let rows = ranking.top(filter, k);
+        let known: Vec<Option<ShortlistEntry>> = rows.iter().map(|r| ranking.explained(&r.id)).collect();
+        let missing: Vec<String> =
+            rows.iter().zip(&known).filter(|(_, e)| e.is_none()).map(|(r, _)| r.id.to_string()).collect();
+        let profiles = profiles_by_id(self, &missing)?;
+        rows.into_iter()
+            .zip(known)
+            .map(|(row, known)| match known {
+                Some(entry) => Ok(entry),
+                None => {
+                    let profile =
+                        profiles.get(&*row.id).ok_or_else(|| Error::Internal("a ranked profile is missing".into()))?;
+                    let scores = breakdown(row, ranking, ranker);
+                    let entry = self.explainer.entry(profile, row.fused.score, scores, &ranking.analysis, ranker);
+                    ranking.remember(&row.id, &entry);
+                    Ok(entry)
+                }
+            })
+            .collect()
+    }
+
+    /// The current ranking of `key`: the cached one, brought up to date with the profiles changed
+    /// since when it may take them in, else computed afresh.
+    fn ranking(&self, key: &RankingKey) -> Result<Arc<Ranking>> {
+        let collection = self.indexer.read_vectors().len();
+        self.rankings.get_or_refresh(
+            key,
+            |r| r.seen == self.indexer.latest_change(),
+            |held| {
+                if let Some(old) = held {
+                    let since = self.indexer.changes().since(old.seen);
+                    if let super::changes::Since::Profiles { ids, up_to } = since {
+                        if old.may_take(ids.len(), collection, &self.rankings.policy) {
+                            return Ok(Arc::new(self.rescore(old, key.ranker, ids, up_to)?));
+                        }
+                    }
+                }
+                Ok(Arc::new(self.compute_ranking(key)?))
+            },
+        )
+    }
+
+    /// Scores every embedded profile (dense cosine, or the hybrid fusion) and sorts them, best
+    /// first. Everything that normalises a score — the per-language cosine and BM25 statistics,
+    /// the best concept BM25 — is taken over the whole collection, never the filtered part, so that
+    /// a filter only removes rows and one ranking serves every filter and every `k`.
+    pub(super) fn compute_ranking(&self, key: &RankingKey) -> Result<Ranking> {
+        // Read before any data: a change made while computing is then taken in by the next request.
+        let seen = self.indexer.latest_change();
+        let query_vector = self.query_vector(&key.text)?;
+        let analysis = Arc::new(QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language));
+        let index = &self.indexer.index;
+        let everyone = Filter::default();
+        let (lexical_hits, concept_hits, coverage) = match key.ranker {
+            Ranker::Hybrid => {
+                let query = &analysis.query;
+                let mentions: u32 = analysis.concepts.iter().map(|(_, n)| n).sum();
+                let words: u32 = query.terms_for(query.language).iter().map(|(_, n)| n).sum();
+                (
+                    index.search(query, &everyone, HYBRID_LEXICAL_POOL)?,
+                    index.search_concepts(&analysis.concepts, &everyone, HYBRID_LEXICAL_POOL)?,
+                    Some(if words == 0 { 0.0 } else { mentions as f32 / words as f32 }),
+                )
+            }
+            _ => (Vec::new(), Vec::new(), None),
+        };
+        let bm25: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let concept_bm25: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let weights = FusionWeights {
+            concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0), analysis.concepts.len()),
+            ..self.weights
+        };
+        let best_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
+        let vectors = self.indexer.read_vectors();
+        let hits = vectors.score_all(&query_vector);
+        let signals: Vec<Signals> = hits
+            .iter()
+            .map(|h| {
+                let id = vectors.profile_id(h.slot);
+                Signals {
+                    language: vectors.language(h.slot),
+                    cosine: h.cosine,
+                    bm25: bm25.get(id).copied(),
+                    concept_bm25: concept_bm25.get(id).copied(),
+                }
+            })
+            .collect();
+        let norm = Normalisation::of(key.ranker, &signals, best_concept, weights);
+        let mut rows: Vec<(RankedRow, Facets)> = hits
+            .iter()
+            .zip(signals)
+            .map(|(h, signals)| {
+                let row = RankedRow {
+                    id: vectors.shared_id(h.slot).clone(),
+                    fused: norm.fuse(&signals),
+                    signals,
+                    passage: u16::try_from(h.passage).unwrap_or(u16::MAX),
+                    pending: false,
+                };
+                (row, *vectors.facets(h.slot))
+            })
+            .collect();
+        // Profiles still waiting for their vectors compete on their lexical score alone.
+        let waiting: Vec<String> =
+            lexical_hits.iter().filter(|(id, _)| !vectors.contains(id)).map(|(id, _)| id.clone()).collect();
+        drop(vectors);
+        for profile in self.indexer.store.profiles_by_id(&waiting)? {
+            if let Some(&b) = bm25.get(profile.id.as_str()) {
+                rows.push(pending_row(&norm, &profile, b));
+            }
+        }
+        Ok(Ranking::new(
+            analysis,
+            query_vector,
+            norm,
+            coverage,
+            pool_floor(&lexical_hits, HYBRID_LEXICAL_POOL),
+            pool_floor(&concept_hits, HYBRID_LEXICAL_POOL),
+            seen,
+            rows,
+        ))
+    }
+
+    /// `old` with the profiles in `ids` scored again against its frozen statistics.
+    fn rescore(&self, old: &Ranking, ranker: Ranker, ids: Vec<Arc<str>>, up_to: u64) -> Result<Ranking> {
+        let mut changed = Vec::with_capacity(ids.len());
+        let mut waiting = Vec::new();
+        {
+            let vectors = self.indexer.read_vectors();
+            for id in ids {
+                if vectors.contains(&id) {
+                    let row = self.embedded_row(old, ranker, &vectors, &id)?;
+                    changed.push((id, row));
+                } else {
+                    waiting.push(id);
+                }
+            }
+        }
+        // Profiles without vectors (deleted, or waiting for them) rank only on a lexical hit.
+        let names: Vec<String> = waiting.iter().map(|id| id.to_string()).collect();
+        let profiles = profiles_by_id(self, &names)?;
+        for id in waiting {
+            let row = match (ranker, profiles.get(&*id)) {
+                (Ranker::Hybrid, Some(profile)) => {
+                    let bm25 =
+                        within_pool(self.indexer.index.score_profile(&old.analysis.query, &id)?, old.lexical_floor);
+                    bm25.map(|b| pending_row(&old.norm, profile, b))
+                }
+                _ => None,
+            };
+            changed.push((id, row));
+        }
+        Ok(old.with_changes(changed, up_to))
+    }
+
+    /// The row of an embedded profile in `ranking`.
+    fn embedded_row(
+        &self,
+        ranking: &Ranking,
+        ranker: Ranker,
+        vectors: &VectorSet,
+        id: &Arc<str>,
+    ) -> Result<Option<(RankedRow, Facets)>> {
+        let Some(slot) = vectors.slot_of(id) else { return Ok(None) };
+        let Some(hit) = vectors.score_one(slot, &ranking.query_vector) else { return Ok(None) };
+        let (bm25, concept_bm25) = match ranker {
+            Ranker::Hybrid => {
+                let index = &self.indexer.index;
+                (
+                    within_pool(index.score_profile(&ranking.analysis.query, id)?, ranking.lexical_floor),
+                    within_pool(index.score_profile_concepts(&ranking.analysis.concepts, id)?, ranking.concept_floor),
+                )
+            }
+            _ => (None, None),
+        };
+        let signals = Signals { language: vectors.language(slot), cosine: hit.cosine, bm25, concept_bm25 };
+        let row = RankedRow {
+            id: vectors.shared_id(slot).clone(),
+            fused: ranking.norm.fuse(&signals),
+            signals,
+            passage: u16::try_from(hit.passage).unwrap_or(u16::MAX),
+            pending: false,
+        };
+        Ok(Some((row, *vectors.facets(slot))))
+    }
+
+    /// The embedding of a query text, from the cache when the same text was embedded before
+    /// (stored demand areas are ranked again and again; embedding one costs far more than ranking).
+    /// Concurrent requests for a text that is not cached yet wait for one embedding instead of
+    /// each computing it: 64 connections asking for 12 new demand areas would otherwise embed
+    /// them 64 times over and starve every other request.
+    fn query_vector(&self, text: &str) -> Result<Arc<Vec<f32>>> {
+        self.query_vectors
+            .try_get_with_by_ref(text, || {
+                // A demand description reads like a profile, so it is embedded as a passage
+                // (symmetric similarity, better on the dev set); a few search words are a query, as
+                // e5 intends.
+                let encoder = self.indexer.encoder()?;
+                let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
+                    encoder.embed_passages(&[text])
+                } else {
+                    encoder.embed_queries(&[text])
+                };
+                let vector = embedded
+                    .map_err(|e| Error::Embed(e.to_string()))?
+                    .pop()
+                    .ok_or_else(|| Error::Internal("encoder returned no vector".into()))?;
+                Ok::<_, Error>(Arc::new(vector))
+            })
+            .map_err(|e: Arc<Error>| match Arc::try_unwrap(e) {
+                Ok(e) => e,
+                Err(shared) => Error::Embed(shared.to_string()),
+            })
+    }
+}
+
+/// The row of a profile that waits for its vectors: lexical evidence alone.
+fn pending_row(norm: &Normalisation, profile: &Profile, bm25: f32) -> (RankedRow, Facets) {
+    let signals = Signals { language: profile.language, cosine: 0.0, bm25: Some(bm25), concept_bm25: None };
+    let row = RankedRow {
+        id: Arc::from(profile.id.as_str()),
+        fused: norm.fuse_lexical_only(profile.language, bm25),
+        signals,
+        passage: 0,
+        pending: true,
+    };
+    (row, Facets::of(profile))
+}
+
+fn check_k(k: usize) -> Result<()> {
+    if k == 0 || k > MAX_K {
+        return Err(UserError::BadArgument { field: "k".into(), message: format!("must be 1-{MAX_K}") }.into());
+    }
+    Ok(())
+}
+
+/// Entries with their 1-based ranks.
+fn numbered(entries: Vec<ShortlistEntry>) -> Vec<ShortlistEntry> {
+    entries.into_iter().enumerate().map(|(i, e)| ShortlistEntry { rank: i + 1, ..e }).collect()
+}
+
+fn profiles_by_id(engine: &Engine, ids: &[String]) -> Result<HashMap<String, Profile>> {
+    Ok(engine.indexer.store.profiles_by_id(ids)?.into_iter().map(|p| (p.id.clone(), p)).collect())
+}
