@@ -154,23 +154,6 @@ impl VectorSet {
         }
     }
 
-    /// Updates the language and facets of a profile whose new text waits for its vectors, so that
-    /// filters see the record as it is now. False when it has no vectors.
-    pub fn update_facets(&mut self, profile: &Profile) -> bool {
-        let Some(&slot) = self.by_id.get(profile.id.as_str()) else { return false };
-        self.version += 1;
-        let s = &mut self.slots[slot];
-        s.language = profile.language;
-        s.facets = Facets::of(profile);
-        true
-    }
-
-    /// Passage vectors of a profile, when it has some.
-    pub fn passages(&self, id: &str) -> Option<Vec<&[f32]>> {
-        let slot = &self.slots[*self.by_id.get(id)?];
-        Some(slot.rows.clone().map(|r| &self.data[r * self.dim..(r + 1) * self.dim]).collect())
-    }
-
     /// Removes a profile's vectors. False when it had none.
     pub fn remove(&mut self, id: &str) -> bool {
         match self.by_id.remove(id) {

@@ -3,8 +3,7 @@
 //! lock, so that change sets are applied in sequence. A single write commits and updates the index
 //! at once, but its vectors follow from a background queue: embedding a large profile takes
 //! seconds, and no other write, let alone a read, should wait for it. Until its vectors arrive a
-//! profile ranks on its lexical score (and a replaced one keeps its old vectors, with the new
-//! facets). A crash loses no vector for good: vectors are stored with the change sequence number of
+//! new or replaced profile ranks on its lexical score. A crash loses no vector for good: vectors are stored with the change sequence number of
 //! the profile version they came from, and opening the engine embeds whatever is missing or stale.
 
 use std::collections::BTreeSet;
@@ -122,9 +121,8 @@ impl Indexer {
         self.changes().latest()
     }
 
-    /// Applies store changes the index has not seen, updates the facets of profiles that keep
-    /// their old vectors until new ones arrive, drops the vectors of deleted ones and records every
-    /// changed id. Returns the ids whose vectors are now stale. Call under the write lock.
+    /// Applies store changes the index has not seen, drops the vectors of changed and deleted
+    /// profiles and records every changed id. Returns the ids whose vectors are now stale. Call under the write lock.
     pub(super) fn catch_up_index(&self) -> Result<Vec<String>> {
         let applied = self.index.applied_seq()?;
         if self.store.profile_seq()? <= applied {
@@ -139,7 +137,9 @@ impl Indexer {
             log.record(id);
         }
         for p in &changes.upserted {
-            vectors.update_facets(p);
+            // The old vectors describe a text that is gone: until the new ones arrive the profile
+            // ranks on its lexical score, as one that never had vectors.
+            vectors.remove(&p.id);
             log.record(&p.id);
         }
         Ok(changes.upserted.into_iter().map(|p| p.id).collect())
