@@ -12,6 +12,7 @@
 //! - [`embed`] — the local multilingual-e5-small encoder and the in-memory vector matrix.
 //! - [`rank`] — fusing signals into explained shortlists.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
+//! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
 //! - [`http`] — the web service (`pitchmatch serve`): auth, JSON errors, limits, metrics, OpenAPI.
 //! - [`web`] — server-rendered pages for suppliers and organisers, and the landscape map.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod rank;
+pub mod render;
 pub mod search;
 pub mod select;
 pub mod store;

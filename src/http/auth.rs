@@ -58,10 +58,8 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let Some(token) = token? else { return Ok(Principal::Anonymous) };
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            blocking(move || {
-                state.engine.principal(&token)?.ok_or(ApiError::Unauthorized("unknown or revoked token"))
-            })
-            .await
+            blocking(move || state.engine.principal(&token)?.ok_or(ApiError::Unauthorized("unknown or revoked token")))
+                .await
         })
     }
 }

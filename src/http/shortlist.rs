@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::auth::Principal;
 use super::error::{blocking, from_value, parse_json, ApiError};
 use super::AppState;
-use crate::domain::{Kind, Language, Size, Theme};
 use crate::domain::{Filter, Ranker};
+use crate::domain::{Kind, Language, Size, Theme};
 use crate::rank::Shortlist;
 
 /// Largest `k` over HTTP (the engine allows more for batch use).

@@ -16,11 +16,10 @@ use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
 use super::pages::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
 use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
 use super::{blocking, csrf, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
-use crate::cli::args::{Format, SelectFormat};
-use crate::cli::output::{write_selection, ShortlistWriter};
 use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
 use crate::http::AppState;
 use crate::rank::Shortlist;
+use crate::render::{write_selection, SelectionFormat, ShortlistFormat, ShortlistWriter};
 use crate::select::{EventSelection, SeasonRules, SeasonSelection};
 use crate::store::hash_token;
 
@@ -357,7 +356,7 @@ pub(crate) async fn shortlist_csv(
     let id = id.into_inner();
     let list = rank_demand(&state, id.clone(), &shortlist_query(&req)).await?;
     let mut out = Vec::new();
-    ShortlistWriter::new(Format::Csv, &mut out)
+    ShortlistWriter::new(ShortlistFormat::Csv, &mut out)
         .and_then(|mut w| w.write(&list))
         .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("shortlist-{id}.csv"), out))
@@ -538,7 +537,7 @@ pub(crate) async fn selection_csv(
     load_event(&state, &id).await?;
     let season = select(&state, &id).await?;
     let mut out = Vec::new();
-    write_selection(SelectFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
+    write_selection(SelectionFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("selection-{id}.csv"), out))
 }
 

@@ -248,11 +248,9 @@ pub(crate) async fn open_form(req: HttpRequest) -> Result<HttpResponse, WebError
 async fn owned_profile(state: &web::Data<AppState>, id: &str, token: &str) -> Result<Option<Profile>, WebError> {
     let state = state.clone().into_inner();
     let (id, hash) = (id.to_string(), hash_token(token.trim()));
-    blocking(move || {
-        match state.engine.principal_for_hash(&hash)? {
-            Some(Principal::Supplier(owner)) if owner == id => Ok(state.engine.profile(&id)?),
-            _ => Ok(None),
-        }
+    blocking(move || match state.engine.principal_for_hash(&hash)? {
+        Some(Principal::Supplier(owner)) if owner == id => Ok(state.engine.profile(&id)?),
+        _ => Ok(None),
     })
     .await
 }

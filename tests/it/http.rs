@@ -147,9 +147,7 @@ fn auth_matrix() {
     let app = spawn_app();
     let token_a = app.submit_ok(&hydrogen_profile("it-a"));
     let token_b = app.submit_ok(&hydrogen_profile("it-b"));
-    let revoked =
-        app.engine.create_token("to-revoke", pitchmatch::store::TokenRole::Organiser)
-            .unwrap();
+    let revoked = app.engine.create_token("to-revoke", pitchmatch::store::TokenRole::Organiser).unwrap();
     assert_eq!(app.get("/api/v1/demands", Some(&revoked)).status().as_u16(), 200);
     app.engine.revoke_token("to-revoke").unwrap();
     let tokens: [Option<&str>; 5] = [None, Some(&revoked), Some(&token_b), Some(&token_a), Some(&app.organiser)];
