@@ -131,18 +131,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             render::write_selection(format.into(), &selection, &mut out)?;
         }
         Command::Serve { addr, config, submissions_per_minute, max_body_bytes } => {
-            let flags = crate::http::ConfigOverrides {
+            let flags = crate::server::ConfigOverrides {
                 addr,
                 data_dir: data_dir_given_explicitly().then(|| data_dir.clone()),
                 submissions_per_minute,
                 max_body_bytes,
             };
-            let config = crate::http::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
-            crate::http::init_tracing();
-            crate::http::limit_malloc_arenas();
+            let config = crate::server::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
+            crate::server::init_tracing();
+            crate::server::limit_malloc_arenas();
             let engine = Engine::open(&config.data_dir)
                 .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
-            actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;
+            actix_web::rt::System::new().block_on(crate::server::serve(std::sync::Arc::new(engine), config))?;
         }
         Command::Token { action } => {
             // Tokens need only the store: no model load, no embedding.

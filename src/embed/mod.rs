@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use self::e5::{E5Encoder, EmbedError};
-use crate::domain::Facets;
 use crate::domain::{Language, Profile};
+use crate::domain::Facets;
 
 /// Name recorded with stored vectors; bump it when passages or the model change so that stored
 /// vectors are recomputed.

@@ -13,20 +13,20 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
-use super::pages::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
-use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
+use super::layout::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
 use super::{blocking, csrf, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
 use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
-use crate::http::AppState;
+use crate::engine::Engine;
 use crate::rank::Shortlist;
 use crate::render::{write_selection, SelectionFormat, ShortlistFormat, ShortlistWriter};
 use crate::select::{EventSelection, SeasonRules, SeasonSelection};
-use crate::store::hash_token;
+use crate::server::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::server::AppState;
 
 /// The signed-in organiser's token name, or `None` (no, expired or revoked session).
 async fn signed_in(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Option<String>, WebError> {
     let Some(id) = read_cookie(req, SESSION_COOKIE) else { return Ok(None) };
-    let Some(session) = state.web.sessions.lookup(&id, Instant::now()) else { return Ok(None) };
+    let Some(session) = state.sessions.lookup(&id, Instant::now()) else { return Ok(None) };
     let state = state.clone().into_inner();
     let active = blocking(move || Ok(state.engine.principal_for_hash(&session.token_hash)?)).await?;
     Ok(match active {
@@ -145,7 +145,7 @@ pub(crate) async fn sign_in(
     let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let token = form.get("token").unwrap_or_default().trim().to_string();
-    let hash = hash_token(&token);
+    let hash = Engine::token_hash(&token);
     let lookup = state.clone().into_inner();
     let found = blocking(move || Ok(lookup.engine.principal_for_hash(&hash)?)).await?;
     let organiser = match found {
@@ -157,9 +157,9 @@ pub(crate) async fn sign_in(
     };
     // A new session id on every sign-in, so an id planted before sign-in is worth nothing after it.
     if let Some(old) = read_cookie(&req, SESSION_COOKIE) {
-        state.web.sessions.end(&old);
+        state.sessions.end(&old);
     }
-    let session = state.web.sessions.start(&organiser, &hash_token(&token), Instant::now())?;
+    let session = state.sessions.start(&organiser, &Engine::token_hash(&token), Instant::now())?;
     Ok(see_other("/organiser")
         .append_header((header::SET_COOKIE, cookie(&req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
         .finish())
@@ -173,7 +173,7 @@ pub(crate) async fn sign_out(
 ) -> Result<HttpResponse, WebError> {
     FormFields::parse_checked(&body, &req)?;
     if let Some(id) = read_cookie(&req, SESSION_COOKIE) {
-        state.web.sessions.end(&id);
+        state.sessions.end(&id);
     }
     Ok(see_other("/organiser").append_header((header::SET_COOKIE, expired_cookie(&req, SESSION_COOKIE))).finish())
 }
@@ -582,23 +582,22 @@ fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
     })
 }
 
-/// The landscape of the data as it is now, from the cache when nothing changed since it was drawn.
+/// The landscape map's name among the server's kept drawings.
+const LANDSCAPE: &str = "landscape";
+
+/// The landscape of the data as it is now, kept until profiles or demand areas change (drawing it
+/// embeds every demand area).
 async fn current_landscape(state: &web::Data<AppState>) -> Result<Arc<LandscapePage>, WebError> {
     let state = state.clone().into_inner();
     blocking(move || {
         let demands = state.engine.demands()?;
         let version =
             format!("{}:{}", state.engine.profiles_version()?, serde_json::to_string(&demands).unwrap_or_default());
-        {
-            let cache = state.web.landscape.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((v, page)) = cache.as_ref() {
-                if *v == version {
-                    return Ok(page.clone());
-                }
-            }
+        if let Some(page) = state.drawings.get::<LandscapePage>(LANDSCAPE, &version) {
+            return Ok(page);
         }
         let page = Arc::new(draw_landscape(&state)?);
-        *state.web.landscape.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, page.clone()));
+        state.drawings.put(LANDSCAPE, version, page.clone());
         Ok(page)
     })
     .await

@@ -5,9 +5,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::auth::Principal;
-use super::error::{blocking, parse_json, ApiError};
-use super::AppState;
 use crate::domain::DemandArea;
+use crate::server::error::{blocking, parse_json, ApiError};
+use crate::server::AppState;
 
 fn validate(body: &[u8]) -> Result<DemandArea, ApiError> {
     DemandArea::from_json(&parse_json(body)?).map_err(ApiError::Invalid)

@@ -9,12 +9,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 use serde_json::{json, Map, Value};
 
-use super::pages::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
+use super::layout::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
 use super::{blocking, csrf, html_page, CsrfToken, FormFields, WebError};
 use crate::domain::{Principal, Profile, Violation};
+use crate::engine::Engine;
 use crate::error::{Error, UserError};
-use crate::http::AppState;
-use crate::store::hash_token;
+use crate::server::submit::{submit_profile, SubmitError, Submitted};
+use crate::server::AppState;
 
 /// `GET /`
 pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
@@ -144,10 +145,6 @@ pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
     Value::Object(record)
 }
 
-fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
 /// `POST /submit`
 pub(crate) async fn submit(
     state: web::Data<AppState>,
@@ -157,29 +154,22 @@ pub(crate) async fn submit(
     let form = FormFields::parse_checked(&body, &req)?;
     let csrf = csrf(&req)?;
     let values = form_values(&form);
-    let profile = match Profile::from_json(&form_record(&values)) {
-        Ok(p) => p,
-        Err(violations) => return Ok(submit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations, &csrf)),
-    };
-    // Only well-formed submissions count against the limit: a supplier fixing typos is not flooding.
-    if let Some(ip) = client_ip(&req) {
-        state.submissions.check(ip, std::time::Instant::now()).map_err(WebError::RateLimited)?;
-    }
-    let state = state.into_inner();
-    let stored = profile.clone();
-    let submitted = blocking(move || match state.engine.submit_profile(&stored) {
-        Ok(token) => Ok(Some(token)),
-        Err(Error::User(UserError::Conflict { .. })) => Ok(None),
-        Err(e) => Err(e.into()),
-    })
-    .await?;
-    let Some(token) = submitted else {
-        let taken = Violation {
-            field: "id".into(),
-            rule: "is already taken; choose another profile id".into(),
-            value: Some(format!("{:?}", profile.id)),
-        };
-        return Ok(submit_page(&req, StatusCode::CONFLICT, &values, &[taken], &csrf));
+    let client = req.peer_addr().map(|a| a.ip());
+    let Submitted { profile, edit_token: token } = match submit_profile(&state, client, &form_record(&values)).await {
+        Ok(submitted) => submitted,
+        Err(SubmitError::Invalid(violations)) => {
+            return Ok(submit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations, &csrf))
+        }
+        Err(SubmitError::RateLimited(retry_after)) => return Err(WebError::RateLimited(retry_after)),
+        Err(SubmitError::Failed(Error::User(UserError::Conflict { id, .. }))) => {
+            let taken = Violation {
+                field: "id".into(),
+                rule: "is already taken; choose another profile id".into(),
+                value: Some(format!("{id:?}")),
+            };
+            return Ok(submit_page(&req, StatusCode::CONFLICT, &values, &[taken], &csrf));
+        }
+        Err(SubmitError::Failed(e)) => return Err(e.into()),
     };
     let body = layout(
         "Profile submitted",
@@ -247,7 +237,7 @@ pub(crate) async fn open_form(req: HttpRequest) -> Result<HttpResponse, WebError
 /// The profile `id` if `token` is its edit token.
 async fn owned_profile(state: &web::Data<AppState>, id: &str, token: &str) -> Result<Option<Profile>, WebError> {
     let state = state.clone().into_inner();
-    let (id, hash) = (id.to_string(), hash_token(token.trim()));
+    let (id, hash) = (id.to_string(), Engine::token_hash(token.trim()));
     blocking(move || match state.engine.principal_for_hash(&hash)? {
         Some(Principal::Supplier(owner)) if owner == id => Ok(state.engine.profile(&id)?),
         _ => Ok(None),

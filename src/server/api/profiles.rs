@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Principal;
-use super::error::{blocking, parse_json, ApiError};
-use super::AppState;
 use crate::domain::Profile;
+use crate::server::error::{blocking, parse_json, ApiError};
+use crate::server::submit::{submit_profile, SubmitError, Submitted};
+use crate::server::AppState;
 
 /// Default and largest page size of the profile list.
 const DEFAULT_PAGE: usize = 50;
@@ -23,16 +24,17 @@ fn validate(body: &[u8]) -> Result<Profile, ApiError> {
 
 /// `POST /api/v1/profiles`
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
-        state.submissions.check(ip, std::time::Instant::now()).map_err(|s| ApiError::RateLimited { retry_after: s })?;
-    }
-    let profile = validate(&body)?;
-    let id = profile.id.clone();
-    let state = state.into_inner();
-    let token = blocking(move || Ok(state.engine.submit_profile(&profile)?)).await?;
+    let record = parse_json(&body)?;
+    let Submitted { profile, edit_token } =
+        submit_profile(&state, req.peer_addr().map(|a| a.ip()), &record).await.map_err(|e| match e {
+            SubmitError::Invalid(violations) => ApiError::Invalid(violations),
+            SubmitError::RateLimited(retry_after) => ApiError::RateLimited { retry_after },
+            SubmitError::Failed(e) => e.into(),
+        })?;
+    let id = profile.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/profiles/{id}")))
-        .json(json!({"id": id, "edit_token": token})))
+        .json(json!({"id": id, "edit_token": edit_token})))
 }
 
 /// `GET /api/v1/profiles/{id}`

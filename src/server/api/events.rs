@@ -6,10 +6,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::auth::Principal;
-use super::error::{blocking, from_value, parse_json, ApiError};
-use super::AppState;
 use crate::domain::{Event, Ranker};
 use crate::select::{EventSelection, SeasonRules};
+use crate::server::error::{blocking, from_value, parse_json, ApiError};
+use crate::server::AppState;
 
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("unknown event id {id:?}"))

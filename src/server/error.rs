@@ -249,7 +249,7 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        // The web pages (src/web) send their own HTML error pages and CSV; only bare errors get the JSON shape.
+        // The pages send their own HTML error pages and CSV; only bare errors get the JSON shape.
         .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html") || v.starts_with("text/csv"));
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -6,11 +6,11 @@ use actix_web::web;
 use serde::Deserialize;
 
 use super::auth::Principal;
-use super::error::{blocking, from_value, parse_json, ApiError};
-use super::AppState;
 use crate::domain::{Filter, Ranker};
 use crate::domain::{Kind, Language, Size, Theme};
 use crate::rank::Shortlist;
+use crate::server::error::{blocking, from_value, parse_json, ApiError};
+use crate::server::AppState;
 
 /// Largest `k` over HTTP (the engine allows more for batch use).
 pub const MAX_K: usize = 200;
