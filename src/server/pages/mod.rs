@@ -6,6 +6,7 @@
 //! maud escapes all text, every form that posts is CSRF-checked, and every response carries a
 //! strict Content-Security-Policy (no inline script or style; the stylesheet is a static route).
 
+mod context;
 mod csrf;
 mod landscape;
 mod layout;
@@ -17,7 +18,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use maud::Markup;
 
-pub use self::csrf::CsrfToken;
+pub(crate) use self::context::{FormFields, PageContext};
+pub(crate) use self::csrf::CsrfToken;
 use super::{RouteDef, Verb};
 
 /// Everything the pages' responses forbid: scripts entirely, styles, images, fonts and form targets
@@ -183,46 +185,4 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
     web::block(f).await?
-}
-
-/// The CSRF token of this browser (from its cookie, or a new one) for the page being rendered.
-pub(crate) fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
-    Ok(CsrfToken::for_request(req)?)
-}
-
-/// A posted `application/x-www-form-urlencoded` body: repeated names (checkboxes) are kept.
-#[derive(Debug, Default)]
-pub(crate) struct FormFields(Vec<(String, String)>);
-
-impl FormFields {
-    pub(crate) fn parse(body: &[u8]) -> FormFields {
-        FormFields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-    }
-
-    /// The first value of `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, in order.
-    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
-    }
-
-    /// Parses a posted form and rejects it unless its CSRF field matches the browser's cookie:
-    /// every form handler starts here.
-    pub(crate) fn parse_checked(body: &[u8], req: &HttpRequest) -> Result<FormFields, WebError> {
-        let form = FormFields::parse(body);
-        form.check_csrf(req)?;
-        Ok(form)
-    }
-
-    /// Rejects the form unless its CSRF field matches the browser's cookie.
-    pub(crate) fn check_csrf(&self, req: &HttpRequest) -> Result<(), WebError> {
-        if csrf::verify(req, self.get(csrf::CSRF_FIELD)) {
-            Ok(())
-        } else {
-            Err(WebError::Csrf)
-        }
-    }
 }
