@@ -387,9 +387,11 @@ fn search_and_shortlist_reject_bad_arguments_and_survive_hostile_text() {
 fn submissions_are_rate_limited_per_client() {
     let app = spawn_app_with(|c| c.submissions_per_minute = 3);
     assert_eq!(app.submit(&hydrogen_profile("it-r1")).0, 201);
+    // A malformed submission is refused before it counts, as on the submission form.
     assert_eq!(app.submit(&json!({"id": "bad"})).0, 422);
     assert_eq!(app.submit(&hydrogen_profile("it-r2")).0, 201);
-    let res = app.send_json(Method::POST, "/api/v1/profiles", None, &hydrogen_profile("it-r3"));
+    assert_eq!(app.submit(&hydrogen_profile("it-r3")).0, 201);
+    let res = app.send_json(Method::POST, "/api/v1/profiles", None, &hydrogen_profile("it-r4"));
     let retry: u64 = res
         .headers()
         .get("retry-after")
@@ -398,7 +400,7 @@ fn submissions_are_rate_limited_per_client() {
         .expect("Retry-After seconds");
     assert!((1..=60).contains(&retry), "retry after {retry}");
     expect_error(res, 429, "rate_limited");
-    assert!(app.engine.profile("it-r3").unwrap().is_none());
+    assert!(app.engine.profile("it-r4").unwrap().is_none());
     // Other endpoints are not limited.
     assert_eq!(app.get("/api/v1/demands", Some(&app.organiser)).status().as_u16(), 200);
 }
