@@ -17,7 +17,7 @@ use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
 use super::layout::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
 use super::{blocking, csv_download, see_other, CsrfToken, PageContext, WebError};
 use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
-use crate::engine::Engine;
+use crate::engine::{Engine, API_TOKEN_PREFIX};
 use crate::rank::Shortlist;
 use crate::render::{write_selection, SelectionFormat, ShortlistFormat, ShortlistWriter};
 use crate::select::{EventSelection, SeasonRules, SeasonSelection};
@@ -46,7 +46,7 @@ fn sign_in_page(ctx: &PageContext, status: StatusCode, message: Option<&str>) ->
                 div.field {
                     label for="f-token" { "Organiser token" }
                     input type="password" id="f-token" name="token" autocomplete="off";
-                    small.help { "The pmo_… token from " code { "pitchmatch token create --role organiser" } "." }
+                    small.help { "The " (API_TOKEN_PREFIX) "… token from " code { "pitchmatch token create --role organiser" } "." }
                 }
                 button.primary type="submit" id="sign-in" { "Sign in" }
             }

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::layout::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
 use super::{blocking, FormFields, PageContext, WebError};
 use crate::domain::{Profile, Violation};
+use crate::engine::EDIT_TOKEN_PREFIX;
 use crate::error::{Error, UserError};
 use crate::server::submit::{submit_profile, SubmitError, Submitted};
 
@@ -206,7 +207,7 @@ fn open_page(ctx: &PageContext, status: StatusCode, id: &str, message: Option<&s
                 div.field {
                     label for="f-token" { "Wijzigingscode / Edit token" }
                     input type="password" id="f-token" name="edit_token" autocomplete="off";
-                    small.help { "The pme_… token shown once after you submitted." }
+                    small.help { "The " (EDIT_TOKEN_PREFIX) "… token shown once after you submitted." }
                 }
                 button.primary type="submit" { "Openen / Open" }
             }
