@@ -104,8 +104,7 @@ impl RouteDef {
 
 /// Every route the service registers, as `(method, path pattern)`: the API's and the pages'.
 pub fn routes() -> Vec<(&'static str, &'static str)> {
-    let api = api::ROUTES.iter().map(|r| (r.verb.as_str(), r.path));
-    api.chain(pages::ROUTES.iter().map(|r| (r.verb.as_str(), r.path))).collect()
+    api::ROUTES.iter().chain(pages::ROUTES).map(|r| (r.verb.as_str(), r.path)).collect()
 }
 
 /// The OpenAPI document of the JSON API, as served at `/api/v1/openapi.json`.

@@ -406,52 +406,6 @@ fn submissions_are_rate_limited_per_client() {
 }
 
 #[test]
-fn openapi_lists_every_route() {
-    let app = spawn_app();
-    let (status, doc) = status_and_body(app.get("/api/v1/openapi.json", None));
-    assert_eq!(status, 200);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let expected = [
-        ("post", "/api/v1/profiles"),
-        ("get", "/api/v1/profiles"),
-        ("get", "/api/v1/profiles/{id}"),
-        ("put", "/api/v1/profiles/{id}"),
-        ("delete", "/api/v1/profiles/{id}"),
-        ("post", "/api/v1/demands"),
-        ("get", "/api/v1/demands"),
-        ("get", "/api/v1/demands/{id}"),
-        ("put", "/api/v1/demands/{id}"),
-        ("delete", "/api/v1/demands/{id}"),
-        ("get", "/api/v1/demands/{id}/shortlist"),
-        ("post", "/api/v1/events"),
-        ("get", "/api/v1/events"),
-        ("get", "/api/v1/events/{id}"),
-        ("post", "/api/v1/events/{id}/selection"),
-        ("post", "/api/v1/search"),
-        ("get", "/healthz"),
-        ("get", "/metrics"),
-        ("get", "/api/v1/openapi.json"),
-    ];
-    let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in expected {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from OpenAPI");
-    }
-    let listed: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(listed, expected.len(), "OpenAPI lists routes the contract does not: {paths:?}");
-    // Every documented route is really served (not a 404 from the default service).
-    for (method, path) in expected {
-        let path = path.replace("{id}", "demo-d-10");
-        let res = app.request(method.to_uppercase().parse().unwrap(), &path, None).send().unwrap();
-        let (status, body) = status_and_body(res);
-        assert!(
-            status != 404 || body["error"]["message"].as_str().is_some_and(|m| m.starts_with("unknown")),
-            "{method} {path} not routed: {status} {body}"
-        );
-        assert_ne!(status, 405, "{method} {path}");
-    }
-}
-
-#[test]
 fn health_and_metrics() {
     let app = spawn_app();
     let (status, body) = status_and_body(app.get("/healthz", None));
