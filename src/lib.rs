@@ -12,9 +12,11 @@
 //! - [`embed`] — the local multilingual-e5-small encoder and the in-memory vector matrix.
 //! - [`rank`] — fusing signals into explained shortlists.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
+//! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
-//! - [`http`] — the web service (`pitchmatch serve`): auth, JSON errors, limits, metrics, OpenAPI.
-//! - [`web`] — server-rendered pages for suppliers and organisers, and the landscape map.
+//! - [`server`] — the web service (`pitchmatch serve`): shared state, limits, metrics and the app;
+//!   inside it the JSON API (auth, one error shape, OpenAPI) and the server-rendered pages for
+//!   suppliers and organisers with the landscape map, as siblings that do not import each other.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
@@ -23,13 +25,13 @@ pub mod domain;
 pub mod embed;
 pub mod engine;
 pub mod error;
-pub mod http;
 pub mod import;
 pub mod rank;
+pub mod render;
 pub mod search;
 pub mod select;
+pub mod server;
 pub mod store;
-pub mod web;
 
 pub use engine::{Engine, ImportFiles, ImportReport};
 pub use error::{Error, Result, UserError};

@@ -57,6 +57,26 @@ pub enum SelectFormat {
     Table,
 }
 
+impl From<Format> for crate::render::ShortlistFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Jsonl => Self::Jsonl,
+            Format::Csv => Self::Csv,
+            Format::Table => Self::Table,
+        }
+    }
+}
+
+impl From<SelectFormat> for crate::render::SelectionFormat {
+    fn from(f: SelectFormat) -> Self {
+        match f {
+            SelectFormat::Json => Self::Json,
+            SelectFormat::Csv => Self::Csv,
+            SelectFormat::Table => Self::Table,
+        }
+    }
+}
+
 /// Filters shared by `rank` and `search`.
 #[derive(Debug, Args)]
 pub struct FilterArgs {

@@ -1,9 +1,8 @@
 //! The `pitchmatch` command line (`shared/spec/cli.md`). Parsing lives in [`args`], rendering in
-//! [`output`]; this file maps commands onto the [`Engine`](crate::Engine) and library errors onto
+//! [`crate::render`]; this file maps commands onto the [`Engine`](crate::Engine) and library errors onto
 //! exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
 
 pub mod args;
-pub mod output;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,6 +14,7 @@ use self::args::{Cli, Command};
 use crate::domain::Ranker;
 use crate::engine::{Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
+use crate::render;
 use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
@@ -98,7 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 demand
             };
             let filter = filter.into_filter();
-            let mut writer = output::ShortlistWriter::new(format, &mut out)?;
+            let mut writer = render::ShortlistWriter::new(format.into(), &mut out)?;
             for id in ids {
                 let list = engine.rank_demand(&id, k, &filter, ranker)?;
                 writer.write(&list)?;
@@ -108,7 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let engine = open_with_embedding(ranker != Ranker::Lexical)?;
             let text = text.join(" ");
             let list = engine.rank_text(&text, language, k, &filter.into_filter(), ranker)?;
-            let mut writer = output::ShortlistWriter::new(format, &mut out)?;
+            let mut writer = render::ShortlistWriter::new(format.into(), &mut out)?;
             writer.write(&list)?;
         }
         Command::Select { event, season, rules, format, ranker } => {
@@ -128,21 +128,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 (None, None) => unreachable!("clap requires --event or --season"),
             };
-            output::write_selection(format, &selection, &mut out)?;
+            render::write_selection(format.into(), &selection, &mut out)?;
         }
         Command::Serve { addr, config, submissions_per_minute, max_body_bytes } => {
-            let flags = crate::http::ConfigOverrides {
+            let flags = crate::server::ConfigOverrides {
                 addr,
                 data_dir: data_dir_given_explicitly().then(|| data_dir.clone()),
                 submissions_per_minute,
                 max_body_bytes,
             };
-            let config = crate::http::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
-            crate::http::init_tracing();
-            crate::http::limit_malloc_arenas();
+            let config = crate::server::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
+            crate::server::init_tracing();
+            crate::server::limit_malloc_arenas();
             let engine = Engine::open(&config.data_dir)
                 .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
-            actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;
+            actix_web::rt::System::new().block_on(crate::server::serve(std::sync::Arc::new(engine), config))?;
         }
         Command::Token { action } => {
             // Tokens need only the store: no model load, no embedding.

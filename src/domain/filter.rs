@@ -5,7 +5,7 @@
 use super::{Kind, Profile, Size, Theme};
 
 /// Restricts which profiles may be returned. Empty filter = all profiles.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Only this kind.

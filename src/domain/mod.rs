@@ -18,7 +18,7 @@ pub use self::principal::Principal;
 pub use self::ranker::Ranker;
 
 /// Languages the engine analyses. Anything else is detected as the closest of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Dutch.
@@ -71,7 +71,7 @@ pub fn detect_language(text: &str) -> Language {
 }
 
 /// Organisation kind of a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A company.
@@ -91,7 +91,7 @@ impl Kind {
 }
 
 /// Company size class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Size {
     /// A start-up.
@@ -114,7 +114,7 @@ impl Size {
 }
 
 /// Innovation theme of the Co-Innovation programme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// Connected, automated, shared mobility.
@@ -140,7 +140,7 @@ impl Theme {
 }
 
 /// A supplier's or knowledge institution's innovation profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Stable external id.
@@ -156,6 +156,7 @@ pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Language of the texts (detected when the submitter gave none).
+    #[schema(required = false)]
     pub language: Language,
     /// What the organisation does and offers.
     pub summary: String,
@@ -180,7 +181,7 @@ pub struct Profile {
 }
 
 /// An OEM's or Tier-1's area of interest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandArea {
     /// Stable external id.
@@ -192,6 +193,7 @@ pub struct DemandArea {
     /// What they want to co-innovate on.
     pub description: String,
     /// Language of the texts (detected when absent).
+    #[schema(required = false)]
     pub language: Language,
     /// Programme themes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -213,7 +215,7 @@ impl DemandArea {
 }
 
 /// A Co-Innovation Day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     /// Stable external id, e.g. `psa-2021`.
@@ -233,7 +235,7 @@ pub struct Event {
 }
 
 /// One broken rule: which field, what value, which rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Violation {
     /// JSON field name (`innovations[3]` for list items, `(record)` for the whole record).
     pub field: String,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// Which signals rank the profiles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Ranker {
     /// BM25 over the per-language analysed fields only.

@@ -202,4 +202,16 @@ impl Engine {
     pub fn store_integrity(&self) -> Result<String> {
         self.indexer.store.integrity_check()
     }
+
+    /// A new random secret in the tokens' format: `prefix` and 32 random bytes in hex. The web
+    /// pages' sign-in session ids and CSRF values are made the same way as tokens.
+    pub fn new_secret(prefix: &str) -> Result<String> {
+        generate_token(prefix)
+    }
+
+    /// The form in which a token is stored and compared (its hex SHA-256): a sign-in session keeps
+    /// this instead of the token and checks it with [`Engine::principal_for_hash`].
+    pub fn token_hash(token: &str) -> String {
+        hash_token(token)
+    }
 }

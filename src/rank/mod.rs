@@ -11,7 +11,7 @@ use crate::domain::{Kind, Language, Profile, Ranker, Size, Theme};
 use crate::search::explain::{FieldMatch, LexicalExplanation};
 
 /// Every number that went into a score.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default, utoipa::ToSchema)]
 pub struct ScoreBreakdown {
     /// Raw BM25 score (summed over fields and languages), when the profile matched lexically.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,7 +54,7 @@ pub struct ScoreBreakdown {
 }
 
 /// Why a profile is on a shortlist.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// One sentence for an organiser.
     pub reason: String,
@@ -71,7 +71,7 @@ pub struct Explanation {
 }
 
 /// One ranked profile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShortlistEntry {
     /// 1-based position.
     pub rank: usize,
@@ -98,7 +98,7 @@ pub struct ShortlistEntry {
 }
 
 /// A ranked list of profiles for one demand area or one ad-hoc text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Shortlist {
     /// The demand area, when ranking a stored one.
     #[serde(skip_serializing_if = "Option::is_none")]

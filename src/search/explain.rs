@@ -12,7 +12,7 @@ use super::query::{LexicalQuery, TextField};
 use crate::domain::Profile;
 
 /// Terms of the query found in one profile field (surface forms as written in the profile).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldMatch {
     /// Profile field name.
     pub field: &'static str,

@@ -109,7 +109,7 @@ pub struct EventSpec {
 }
 
 /// Organiser pin: the profile must pitch at the event (optionally for a given demand area).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pin {
     /// Pinned profile.
     pub profile_id: String,
@@ -121,7 +121,7 @@ pub struct Pin {
 }
 
 /// Organiser ban: the profile may not pitch at the event, or anywhere if `event_id` is `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ban {
     /// Banned profile.
     pub profile_id: String,
@@ -131,7 +131,7 @@ pub struct Ban {
 }
 
 /// Conflict of interest: the profile may not pitch to the organisation (e.g. `Renault`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Conflict {
     /// Profile with the conflict.
     pub profile_id: String,
@@ -140,7 +140,7 @@ pub struct Conflict {
 }
 
 /// Season-wide selection rules. Every field has a default, so `{}` is a valid rule set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SeasonRules {
     /// How many events one profile may pitch at in the season (default 1).
@@ -269,7 +269,7 @@ impl SeasonFile {
 }
 
 /// One pitch in an output line-up or reserve list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pitch {
     /// Profile that pitches.
     pub profile_id: String,
@@ -298,7 +298,7 @@ pub struct Pitch {
 }
 
 /// Why a strong candidate is not in an event's line-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LeftOutReason {
     /// Outscored: the slots went to stronger (or coverage-required) pitches.
@@ -318,7 +318,7 @@ pub enum LeftOutReason {
 }
 
 /// A strong candidate that was left out, with the reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeftOut {
     /// Profile left out.
     pub profile_id: String,
@@ -335,7 +335,7 @@ pub struct LeftOut {
 }
 
 /// Selection for one event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventSelection {
     /// Event identifier.
     pub event_id: String,

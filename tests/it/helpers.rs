@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use pitchmatch::http::HttpConfig;
+use pitchmatch::server::HttpConfig;
 use pitchmatch::store::TokenRole;
 use pitchmatch::{Engine, ImportFiles};
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -147,7 +147,7 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut HttpConfig)) -> TestApp {
     let mut config =
         HttpConfig { addr: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), ..Default::default() };
     tweak(&mut config);
-    let (addr, handle) = pitchmatch::http::spawn(Arc::clone(&engine), config).expect("server");
+    let (addr, handle) = pitchmatch::server::spawn(Arc::clone(&engine), config).expect("server");
     let client = Client::builder().timeout(std::time::Duration::from_secs(120)).build().expect("client");
     TestApp { addr, organiser, engine, client, handle, _dir: dir }
 }

@@ -2,5 +2,6 @@ mod cli;
 mod drills;
 mod helpers;
 mod http;
+mod openapi;
 mod web;
 mod webdriver;

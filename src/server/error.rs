@@ -9,10 +9,41 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::domain::Violation;
 use crate::error::{Error, UserError};
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`, `field`) and for people (`message`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code, e.g. `invalid_record`, `unauthorized`, `rate_limited`.
+    #[schema(example = "invalid_record")]
+    pub code: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// The offending field, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every broken rule of an invalid record (422 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<Violation>>,
+}
+
+impl ErrorBody {
+    fn new(code: &str, message: String) -> ErrorBody {
+        ErrorBody { error: ErrorDetail { code: code.to_string(), message, field: None, details: None } }
+    }
+}
 
 /// An HTTP error response.
 #[derive(Debug, thiserror::Error)]
@@ -85,19 +116,17 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> Value {
-        let mut error = json!({"code": self.code(), "message": self.to_string()});
+    fn body(&self) -> ErrorBody {
+        let mut body = ErrorBody::new(self.code(), self.to_string());
         match self {
-            ApiError::BadRequest { field: Some(f), .. } => error["field"] = json!(f),
+            ApiError::BadRequest { field: Some(f), .. } => body.error.field = Some(f.clone()),
             ApiError::Invalid(violations) => {
-                if let Some(first) = violations.first() {
-                    error["field"] = json!(first.field);
-                }
-                error["details"] = json!(violations);
+                body.error.field = violations.first().map(|v| v.field.clone());
+                body.error.details = Some(violations.clone());
             }
             _ => {}
         }
-        json!({ "error": error })
+        body
     }
 }
 
@@ -224,8 +253,7 @@ pub(crate) async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError>
 
 /// An error response in the shared shape for a status actix produced itself.
 fn plain(status: StatusCode, code: &'static str, message: String) -> actix_web::error::InternalError<String> {
-    let body = json!({"error": {"code": code, "message": message}});
-    let res = HttpResponse::build(status).json(body);
+    let res = HttpResponse::build(status).json(ErrorBody::new(code, message.clone()));
     actix_web::error::InternalError::from_response(message, res)
 }
 
@@ -249,7 +277,7 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        // The web pages (src/web) send their own HTML error pages and CSV; only bare errors get the JSON shape.
+        // The pages send their own HTML error pages and CSV; only bare errors get the JSON shape.
         .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html") || v.starts_with("text/csv"));
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
@@ -266,7 +294,7 @@ pub(crate) fn json_error_shape<B>(res: ServiceResponse<B>) -> actix_web::Result<
         }
         None => status.canonical_reason().unwrap_or("error").to_string(),
     };
-    let body = json!({"error": {"code": code_for(status), "message": message}}).to_string();
+    let body = serde_json::to_string(&ErrorBody::new(code_for(status), message)).unwrap_or_default();
     let (req, mut response) = res.into_parts();
     *response.status_mut() = status;
     if timed_out {

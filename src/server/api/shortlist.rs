@@ -4,13 +4,14 @@
 
 use actix_web::web;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Principal;
-use super::error::{blocking, from_value, parse_json, ApiError};
-use super::AppState;
 use crate::domain::{Filter, Ranker};
 use crate::domain::{Kind, Language, Size, Theme};
 use crate::rank::Shortlist;
+use crate::server::error::{blocking, from_value, parse_json, ApiError, ErrorBody};
+use crate::server::AppState;
 
 /// Largest `k` over HTTP (the engine allows more for batch use).
 pub const MAX_K: usize = 200;
@@ -46,18 +47,50 @@ async fn rank(
 }
 
 /// Query of the shortlist endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ShortlistQuery {
+    /// Results, 1-200 (default 20).
+    #[param(minimum = 1, maximum = 200, example = 10)]
     k: Option<usize>,
+    /// Only this kind of organisation.
+    #[param(inline)]
     kind: Option<Kind>,
+    /// Only this size class.
+    #[param(inline)]
     size: Option<Size>,
+    /// Only profiles with this theme.
+    #[param(inline)]
     theme: Option<Theme>,
+    /// Only profiles at or above this technology readiness level, 1-9.
+    #[param(minimum = 1, maximum = 9)]
     min_trl: Option<u8>,
+    /// Which signals rank (default hybrid).
+    #[param(inline)]
     ranker: Option<Ranker>,
 }
 
-/// `GET /api/v1/demands/{id}/shortlist?k=&kind=&size=&theme=&min_trl=&ranker=`
+/// Shortlist for a demand area
+///
+/// The demand area's ranked, explained shortlist: every entry with its score breakdown, the terms
+/// that matched and a highlighted passage. Filters narrow the profiles considered.
+#[utoipa::path(
+    get,
+    path = "/api/v1/demands/{id}/shortlist",
+    operation_id = "shortlist",
+    tag = "ranking",
+    params(("id" = String, Path, description = "Demand area id", example = "demo-d-10"), ShortlistQuery),
+    security(("organiserToken" = [])),
+    responses(
+        (status = 200, description = "The shortlist", body = Shortlist),
+        (status = 400, description = "A query parameter is unknown or out of range", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not an organiser token", body = ErrorBody),
+        (status = 404, description = "No such demand area", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
 pub async fn shortlist(
     state: web::Data<AppState>,
     who: Principal,
@@ -80,21 +113,50 @@ pub async fn shortlist(
 }
 
 /// Body of the search endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchBody {
+    /// The demand text in Dutch, French or English, at most 5000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
     text: String,
+    /// Results, 1-200 (default 20).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 200)]
     k: Option<usize>,
+    /// Language of the text (detected when absent).
     #[serde(default)]
     language: Option<Language>,
+    /// Which signals rank (default hybrid).
     #[serde(default)]
     ranker: Option<Ranker>,
+    /// Result filters.
     #[serde(default)]
     filters: Filter,
 }
 
-/// `POST /api/v1/search` `{"text", "k"?, "language"?, "ranker"?, "filters"?}`
+/// Shortlist for ad-hoc text
+///
+/// Ranks profiles for a demand text that is not stored, in Dutch, French or English.
+#[utoipa::path(
+    post,
+    path = "/api/v1/search",
+    operation_id = "search",
+    tag = "ranking",
+    request_body(
+        content = SearchBody,
+        example = json!({"text": "lichtere waterstoftanks voor bestelwagens", "k": 5, "filters": {"kind": "company"}})
+    ),
+    security(("organiserToken" = [])),
+    responses(
+        (status = 200, description = "The shortlist", body = Shortlist),
+        (status = 400, description = "The body is not a JSON object, or a field is missing or out of range", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not an organiser token", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
 pub async fn search(
     state: web::Data<AppState>,
     who: Principal,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::CsrfToken;
+use super::{CsrfToken, PageContext};
 use crate::domain::{Profile, Violation};
 
 /// Which navigation the page shows.
@@ -21,8 +21,14 @@ pub(crate) enum Nav {
     Organiser,
 }
 
-/// The page frame: head with the stylesheet, navigation, main content.
-pub(crate) fn layout(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Markup {
+/// The page frame of a request: head with the stylesheet, navigation (with the request's CSRF
+/// token in the organiser's sign-out form), main content.
+pub(crate) fn layout(ctx: &PageContext, title: &str, nav: Nav, content: Markup) -> Markup {
+    frame(title, nav, Some(&ctx.csrf), content)
+}
+
+/// The page frame, also for pages drawn without a request context (error pages).
+fn frame(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -64,7 +70,7 @@ pub(crate) fn layout(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: M
 
 /// A full error page.
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Markup {
-    layout(
+    frame(
         status.canonical_reason().unwrap_or("Error"),
         Nav::Public,
         None,

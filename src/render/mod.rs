@@ -1,12 +1,35 @@
-//! Rendering shortlists as JSON Lines (the contract scripts rely on), CSV (for spreadsheets: a
-//! header row, RFC 4180 quoting, UTF-8 with a byte-order mark so Excel reads accents right) and an
-//! aligned table for people.
+//! Shortlists and selections as files and text: JSON Lines (the contract scripts rely on), CSV (for
+//! spreadsheets: a header row, RFC 4180 quoting, UTF-8 with a byte-order mark so Excel reads
+//! accents right) and an aligned table for people. It is a library module of its own because two
+//! front ends write the same bytes: the command line prints them and the organiser pages offer them
+//! as downloads, and a CSV export must not differ by where it was made.
 
 use std::io::Write;
 
-use super::args::{Format, SelectFormat};
 use crate::rank::Shortlist;
 use crate::select::SeasonSelection;
+
+/// How shortlists are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShortlistFormat {
+    /// One JSON object per shortlist, one per line.
+    Jsonl,
+    /// Comma-separated values with a header row, one row per result.
+    Csv,
+    /// Aligned text for people.
+    Table,
+}
+
+/// How a selection is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectionFormat {
+    /// One JSON document.
+    Json,
+    /// One row per selected or reserve pitch.
+    Csv,
+    /// Aligned text for people.
+    Table,
+}
 
 /// Quotes a CSV field when it needs it.
 pub fn csv_field(s: &str) -> String {
@@ -19,14 +42,14 @@ pub fn csv_field(s: &str) -> String {
 
 /// Writes shortlists one after another in one format.
 pub struct ShortlistWriter<'w, W: Write> {
-    format: Format,
+    format: ShortlistFormat,
     out: &'w mut W,
 }
 
 impl<'w, W: Write> ShortlistWriter<'w, W> {
     /// Starts the output (the CSV header).
-    pub fn new(format: Format, out: &'w mut W) -> std::io::Result<Self> {
-        if format == Format::Csv {
+    pub fn new(format: ShortlistFormat, out: &'w mut W) -> std::io::Result<Self> {
+        if format == ShortlistFormat::Csv {
             out.write_all("\u{feff}".as_bytes())?;
             writeln!(out, "demand_id,organisation,rank,profile_id,name,score,kind,size,language,trl,reason,snippet")?;
         }
@@ -36,11 +59,11 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
     /// Writes one shortlist.
     pub fn write(&mut self, list: &Shortlist) -> std::io::Result<()> {
         match self.format {
-            Format::Jsonl => {
+            ShortlistFormat::Jsonl => {
                 serde_json::to_writer(&mut *self.out, list)?;
                 writeln!(self.out)
             }
-            Format::Csv => {
+            ShortlistFormat::Csv => {
                 for r in &list.results {
                     let fields = [
                         list.demand_id.clone().unwrap_or_default(),
@@ -61,7 +84,7 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
                 }
                 Ok(())
             }
-            Format::Table => {
+            ShortlistFormat::Table => {
                 let head = match (&list.demand_id, &list.organisation) {
                     (Some(id), Some(org)) => format!("{id} · {org} · {} [{}]", list.title, list.language),
                     _ => format!("search: {} [{}]", list.title, list.language),
@@ -86,16 +109,16 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
 }
 
 /// Writes a selection: for one event the event object of the CLI contract, for several the season.
-pub fn write_selection<W: Write>(format: SelectFormat, sel: &SeasonSelection, out: &mut W) -> std::io::Result<()> {
+pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection, out: &mut W) -> std::io::Result<()> {
     match format {
-        SelectFormat::Json => {
+        SelectionFormat::Json => {
             match sel.events.as_slice() {
                 [one] => serde_json::to_writer_pretty(&mut *out, one)?,
                 _ => serde_json::to_writer_pretty(&mut *out, sel)?,
             }
             writeln!(out)
         }
-        SelectFormat::Csv => {
+        SelectionFormat::Csv => {
             out.write_all("\u{feff}".as_bytes())?;
             writeln!(out, "event_id,role,position,profile_id,demand_id,value")?;
             for e in &sel.events {
@@ -116,7 +139,7 @@ pub fn write_selection<W: Write>(format: SelectFormat, sel: &SeasonSelection, ou
             }
             Ok(())
         }
-        SelectFormat::Table => {
+        SelectionFormat::Table => {
             for e in &sel.events {
                 let proof = if e.optimal { "proven optimal" } else { "NOT proven optimal" };
                 writeln!(out, "{} · objective {:.3} ({proof})", e.event_id, e.objective)?;

@@ -11,9 +11,9 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use super::error::{blocking, ApiError};
-use super::AppState;
 pub use crate::domain::Principal;
+use crate::server::error::{blocking, ApiError};
+use crate::server::AppState;
 
 // The API's wording of the domain's rights.
 impl Principal {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use actix_web::HttpRequest;
 use subtle::ConstantTimeEq;
 
-use super::session::{cookie, read_cookie};
-use crate::store::generate_token;
+use crate::engine::Engine;
+use crate::server::session::{cookie, read_cookie};
 
 /// Name of the cookie and of the hidden form field.
 pub const CSRF_FIELD: &str = "csrf";
@@ -35,7 +35,7 @@ impl CsrfToken {
     pub fn for_request(req: &HttpRequest) -> crate::Result<CsrfToken> {
         match read_cookie(req, CSRF_COOKIE).filter(|v| well_formed(v)) {
             Some(value) => Ok(CsrfToken { value, fresh: false }),
-            None => Ok(CsrfToken { value: generate_token("pmc_")?, fresh: true }),
+            None => Ok(CsrfToken { value: Engine::new_secret("pmc_")?, fresh: true }),
         }
     }
 

@@ -1,4 +1,4 @@
-//! Organiser sign-in sessions for the web pages. Browsers cannot send bearer tokens with a link
+//! Organiser sign-in sessions for the web pages, kept in the server's shared state. Browsers cannot send bearer tokens with a link
 //! or a plain form, so an organiser pastes the API token once and gets a session cookie instead: a
 //! random id (the server keeps only its SHA-256) mapped in memory to the token's hash. Every request
 //! checks that the token is still active in the store, so `pitchmatch token revoke` ends sessions
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
-use crate::store::{generate_token, hash_token};
+use crate::engine::Engine;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "pm_session";
@@ -53,7 +53,7 @@ impl Sessions {
 
     /// Starts a session for an organiser whose token was just checked; returns the new session id.
     pub fn start(&self, organiser: &str, token_hash: &str, now: Instant) -> crate::Result<String> {
-        let id = generate_token("pms_")?;
+        let id = Engine::new_secret("pms_")?;
         let mut map = self.map();
         map.retain(|_, s| s.expires > now);
         if map.len() >= MAX_SESSIONS {
@@ -66,13 +66,13 @@ impl Sessions {
             token_hash: token_hash.to_string(),
             expires: now + SESSION_LIFETIME,
         };
-        map.insert(hash_token(&id), session);
+        map.insert(Engine::token_hash(&id), session);
         Ok(id)
     }
 
     /// The organiser of a live session.
     pub fn lookup(&self, id: &str, now: Instant) -> Option<SessionOrganiser> {
-        let key = hash_token(id);
+        let key = Engine::token_hash(id);
         let mut map = self.map();
         match map.get(&key) {
             Some(s) if s.expires > now => {
@@ -88,7 +88,7 @@ impl Sessions {
 
     /// Ends a session (sign-out). Unknown ids are ignored.
     pub fn end(&self, id: &str) {
-        self.map().remove(&hash_token(id));
+        self.map().remove(&Engine::token_hash(id));
     }
 }
 

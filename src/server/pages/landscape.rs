@@ -77,7 +77,7 @@ pub struct Cluster {
 pub struct DemandSupply {
     /// Index into the input items.
     pub item: usize,
-    /// Profiles within [`Landscape::radius`] on the map.
+    /// Profiles on the map within a tenth of its width (or height, whichever is larger).
     pub nearby_profiles: usize,
     /// Cosine similarity of the closest profile in the full embedding space.
     pub best_cosine: f32,
@@ -94,8 +94,6 @@ pub struct Landscape {
     pub clusters: Vec<Cluster>,
     /// Share of the variance the two axes keep.
     pub explained_variance: [f64; 2],
-    /// Radius (map units) within which profiles count as "nearby" a demand area.
-    pub radius: f64,
     /// One entry per demand area, sparsest supply first.
     pub demand_supply: Vec<DemandSupply>,
 }
@@ -306,7 +304,7 @@ pub fn build(mut items: Vec<Item>, seed: u64) -> Result<Landscape, LandscapeErro
             .then(a.best_cosine.total_cmp(&b.best_cosine))
             .then(a.item.cmp(&b.item))
     });
-    Ok(Landscape { items, points, clusters, explained_variance, radius, demand_supply })
+    Ok(Landscape { items, points, clusters, explained_variance, demand_supply })
 }
 
 /// Colours for up to 8 clusters, distinguishable for the common forms of colour blindness (Okabe-Ito).

@@ -1,7 +1,8 @@
 //! The organiser pages: sign-in with an organiser API token, the dashboard (demand areas per
 //! organisation, events), the explained shortlist of a demand area with filters, the event page
 //! that runs the selection and shows line-up, reserves and "why not", CSV exports and the landscape
-//! map. Every page checks the session and, through it, that the token is still active.
+//! map. Every page starts from the [`PageContext`], which has checked the sign-in session and,
+//! through it, that the token is still active; pages that need a session say so first.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -13,79 +14,53 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
-use super::pages::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
-use super::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
-use super::{blocking, csrf, csv_download, html_page, see_other, CsrfToken, FormFields, WebError};
-use crate::cli::args::{Format, SelectFormat};
-use crate::cli::output::{write_selection, ShortlistWriter};
+use super::layout::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
+use super::{blocking, csv_download, see_other, CsrfToken, PageContext, WebError};
 use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
-use crate::http::AppState;
+use crate::engine::{Engine, API_TOKEN_PREFIX};
 use crate::rank::Shortlist;
+use crate::render::{write_selection, SelectionFormat, ShortlistFormat, ShortlistWriter};
 use crate::select::{EventSelection, SeasonRules, SeasonSelection};
-use crate::store::hash_token;
+use crate::server::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::server::AppState;
 
-/// The signed-in organiser's token name, or `None` (no, expired or revoked session).
-async fn signed_in(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Option<String>, WebError> {
-    let Some(id) = read_cookie(req, SESSION_COOKIE) else { return Ok(None) };
-    let Some(session) = state.web.sessions.lookup(&id, Instant::now()) else { return Ok(None) };
-    let state = state.clone().into_inner();
-    let active = blocking(move || Ok(state.engine.principal_for_hash(&session.token_hash)?)).await?;
-    Ok(match active {
-        Some(Principal::Organiser(name)) if name == session.organiser => Some(name),
-        _ => None,
-    })
+fn organiser_page(ctx: &PageContext, title: &str, content: Markup) -> HttpResponse {
+    ctx.page(StatusCode::OK, layout(ctx, title, Nav::Organiser, content))
 }
 
-/// Like [`signed_in`], but a page for organisers only: without a session, back to sign-in.
-async fn require_organiser(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-) -> Result<Result<String, HttpResponse>, WebError> {
-    Ok(signed_in(state, req).await?.ok_or_else(|| see_other("/organiser").finish()))
+/// Pages for organisers only: without a live session, back to sign-in.
+fn to_sign_in() -> HttpResponse {
+    see_other("/organiser").finish()
 }
 
-/// For requests a page does not make by hand (CSV downloads, form posts): without a live
-/// organiser session they are refused rather than redirected.
-async fn forbid_without_session(state: &web::Data<AppState>, req: &HttpRequest) -> Result<(), WebError> {
-    match signed_in(state, req).await? {
-        Some(_) => Ok(()),
-        None => Err(WebError::Forbidden("Sign in as an organiser first.".into())),
-    }
-}
-
-fn organiser_page(req: &HttpRequest, title: &str, csrf: &CsrfToken, content: Markup) -> HttpResponse {
-    html_page(req, StatusCode::OK, Some(csrf), layout(title, Nav::Organiser, Some(csrf), content))
-}
-
-fn sign_in_page(req: &HttpRequest, status: StatusCode, message: Option<&str>, csrf: &CsrfToken) -> HttpResponse {
+fn sign_in_page(ctx: &PageContext, status: StatusCode, message: Option<&str>) -> HttpResponse {
     let body = layout(
+        ctx,
         "Organiser sign-in",
         Nav::Public,
-        None,
         html! {
             h1 { "Organiser sign-in" }
             @if let Some(m) = message { p.error-summary role="alert" id="sign-in-error" { (m) } }
             form.narrow method="post" action="/organiser/sign-in" {
-                input type="hidden" name="csrf" value=(csrf.value());
+                input type="hidden" name="csrf" value=(ctx.csrf.value());
                 div.field {
                     label for="f-token" { "Organiser token" }
                     input type="password" id="f-token" name="token" autocomplete="off";
-                    small.help { "The pmo_… token from " code { "pitchmatch token create --role organiser" } "." }
+                    small.help { "The " (API_TOKEN_PREFIX) "… token from " code { "pitchmatch token create --role organiser" } "." }
                 }
                 button.primary type="submit" id="sign-in" { "Sign in" }
             }
         },
     );
-    html_page(req, status, Some(csrf), body)
+    ctx.page(status, body)
 }
 
 /// `GET /organiser`: the sign-in form, or the dashboard once signed in.
-pub(crate) async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let csrf = csrf(&req)?;
-    let Some(organiser) = signed_in(&state, &req).await? else {
-        return Ok(sign_in_page(&req, StatusCode::OK, None, &csrf));
+pub(crate) async fn dashboard(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let Some(organiser) = ctx.organiser() else {
+        return Ok(sign_in_page(&ctx, StatusCode::OK, None));
     };
-    let engine_state = state.clone().into_inner();
+    let engine_state = ctx.state.clone().into_inner();
     let (demands, events) = blocking(move || {
         let engine = &engine_state.engine;
         Ok((engine.demands()?, engine.events()?))
@@ -134,49 +109,40 @@ pub(crate) async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> R
             }
         }
     };
-    Ok(organiser_page(&req, "Dashboard", &csrf, content))
+    Ok(organiser_page(&ctx, "Dashboard", content))
 }
 
 /// `POST /organiser/sign-in`
-pub(crate) async fn sign_in(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse_checked(&body, &req)?;
-    let csrf = csrf(&req)?;
-    let token = form.get("token").unwrap_or_default().trim().to_string();
-    let hash = hash_token(&token);
+pub(crate) async fn sign_in(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let (state, req) = (&ctx.state, ctx.request());
+    let token = ctx.form.get("token").unwrap_or_default().trim().to_string();
+    let hash = Engine::token_hash(&token);
     let lookup = state.clone().into_inner();
     let found = blocking(move || Ok(lookup.engine.principal_for_hash(&hash)?)).await?;
     let organiser = match found {
         Some(Principal::Organiser(name)) if !token.is_empty() => name,
         _ => {
             let message = Some("Unknown or revoked organiser token.");
-            return Ok(sign_in_page(&req, StatusCode::UNAUTHORIZED, message, &csrf));
+            return Ok(sign_in_page(&ctx, StatusCode::UNAUTHORIZED, message));
         }
     };
     // A new session id on every sign-in, so an id planted before sign-in is worth nothing after it.
-    if let Some(old) = read_cookie(&req, SESSION_COOKIE) {
-        state.web.sessions.end(&old);
+    if let Some(old) = read_cookie(req, SESSION_COOKIE) {
+        state.sessions.end(&old);
     }
-    let session = state.web.sessions.start(&organiser, &hash_token(&token), Instant::now())?;
+    let session = state.sessions.start(&organiser, &Engine::token_hash(&token), Instant::now())?;
     Ok(see_other("/organiser")
-        .append_header((header::SET_COOKIE, cookie(&req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
+        .append_header((header::SET_COOKIE, cookie(req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
         .finish())
 }
 
 /// `POST /organiser/sign-out`
-pub(crate) async fn sign_out(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    FormFields::parse_checked(&body, &req)?;
-    if let Some(id) = read_cookie(&req, SESSION_COOKIE) {
-        state.web.sessions.end(&id);
+pub(crate) async fn sign_out(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let req = ctx.request();
+    if let Some(id) = read_cookie(req, SESSION_COOKIE) {
+        ctx.state.sessions.end(&id);
     }
-    Ok(see_other("/organiser").append_header((header::SET_COOKIE, expired_cookie(&req, SESSION_COOKIE))).finish())
+    Ok(see_other("/organiser").append_header((header::SET_COOKIE, expired_cookie(req, SESSION_COOKIE))).finish())
 }
 
 /// The shortlist filters as typed in the query string; unknown values are reported, not fatal.
@@ -252,24 +218,19 @@ fn score(v: Option<f32>) -> String {
 }
 
 /// `GET /organiser/demands/{id}?kind=&size=&theme=&min_trl=&k=`
-pub(crate) async fn shortlist(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    let _organiser = match require_organiser(&state, &req).await? {
-        Ok(o) => o,
-        Err(redirect) => return Ok(redirect),
-    };
-    let csrf = csrf(&req)?;
+pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    if ctx.organiser().is_none() {
+        return Ok(to_sign_in());
+    }
+    let state = &ctx.state;
     let id = id.into_inner();
-    let q = shortlist_query(&req);
+    let q = shortlist_query(ctx.request());
     let lookup = state.clone().into_inner();
     let demand_id = id.clone();
     let demand = blocking(move || Ok(lookup.engine.demand(&demand_id)?))
         .await?
         .ok_or_else(|| WebError::NotFound(format!("No demand area {id:?}.")))?;
-    let list = rank_demand(&state, id.clone(), &q).await?;
+    let list = rank_demand(state, id.clone(), &q).await?;
     let csv_href = if q.raw.is_empty() {
         format!("/organiser/demands/{id}/shortlist.csv")
     } else {
@@ -344,20 +305,16 @@ pub(crate) async fn shortlist(
             }
         }
     };
-    Ok(organiser_page(&req, &demand.title, &csrf, content))
+    Ok(organiser_page(&ctx, &demand.title, content))
 }
 
 /// `GET /organiser/demands/{id}/shortlist.csv?…` — the same list as the page, as CSV.
-pub(crate) async fn shortlist_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    forbid_without_session(&state, &req).await?;
+pub(crate) async fn shortlist_csv(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    ctx.require_organiser()?;
     let id = id.into_inner();
-    let list = rank_demand(&state, id.clone(), &shortlist_query(&req)).await?;
+    let list = rank_demand(&ctx.state, id.clone(), &shortlist_query(ctx.request())).await?;
     let mut out = Vec::new();
-    ShortlistWriter::new(Format::Csv, &mut out)
+    ShortlistWriter::new(ShortlistFormat::Csv, &mut out)
         .and_then(|mut w| w.write(&list))
         .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("shortlist-{id}.csv"), out))
@@ -409,22 +366,17 @@ fn run_form(event_id: &str, csrf: &CsrfToken, again: bool) -> Markup {
 }
 
 /// `GET /organiser/events/{id}`
-pub(crate) async fn event(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    if let Err(redirect) = require_organiser(&state, &req).await? {
-        return Ok(redirect);
+pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    if ctx.organiser().is_none() {
+        return Ok(to_sign_in());
     }
-    let csrf = csrf(&req)?;
-    let (event, demands) = load_event(&state, &id).await?;
+    let (event, demands) = load_event(&ctx.state, &id).await?;
     let content = html! {
         (event_header(&event, &demands))
         p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
-        (run_form(&event.id, &csrf, false))
+        (run_form(&event.id, &ctx.csrf, false))
     };
-    Ok(organiser_page(&req, "Event", &csrf, content))
+    Ok(organiser_page(&ctx, "Event", content))
 }
 
 async fn select(state: &web::Data<AppState>, id: &str) -> Result<SeasonSelection, WebError> {
@@ -451,20 +403,14 @@ async fn profile_names(state: &web::Data<AppState>, sel: &EventSelection) -> Res
 }
 
 /// `POST /organiser/events/{id}/selection`
-pub(crate) async fn run_selection(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    FormFields::parse_checked(&body, &req)?;
-    forbid_without_session(&state, &req).await?;
-    let csrf = csrf(&req)?;
-    let (event, demands) = load_event(&state, &id).await?;
-    let season = select(&state, &event.id).await?;
+pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    ctx.require_organiser()?;
+    let state = &ctx.state;
+    let (event, demands) = load_event(state, &id).await?;
+    let season = select(state, &event.id).await?;
     let sel =
         season.events.into_iter().next().ok_or_else(|| WebError::Internal("selection returned no event".into()))?;
-    let names = profile_names(&state, &sel).await?;
+    let names = profile_names(state, &sel).await?;
     let titles: HashMap<&str, &str> = demands.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
@@ -496,7 +442,7 @@ pub(crate) async fn run_selection(
         }
         p {
             a.button href=(format!("/organiser/events/{}/selection.csv", event.id)) id="selection-csv" download { "Export CSV" }
-            " " (run_form(&event.id, &csrf, true))
+            " " (run_form(&event.id, &ctx.csrf, true))
         }
         @if !sel.unmet.is_empty() {
             div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
@@ -523,22 +469,18 @@ pub(crate) async fn run_selection(
             }
         }
     };
-    Ok(organiser_page(&req, "Selection", &csrf, content))
+    Ok(organiser_page(&ctx, "Selection", content))
 }
 
 /// `GET /organiser/events/{id}/selection.csv` — solves again (the solver is deterministic) and
 /// downloads the line-up and reserves.
-pub(crate) async fn selection_csv(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    forbid_without_session(&state, &req).await?;
+pub(crate) async fn selection_csv(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    ctx.require_organiser()?;
     let id = id.into_inner();
-    load_event(&state, &id).await?;
-    let season = select(&state, &id).await?;
+    load_event(&ctx.state, &id).await?;
+    let season = select(&ctx.state, &id).await?;
     let mut out = Vec::new();
-    write_selection(SelectFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
+    write_selection(SelectionFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("selection-{id}.csv"), out))
 }
 
@@ -583,37 +525,35 @@ fn draw_landscape(state: &AppState) -> Result<LandscapePage, WebError> {
     })
 }
 
-/// The landscape of the data as it is now, from the cache when nothing changed since it was drawn.
+/// The landscape map's name among the server's kept drawings.
+const LANDSCAPE: &str = "landscape";
+
+/// The landscape of the data as it is now, kept until profiles or demand areas change (drawing it
+/// embeds every demand area).
 async fn current_landscape(state: &web::Data<AppState>) -> Result<Arc<LandscapePage>, WebError> {
     let state = state.clone().into_inner();
     blocking(move || {
         let demands = state.engine.demands()?;
         let version =
             format!("{}:{}", state.engine.profiles_version()?, serde_json::to_string(&demands).unwrap_or_default());
-        {
-            let cache = state.web.landscape.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((v, page)) = cache.as_ref() {
-                if *v == version {
-                    return Ok(page.clone());
-                }
-            }
+        if let Some(page) = state.drawings.get::<LandscapePage>(LANDSCAPE, &version) {
+            return Ok(page);
         }
         let page = Arc::new(draw_landscape(&state)?);
-        *state.web.landscape.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, page.clone()));
+        state.drawings.put(LANDSCAPE, version, page.clone());
         Ok(page)
     })
     .await
 }
 
 /// `GET /landscape` (organisers only)
-pub(crate) async fn landscape(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    if let Err(redirect) = require_organiser(&state, &req).await? {
-        return Ok(redirect);
+pub(crate) async fn landscape(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    if ctx.organiser().is_none() {
+        return Ok(to_sign_in());
     }
-    let csrf = csrf(&req)?;
     let page = {
-        let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
-        current_landscape(&state).await?
+        let _permit = ctx.state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+        current_landscape(&ctx.state).await?
     };
     let content = match page.as_ref() {
         LandscapePage::Unavailable(why) => html! { h1 { "Landscape" } p.error-summary { "No map yet: " (why) "." } },
@@ -665,7 +605,7 @@ pub(crate) async fn landscape(state: web::Data<AppState>, req: HttpRequest) -> R
             }
         }
     };
-    Ok(organiser_page(&req, "Landscape", &csrf, content))
+    Ok(organiser_page(&ctx, "Landscape", content))
 }
 
 #[cfg(test)]

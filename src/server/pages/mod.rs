@@ -6,57 +6,66 @@
 //! maud escapes all text, every form that posts is CSRF-checked, and every response carries a
 //! strict Content-Security-Policy (no inline script or style; the stylesheet is a static route).
 
+mod context;
 mod csrf;
-pub mod landscape;
+mod landscape;
+mod layout;
 mod organiser;
-mod pages;
-mod session;
 mod supplier;
-
-use std::sync::{Arc, Mutex};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use maud::Markup;
 
-pub use self::csrf::CsrfToken;
-pub use self::session::{SessionOrganiser, Sessions};
+pub(crate) use self::context::{FormFields, PageContext};
+pub(crate) use self::csrf::CsrfToken;
+use super::{RouteDef, Verb};
 
 /// Everything the pages' responses forbid: scripts entirely, styles, images, fonts and form targets
 /// other than our own origin, framing by other sites, and `<base>` rewriting.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-/// The web pages' share of the shared app state.
-#[derive(Default)]
-pub struct WebState {
-    /// Organiser sign-in sessions.
-    pub(crate) sessions: Sessions,
-    /// The last landscape map with the data version it was drawn from; drawing embeds every demand
-    /// area, so it is redone only when profiles or demand areas changed.
-    pub(crate) landscape: Mutex<Option<(String, Arc<organiser::LandscapePage>)>>,
-}
+/// Every page route. Each is registered as a resource of its own (so a wrong method on a page path
+/// is a 404, as for any unknown page).
+pub(crate) const ROUTES: &[RouteDef] = &[
+    RouteDef { verb: Verb::Get, path: "/", handler: |r| r.to(supplier::home) },
+    RouteDef { verb: Verb::Get, path: "/static/style.css", handler: |r| r.to(stylesheet) },
+    RouteDef { verb: Verb::Get, path: "/submit", handler: |r| r.to(supplier::submit_form) },
+    RouteDef { verb: Verb::Post, path: "/submit", handler: |r| r.to(supplier::submit) },
+    RouteDef { verb: Verb::Get, path: "/supplier/edit", handler: |r| r.to(supplier::open_form) },
+    RouteDef { verb: Verb::Post, path: "/supplier/edit", handler: |r| r.to(supplier::open) },
+    RouteDef { verb: Verb::Post, path: "/supplier/save", handler: |r| r.to(supplier::save) },
+    RouteDef { verb: Verb::Post, path: "/supplier/delete", handler: |r| r.to(supplier::delete) },
+    RouteDef { verb: Verb::Get, path: "/organiser", handler: |r| r.to(organiser::dashboard) },
+    RouteDef { verb: Verb::Post, path: "/organiser/sign-in", handler: |r| r.to(organiser::sign_in) },
+    RouteDef { verb: Verb::Post, path: "/organiser/sign-out", handler: |r| r.to(organiser::sign_out) },
+    RouteDef { verb: Verb::Get, path: "/organiser/demands/{id}", handler: |r| r.to(organiser::shortlist) },
+    RouteDef {
+        verb: Verb::Get,
+        path: "/organiser/demands/{id}/shortlist.csv",
+        handler: |r| r.to(organiser::shortlist_csv),
+    },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}", handler: |r| r.to(organiser::event) },
+    RouteDef {
+        verb: Verb::Post,
+        path: "/organiser/events/{id}/selection",
+        handler: |r| r.to(organiser::run_selection),
+    },
+    RouteDef {
+        verb: Verb::Get,
+        path: "/organiser/events/{id}/selection.csv",
+        handler: |r| r.to(organiser::selection_csv),
+    },
+    RouteDef { verb: Verb::Get, path: "/landscape", handler: |r| r.to(organiser::landscape) },
+];
 
-/// Registers the pages. Called once from [`crate::http::create_app`].
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(supplier::home))
-        .route("/static/style.css", web::get().to(stylesheet))
-        .route("/submit", web::get().to(supplier::submit_form))
-        .route("/submit", web::post().to(supplier::submit))
-        .route("/supplier/edit", web::get().to(supplier::open_form))
-        .route("/supplier/edit", web::post().to(supplier::open))
-        .route("/supplier/save", web::post().to(supplier::save))
-        .route("/supplier/delete", web::post().to(supplier::delete))
-        .route("/organiser", web::get().to(organiser::dashboard))
-        .route("/organiser/sign-in", web::post().to(organiser::sign_in))
-        .route("/organiser/sign-out", web::post().to(organiser::sign_out))
-        .route("/organiser/demands/{id}", web::get().to(organiser::shortlist))
-        .route("/organiser/demands/{id}/shortlist.csv", web::get().to(organiser::shortlist_csv))
-        .route("/organiser/events/{id}", web::get().to(organiser::event))
-        .route("/organiser/events/{id}/selection", web::post().to(organiser::run_selection))
-        .route("/organiser/events/{id}/selection.csv", web::get().to(organiser::selection_csv))
-        .route("/landscape", web::get().to(organiser::landscape));
+/// Registers the pages. Called once from [`crate::server::create_app`].
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    for def in ROUTES {
+        cfg.route(def.path, def.to_route());
+    }
 }
 
 const STYLESHEET: &str = include_str!("style.css");
@@ -166,7 +175,7 @@ impl ResponseError for WebError {
         if let WebError::Internal(detail) = self {
             tracing::error!(error = %detail, "web page failed");
         }
-        let body = pages::error_page(self.status_code(), &self.to_string()).into_string();
+        let body = layout::error_page(self.status_code(), &self.to_string()).into_string();
         secured(self.status_code()).content_type("text/html; charset=utf-8").body(body)
     }
 }
@@ -176,46 +185,4 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
     web::block(f).await?
-}
-
-/// The CSRF token of this browser (from its cookie, or a new one) for the page being rendered.
-pub(crate) fn csrf(req: &HttpRequest) -> Result<CsrfToken, WebError> {
-    Ok(CsrfToken::for_request(req)?)
-}
-
-/// A posted `application/x-www-form-urlencoded` body: repeated names (checkboxes) are kept.
-#[derive(Debug, Default)]
-pub(crate) struct FormFields(Vec<(String, String)>);
-
-impl FormFields {
-    pub(crate) fn parse(body: &[u8]) -> FormFields {
-        FormFields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-    }
-
-    /// The first value of `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, in order.
-    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
-    }
-
-    /// Parses a posted form and rejects it unless its CSRF field matches the browser's cookie:
-    /// every form handler starts here.
-    pub(crate) fn parse_checked(body: &[u8], req: &HttpRequest) -> Result<FormFields, WebError> {
-        let form = FormFields::parse(body);
-        form.check_csrf(req)?;
-        Ok(form)
-    }
-
-    /// Rejects the form unless its CSRF field matches the browser's cookie.
-    pub(crate) fn check_csrf(&self, req: &HttpRequest) -> Result<(), WebError> {
-        if csrf::verify(req, self.get(csrf::CSRF_FIELD)) {
-            Ok(())
-        } else {
-            Err(WebError::Csrf)
-        }
-    }
 }

@@ -5,23 +5,23 @@
 //! supplier's own profile.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use maud::html;
 use serde_json::{json, Map, Value};
 
-use super::pages::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
-use super::{blocking, csrf, html_page, CsrfToken, FormFields, WebError};
-use crate::domain::{Principal, Profile, Violation};
+use super::layout::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
+use super::{blocking, FormFields, PageContext, WebError};
+use crate::domain::{Profile, Violation};
+use crate::engine::EDIT_TOKEN_PREFIX;
 use crate::error::{Error, UserError};
-use crate::http::AppState;
-use crate::store::hash_token;
+use crate::server::submit::{submit_profile, SubmitError, Submitted};
 
 /// `GET /`
-pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
+pub(crate) async fn home(ctx: PageContext) -> Result<HttpResponse, WebError> {
     let body = layout(
+        &ctx,
         "Home",
         Nav::Public,
-        None,
         html! {
             h1 { "Co-Innovation Days" }
             p.lead {
@@ -47,20 +47,19 @@ pub(crate) async fn home(req: HttpRequest) -> Result<HttpResponse, WebError> {
             }
         },
     );
-    Ok(html_page(&req, StatusCode::OK, None, body))
+    Ok(ctx.page_without_forms(StatusCode::OK, body))
 }
 
 fn submit_page(
-    req: &HttpRequest,
+    ctx: &PageContext,
     status: StatusCode,
     values: &ProfileFormValues,
     violations: &[Violation],
-    csrf: &CsrfToken,
 ) -> HttpResponse {
     let body = layout(
+        ctx,
         "Submit a profile",
         Nav::Public,
-        None,
         html! {
             h1 { "Profiel indienen / Submit a profile" }
             p.lead {
@@ -68,16 +67,15 @@ fn submit_page(
                 span lang="en" { "Describe what your organisation offers. " }
                 "Nederlands, English " span lang="fr" { "ou français" } "."
             }
-            (profile_form(&FormMode::Create, values, violations, csrf))
+            (profile_form(&FormMode::Create, values, violations, &ctx.csrf))
         },
     );
-    html_page(req, status, Some(csrf), body)
+    ctx.page(status, body)
 }
 
 /// `GET /submit`
-pub(crate) async fn submit_form(req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let csrf = csrf(&req)?;
-    Ok(submit_page(&req, StatusCode::OK, &ProfileFormValues::default(), &[], &csrf))
+pub(crate) async fn submit_form(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    Ok(submit_page(&ctx, StatusCode::OK, &ProfileFormValues::default(), &[]))
 }
 
 /// What the user typed, kept to re-show the form.
@@ -144,47 +142,31 @@ pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
     Value::Object(record)
 }
 
-fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
 /// `POST /submit`
-pub(crate) async fn submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse_checked(&body, &req)?;
-    let csrf = csrf(&req)?;
-    let values = form_values(&form);
-    let profile = match Profile::from_json(&form_record(&values)) {
-        Ok(p) => p,
-        Err(violations) => return Ok(submit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations, &csrf)),
-    };
-    // Only well-formed submissions count against the limit: a supplier fixing typos is not flooding.
-    if let Some(ip) = client_ip(&req) {
-        state.submissions.check(ip, std::time::Instant::now()).map_err(WebError::RateLimited)?;
-    }
-    let state = state.into_inner();
-    let stored = profile.clone();
-    let submitted = blocking(move || match state.engine.submit_profile(&stored) {
-        Ok(token) => Ok(Some(token)),
-        Err(Error::User(UserError::Conflict { .. })) => Ok(None),
-        Err(e) => Err(e.into()),
-    })
-    .await?;
-    let Some(token) = submitted else {
-        let taken = Violation {
-            field: "id".into(),
-            rule: "is already taken; choose another profile id".into(),
-            value: Some(format!("{:?}", profile.id)),
-        };
-        return Ok(submit_page(&req, StatusCode::CONFLICT, &values, &[taken], &csrf));
+pub(crate) async fn submit(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let values = form_values(&ctx.form);
+    let client = ctx.request().peer_addr().map(|a| a.ip());
+    let Submitted { profile, edit_token: token } = match submit_profile(&ctx.state, client, &form_record(&values)).await
+    {
+        Ok(submitted) => submitted,
+        Err(SubmitError::Invalid(violations)) => {
+            return Ok(submit_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations))
+        }
+        Err(SubmitError::RateLimited(retry_after)) => return Err(WebError::RateLimited(retry_after)),
+        Err(SubmitError::Failed(Error::User(UserError::Conflict { id, .. }))) => {
+            let taken = Violation {
+                field: "id".into(),
+                rule: "is already taken; choose another profile id".into(),
+                value: Some(format!("{id:?}")),
+            };
+            return Ok(submit_page(&ctx, StatusCode::CONFLICT, &values, &[taken]));
+        }
+        Err(SubmitError::Failed(e)) => return Err(e.into()),
     };
     let body = layout(
+        &ctx,
         "Profile submitted",
         Nav::Public,
-        None,
         html! {
             h1 id="submitted" { "Profiel ingediend / Profile submitted" }
             div.token-box role="status" {
@@ -205,19 +187,19 @@ pub(crate) async fn submit(
             (profile_view(&profile))
         },
     );
-    Ok(html_page(&req, StatusCode::CREATED, Some(&csrf), body))
+    Ok(ctx.page(StatusCode::CREATED, body))
 }
 
-fn open_page(req: &HttpRequest, status: StatusCode, id: &str, message: Option<&str>, csrf: &CsrfToken) -> HttpResponse {
+fn open_page(ctx: &PageContext, status: StatusCode, id: &str, message: Option<&str>) -> HttpResponse {
     let body = layout(
+        ctx,
         "Edit a profile",
         Nav::Public,
-        None,
         html! {
             h1 { "Profiel wijzigen / Edit a profile" }
             @if let Some(m) = message { p.error-summary role="alert" { (m) } }
             form.narrow method="post" action="/supplier/edit" {
-                input type="hidden" name="csrf" value=(csrf.value());
+                input type="hidden" name="csrf" value=(ctx.csrf.value());
                 div.field {
                     label for="f-id" { "Profielcode / Profile id" }
                     input type="text" id="f-id" name="id" value=(id);
@@ -225,50 +207,47 @@ fn open_page(req: &HttpRequest, status: StatusCode, id: &str, message: Option<&s
                 div.field {
                     label for="f-token" { "Wijzigingscode / Edit token" }
                     input type="password" id="f-token" name="edit_token" autocomplete="off";
-                    small.help { "The pme_… token shown once after you submitted." }
+                    small.help { "The " (EDIT_TOKEN_PREFIX) "… token shown once after you submitted." }
                 }
                 button.primary type="submit" { "Openen / Open" }
             }
         },
     );
-    html_page(req, status, Some(csrf), body)
+    ctx.page(status, body)
 }
 
 /// `GET /supplier/edit?id=`
-pub(crate) async fn open_form(req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let id = form_urlencoded::parse(req.query_string().as_bytes())
+pub(crate) async fn open_form(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let id = form_urlencoded::parse(ctx.request().query_string().as_bytes())
         .find(|(k, _)| k == "id")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    let csrf = csrf(&req)?;
-    Ok(open_page(&req, StatusCode::OK, &id, None, &csrf))
+    Ok(open_page(&ctx, StatusCode::OK, &id, None))
 }
 
-/// The profile `id` if `token` is its edit token.
-async fn owned_profile(state: &web::Data<AppState>, id: &str, token: &str) -> Result<Option<Profile>, WebError> {
-    let state = state.clone().into_inner();
-    let (id, hash) = (id.to_string(), hash_token(token.trim()));
-    blocking(move || match state.engine.principal_for_hash(&hash)? {
-        Some(Principal::Supplier(owner)) if owner == id => Ok(state.engine.profile(&id)?),
-        _ => Ok(None),
-    })
-    .await
+/// Profile `id`, when the request acts as its owner (by the edit token in its form).
+async fn owned_profile(ctx: &PageContext, id: &str) -> Result<Option<Profile>, WebError> {
+    if !ctx.owns_profile(id) {
+        return Ok(None);
+    }
+    let (state, id) = (ctx.state.clone().into_inner(), id.to_string());
+    blocking(move || Ok(state.engine.profile(&id)?)).await
 }
 
 const WRONG_TOKEN: &str = "Onbekende profielcode of verkeerde wijzigingscode / Unknown profile id or wrong edit token.";
 
 fn edit_page(
-    req: &HttpRequest,
+    ctx: &PageContext,
     status: StatusCode,
     token: &str,
     values: &ProfileFormValues,
     violations: &[Violation],
-    csrf: &CsrfToken,
 ) -> HttpResponse {
+    let csrf = &ctx.csrf;
     let body = layout(
+        ctx,
         "Edit your profile",
         Nav::Public,
-        None,
         html! {
             h1 { "Profiel wijzigen / Edit your profile" }
             (profile_form(&FormMode::Edit { token }, values, violations, csrf))
@@ -281,42 +260,31 @@ fn edit_page(
             }
         },
     );
-    html_page(req, status, Some(csrf), body)
+    ctx.page(status, body)
 }
 
 /// `POST /supplier/edit`: checks the id and token, then shows the filled-in form.
-pub(crate) async fn open(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse_checked(&body, &req)?;
-    let csrf = csrf(&req)?;
+pub(crate) async fn open(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let form = &ctx.form;
     let (id, token) = (form.get("id").unwrap_or_default().trim(), form.get("edit_token").unwrap_or_default());
-    match owned_profile(&state, id, token).await? {
-        Some(p) => Ok(edit_page(&req, StatusCode::OK, token.trim(), &ProfileFormValues::from_profile(&p), &[], &csrf)),
-        None => Ok(open_page(&req, StatusCode::FORBIDDEN, id, Some(WRONG_TOKEN), &csrf)),
+    match owned_profile(&ctx, id).await? {
+        Some(p) => Ok(edit_page(&ctx, StatusCode::OK, token.trim(), &ProfileFormValues::from_profile(&p), &[])),
+        None => Ok(open_page(&ctx, StatusCode::FORBIDDEN, id, Some(WRONG_TOKEN))),
     }
 }
 
 /// `POST /supplier/save`
-pub(crate) async fn save(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse_checked(&body, &req)?;
-    let csrf = csrf(&req)?;
-    let token = form.get("edit_token").unwrap_or_default().trim().to_string();
-    let values = form_values(&form);
-    if owned_profile(&state, &values.id, &token).await?.is_none() {
+pub(crate) async fn save(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let token = ctx.form.get("edit_token").unwrap_or_default().trim().to_string();
+    let values = form_values(&ctx.form);
+    if owned_profile(&ctx, &values.id).await?.is_none() {
         return Err(WebError::Forbidden(WRONG_TOKEN.into()));
     }
     let profile = match Profile::from_json(&form_record(&values)) {
         Ok(p) => p,
-        Err(v) => return Ok(edit_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &token, &values, &v, &csrf)),
+        Err(v) => return Ok(edit_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &token, &values, &v)),
     };
-    let state = state.into_inner();
+    let state = ctx.state.clone().into_inner();
     let stored = profile.clone();
     let replaced = blocking(move || match state.engine.replace_profile(&stored) {
         Ok(()) => Ok(true),
@@ -328,31 +296,25 @@ pub(crate) async fn save(
         return Err(WebError::NotFound("The profile no longer exists.".into()));
     }
     let body = layout(
+        &ctx,
         "Profile saved",
         Nav::Public,
-        None,
         html! {
             h1 id="saved" { "Profiel opgeslagen / Profile saved" }
             (profile_view(&profile))
             p { a href=(format!("/supplier/edit?id={}", profile.id)) { "Opnieuw wijzigen / Edit again" } }
         },
     );
-    Ok(html_page(&req, StatusCode::OK, Some(&csrf), body))
+    Ok(ctx.page(StatusCode::OK, body))
 }
 
 /// `POST /supplier/delete`
-pub(crate) async fn delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, WebError> {
-    let form = FormFields::parse_checked(&body, &req)?;
-    let id = form.get("id").unwrap_or_default().trim().to_string();
-    let token = form.get("edit_token").unwrap_or_default();
-    if owned_profile(&state, &id, token).await?.is_none() {
+pub(crate) async fn delete(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    let id = ctx.form.get("id").unwrap_or_default().trim().to_string();
+    if owned_profile(&ctx, &id).await?.is_none() {
         return Err(WebError::Forbidden(WRONG_TOKEN.into()));
     }
-    let state = state.into_inner();
+    let state = ctx.state.clone().into_inner();
     let gone = id.clone();
     blocking(move || match state.engine.delete_profile(&gone) {
         Ok(()) | Err(Error::User(UserError::NotFound { .. })) => Ok(()),
@@ -360,16 +322,16 @@ pub(crate) async fn delete(
     })
     .await?;
     let body = layout(
+        &ctx,
         "Profile deleted",
         Nav::Public,
-        None,
         html! {
             h1 id="deleted" { "Profiel verwijderd / Profile deleted" }
             p { "Profile " code { (id) } " and its edit token no longer exist." }
             p { a href="/" { "Home" } }
         },
     );
-    Ok(html_page(&req, StatusCode::OK, None, body))
+    Ok(ctx.page_without_forms(StatusCode::OK, body))
 }
 
 #[cfg(test)]
