@@ -12,9 +12,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use self::args::{Cli, Command};
+use crate::domain::Ranker;
 use crate::engine::{Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
-use crate::domain::Ranker;
 use crate::select::{SeasonFile, SeasonRules};
 
 /// Runs the CLI with the process arguments.
