@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::{DemandArea, Event, Facets, Filter, Language, Profile, Ranker};
-use crate::embed::{profile_passages, DenseHit, E5Encoder, VectorSet, MODEL_ID};
+use crate::embed::{profile_passages, DenseHit, Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, RecordProblem, Result, UserError};
 use crate::import::{read_file, Lined};
 use crate::rank::hybrid::{self, FusionWeights, ScoreStats};
@@ -320,6 +320,8 @@ pub struct EngineConfig {
     pub models_dir: PathBuf,
     /// Encoder threads (0 = all cores).
     pub threads: usize,
+    /// The model, or a deterministic stand-in for tests of logic.
+    pub embedder: EmbedderChoice,
     /// Store and index profiles without computing their vectors; when opening, neither load the
     /// stored vectors nor catch up on missing ones. For lexical-only work (`import
     /// --defer-embedding`, `rank --ranker lexical`), which then never touches the model or the
@@ -336,6 +338,7 @@ impl EngineConfig {
             data_dir: data_dir.to_path_buf(),
             models_dir: default_models_dir(),
             threads: 0,
+            embedder: EmbedderChoice::E5,
             defer_embedding: false,
         }
     }
@@ -361,8 +364,11 @@ pub struct Engine {
     index: SearchIndex,
     /// Loaded on first use: lexical-only commands never need it, and loading it costs about as
     /// much as a lexical `rank --all` of 300 queries.
-    encoder: std::sync::OnceLock<E5Encoder>,
-    encoder_loading: std::sync::Mutex<()>,
+    embedder: std::sync::OnceLock<Embedder>,
+    embedder_loading: std::sync::Mutex<()>,
+    embedder_choice: EmbedderChoice,
+    /// Name stored with the vectors, from the embedder choice.
+    model_id: &'static str,
     models_dir: PathBuf,
     threads: usize,
     dim: usize,
@@ -394,10 +400,13 @@ impl Engine {
         let store = Store::open(&data_dir.join("pitchmatch.sqlite"))?;
         let glossary = Arc::new(Glossary::load(&config.models_dir)?);
         let index = SearchIndex::open(&data_dir.join("tantivy"), glossary)?;
-        let dim = E5Encoder::model_dim(&config.models_dir)
+        let model_id = config.embedder.model_id();
+        let dim = config
+            .embedder
+            .dim(&config.models_dir)
             .map_err(|e| Error::Embed(format!("reading the model config in {}: {e}", config.models_dir.display())))?;
         let mut vectors = VectorSet::new(dim);
-        let stored = if config.defer_embedding { Vec::new() } else { store.current_vectors(MODEL_ID, dim)? };
+        let stored = if config.defer_embedding { Vec::new() } else { store.current_vectors(model_id, dim)? };
         vectors.reserve(stored.iter().map(|v| v.passages.len()).sum(), stored.len());
         // Profiles are read a chunk at a time: only their language and facets are kept, and all
         // 100,000 at once would add a few hundred MB to the startup peak.
@@ -416,8 +425,10 @@ impl Engine {
             data_dir: data_dir.to_path_buf(),
             store,
             index,
-            encoder: std::sync::OnceLock::new(),
-            encoder_loading: std::sync::Mutex::new(()),
+            embedder: std::sync::OnceLock::new(),
+            embedder_loading: std::sync::Mutex::new(()),
+            embedder_choice: config.embedder,
+            model_id,
             models_dir: config.models_dir.clone(),
             threads: config.threads,
             dim,
@@ -434,19 +445,21 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The encoder, loaded on first use.
-    pub fn encoder(&self) -> Result<&E5Encoder> {
-        if let Some(encoder) = self.encoder.get() {
-            return Ok(encoder);
+    /// The embedder, loaded on first use.
+    pub fn embedder(&self) -> Result<&Embedder> {
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder);
         }
         // One thread loads; the others wait for it instead of loading the model again.
-        let _loading = self.encoder_loading.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(encoder) = self.encoder.get() {
-            return Ok(encoder);
+        let _loading = self.embedder_loading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder);
         }
-        let encoder = E5Encoder::load_with_threads(&self.models_dir, self.threads)
+        let embedder = self
+            .embedder_choice
+            .load(&self.models_dir, self.threads)
             .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", self.models_dir.display())))?;
-        Ok(self.encoder.get_or_init(|| encoder))
+        Ok(self.embedder.get_or_init(|| embedder))
     }
 
     /// The data directory.
@@ -486,7 +499,7 @@ impl Engine {
         if self.defer_embedding {
             return Ok(());
         }
-        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.dim)?;
+        let stale = self.store.profiles_needing_vectors(self.model_id, self.dim)?;
         if !stale.is_empty() {
             let ids: Vec<String> = stale.into_iter().map(|(id, _)| id).collect();
             for chunk in ids.chunks(EMBED_CHUNK) {
@@ -514,7 +527,7 @@ impl Engine {
         }
         let passages: Vec<Vec<String>> = profiles.iter().map(profile_passages).collect();
         let flat: Vec<&str> = passages.iter().flatten().map(String::as_str).collect();
-        let mut vecs = self.encoder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
+        let mut vecs = self.embedder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
         let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
         let seqs = self.store.profile_seqs(&ids)?;
         let mut items = Vec::with_capacity(profiles.len());
@@ -524,7 +537,7 @@ impl Engine {
                 items.push((p.id.clone(), seq, v));
             }
         }
-        self.store.put_vectors(MODEL_ID, self.dim, &items)?;
+        self.store.put_vectors(self.model_id, self.dim, &items)?;
         let mut vectors = self.write_vectors();
         for (p, (_, _, v)) in profiles.iter().zip(&items) {
             vectors.upsert(p, v);
@@ -876,9 +889,9 @@ impl Engine {
         // A demand description reads like a profile, so it is embedded as a passage (symmetric
         // similarity, better on the dev set); a few search words are a query, as e5 intends.
         let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
-            self.encoder()?.embed_passages(&[text])
+            self.embedder()?.embed_passages(&[text])
         } else {
-            self.encoder()?.embed_queries(&[text])
+            self.embedder()?.embed_queries(&[text])
         };
         let computed = Arc::new(
             embedded
@@ -1180,7 +1193,7 @@ impl Engine {
     /// Embeds texts the way profile passages are embedded, so that they can be placed in the same
     /// space as the profiles (the landscape map puts demand areas there).
     pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        self.encoder()?.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
+        self.embedder()?.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
     }
 
     /// The glossary concepts (ids such as `hydrogen_tank`, the same in every language) that `text`
@@ -1227,5 +1240,34 @@ mod tests {
         ] {
             assert_ne!(text_fingerprint(&changed), base, "{changed:?}");
         }
+    }
+
+    /// The fixed embedder drives the whole dense path without model files, and its vectors are
+    /// stored under their own name, so a later engine with the model recomputes them all.
+    #[test]
+    fn a_fixed_embedder_ranks_densely_and_keeps_its_vectors_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/profiles.jsonl");
+        let config =
+            EngineConfig { embedder: EmbedderChoice::Fixed, ..EngineConfig::new(&dir.path().join("data")) };
+        let engine = Engine::open_with(&config).unwrap();
+        assert_eq!(engine.embedder().unwrap().dim(), crate::embed::FixedEmbedder::DIM);
+        let report = engine.import(&ImportFiles { profiles: Some(demo), demands: None, events: None }).unwrap();
+        let ids: Vec<String> = engine
+            .rank_text("hydrogen pressure vessels", Some(Language::En), 5, &Filter::default(), Ranker::Dense)
+            .unwrap()
+            .results
+            .into_iter()
+            .map(|e| e.profile_id)
+            .collect();
+        assert_eq!(ids.len(), 5);
+        let first = engine.profile(&ids[0]).unwrap().unwrap();
+        let text = crate::search::profile_text(&first).to_lowercase();
+        assert!(text.contains("hydrogen") || text.contains("waterstof"), "{text}");
+        drop(engine);
+        let store = Store::open(&dir.path().join("data/pitchmatch.sqlite")).unwrap();
+        let model = EmbedderChoice::E5.model_id();
+        assert_eq!(store.profiles_needing_vectors(model, 384).unwrap().len(), report.profiles);
+        assert!(store.profiles_needing_vectors(EmbedderChoice::Fixed.model_id(), 384).unwrap().is_empty());
     }
 }
