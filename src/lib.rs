@@ -15,6 +15,7 @@
 //! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
 //! - [`http`] — the web service (`pitchmatch serve`): auth, JSON errors, limits, metrics, OpenAPI.
 //! - [`web`] — server-rendered pages for suppliers and organisers, and the landscape map.
+//! - [`settings`] — every user setting, layered flags > env > file > defaults and checked once.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
@@ -28,6 +29,7 @@ pub mod import;
 pub mod rank;
 pub mod search;
 pub mod select;
+pub mod settings;
 pub mod store;
 pub mod web;
 

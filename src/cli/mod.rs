@@ -13,9 +13,11 @@ use clap::Parser;
 
 use self::args::{Cli, Command};
 use crate::domain::Ranker;
+use crate::embed::EmbedderChoice;
 use crate::engine::{Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
 use crate::select::{SeasonFile, SeasonRules};
+use crate::settings::{Overrides, Settings};
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
@@ -52,12 +54,36 @@ fn report(err: &anyhow::Error) -> ExitCode {
     }
 }
 
+/// The flags that are settings; the rest of the layering is [`Settings::load`]'s.
+fn overrides(cli: &Cli) -> Overrides {
+    let mut flags = Overrides {
+        data_dir: cli.data_dir.clone(),
+        models_dir: cli.models_dir.clone(),
+        threads: cli.threads,
+        ..Overrides::default()
+    };
+    if let Command::Serve { addr, submissions_per_minute, max_body_bytes, body_timeout_secs } = &cli.command {
+        flags.addr = addr.clone();
+        flags.submissions_per_minute = *submissions_per_minute;
+        flags.max_body_bytes = *max_body_bytes;
+        flags.body_timeout_secs = *body_timeout_secs;
+    }
+    flags
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let data_dir = cli.data_dir.clone();
+    let settings = Settings::load(cli.config.as_deref(), &overrides(&cli))?;
+    let data_dir = settings.data_dir.clone();
+    let engine_config = |defer_embedding: bool| EngineConfig {
+        data_dir: data_dir.clone(),
+        models_dir: settings.models_dir.clone(),
+        threads: settings.threads,
+        embedder: EmbedderChoice::E5,
+        defer_embedding,
+    };
     // Lexical-only commands open without the model and without embedding what lacks vectors.
     let open_with_embedding = |embed: bool| {
-        let config = EngineConfig { defer_embedding: !embed, ..EngineConfig::new(&data_dir) };
-        Engine::open_with(&config).with_context(|| format!("opening data dir {}", data_dir.display()))
+        Engine::open_with(&engine_config(!embed)).with_context(|| format!("opening data dir {}", data_dir.display()))
     };
     let open = || open_with_embedding(true);
     let stdout = std::io::stdout();
@@ -130,18 +156,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             output::write_selection(format, &selection, &mut out)?;
         }
-        Command::Serve { addr, config, submissions_per_minute, max_body_bytes } => {
-            let flags = crate::http::ConfigOverrides {
-                addr,
-                data_dir: data_dir_given_explicitly().then(|| data_dir.clone()),
-                submissions_per_minute,
-                max_body_bytes,
+        Command::Serve { .. } => {
+            let config = crate::http::HttpConfig {
+                addr: settings.addr.clone(),
+                data_dir: data_dir.clone(),
+                submissions_per_minute: settings.submissions_per_minute,
+                max_body_bytes: settings.max_body_bytes,
+                body_timeout: settings.body_timeout(),
             };
-            let config = crate::http::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
             crate::http::init_tracing();
             crate::http::limit_malloc_arenas();
-            let engine = Engine::open(&config.data_dir)
-                .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
+            let engine = open()?;
             actix_web::rt::System::new().block_on(crate::http::serve(std::sync::Arc::new(engine), config))?;
         }
         Command::Token { action } => {
@@ -177,13 +202,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Whether `--data-dir` was given on the command line (or by env), so a config file may not override it.
-fn data_dir_given_explicitly() -> bool {
-    use clap::parser::ValueSource;
-    let matches = <Cli as clap::CommandFactory>::command().try_get_matches_from(std::env::args_os());
-    matches.is_ok_and(|m| !matches!(m.value_source("data_dir"), Some(ValueSource::DefaultValue) | None))
 }
 
 fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {

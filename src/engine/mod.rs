@@ -344,13 +344,11 @@ impl EngineConfig {
     }
 }
 
-/// `PITCHMATCH_MODELS_DIR`, else `./models` when it exists, else the `models/` of the source
-/// tree this binary was built from.
+/// `./models` when it holds the model, else the `models/` of the source tree this binary was
+/// built from; absolute, so that it means the same wherever the process goes. (The
+/// `models_dir` setting, see [`crate::settings`], overrides it.)
 pub fn default_models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PITCHMATCH_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("models");
+    let local = std::path::absolute("models").unwrap_or_else(|_| PathBuf::from("models"));
     if local.join("config.json").exists() {
         return local;
     }
@@ -1248,8 +1246,7 @@ mod tests {
     fn a_fixed_embedder_ranks_densely_and_keeps_its_vectors_apart() {
         let dir = tempfile::tempdir().unwrap();
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/profiles.jsonl");
-        let config =
-            EngineConfig { embedder: EmbedderChoice::Fixed, ..EngineConfig::new(&dir.path().join("data")) };
+        let config = EngineConfig { embedder: EmbedderChoice::Fixed, ..EngineConfig::new(&dir.path().join("data")) };
         let engine = Engine::open_with(&config).unwrap();
         assert_eq!(engine.embedder().unwrap().dim(), crate::embed::FixedEmbedder::DIM);
         let report = engine.import(&ImportFiles { profiles: Some(demo), demands: None, events: None }).unwrap();

@@ -25,7 +25,7 @@ use actix_web::dev::{ServerHandle, Service, ServiceFactory, ServiceRequest, Serv
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 
-pub use self::config::{ConfigOverrides, HttpConfig};
+pub use self::config::HttpConfig;
 pub use self::error::ApiError;
 use crate::engine::Engine;
 
