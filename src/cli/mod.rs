@@ -14,7 +14,7 @@ use clap::Parser;
 use self::args::{Cli, Command};
 use crate::domain::Ranker;
 use crate::embed::EmbedderChoice;
-use crate::engine::{Engine, EngineConfig, ImportFiles};
+use crate::engine::{Access, Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
 use crate::select::{SeasonFile, SeasonRules};
 use crate::settings::{Overrides, Settings};
@@ -74,18 +74,31 @@ fn overrides(cli: &Cli) -> Overrides {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref(), &overrides(&cli))?;
     let data_dir = settings.data_dir.clone();
-    let engine_config = |defer_embedding: bool| EngineConfig {
+    let config = |embed: bool, access: Access| EngineConfig {
         data_dir: data_dir.clone(),
         models_dir: settings.models_dir.clone(),
         threads: settings.threads,
         embedder: EmbedderChoice::E5,
-        defer_embedding,
+        defer_embedding: !embed,
+        access,
     };
+    let context = || format!("opening data dir {}", data_dir.display());
     // Lexical-only commands open without the model and without embedding what lacks vectors.
-    let open_with_embedding = |embed: bool| {
-        Engine::open_with(&engine_config(!embed)).with_context(|| format!("opening data dir {}", data_dir.display()))
-    };
+    let open_with_embedding = |embed: bool| Engine::open_with(&config(embed, Access::ReadWrite)).with_context(context);
     let open = || open_with_embedding(true);
+    // Commands that only read never create a data dir. Alone they open it for writing, so that
+    // they bring the index and the vectors up to date as they always did; beside a process that
+    // holds it (a running server) they read what is there.
+    let open_for_reading = |embed: bool| {
+        if !data_dir.join("pitchmatch.sqlite").is_file() {
+            return Err(Error::from(UserError::NoData { data_dir: data_dir.display().to_string() }).into());
+        }
+        match Engine::open_with(&config(embed, Access::ReadWrite)) {
+            Err(Error::User(UserError::DataDirInUse { .. })) => Engine::open_with(&config(embed, Access::ReadOnly)),
+            opened => opened,
+        }
+        .with_context(context)
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
@@ -111,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
         }
         Command::Rank { all, demand, k, format, ranker, filter } => {
-            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
             let ids: Vec<String> = if all {
                 engine.demands()?.into_iter().map(|d| d.id).collect()
             } else if demand.is_empty() {
@@ -131,14 +144,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Search { text, k, format, ranker, language, filter } => {
-            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
             let text = text.join(" ");
             let list = engine.rank_text(&text, language, k, &filter.into_filter(), ranker)?;
             let mut writer = output::ShortlistWriter::new(format, &mut out)?;
             writer.write(&list)?;
         }
         Command::Select { event, season, rules, format, ranker } => {
-            let engine = open()?;
+            let engine = open_for_reading(true)?;
             let selection = match (event, season) {
                 (_, Some(path)) => {
                     let season = SeasonFile::from_path(&path).map_err(Error::from)?;
@@ -171,7 +184,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token { action } => {
             // Tokens need only the store: no model load, no embedding.
-            let engine = open_with_embedding(false)?;
+            let engine = match action {
+                args::TokenAction::List => open_for_reading(false)?,
+                _ => open_with_embedding(false)?,
+            };
             match action {
                 args::TokenAction::Create { role, name } => {
                     let role = match role {

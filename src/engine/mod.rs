@@ -329,6 +329,23 @@ pub struct EngineConfig {
     /// BM25 alone). The next engine opened without this (`serve`, a hybrid `rank`) embeds what
     /// lacks vectors.
     pub defer_embedding: bool,
+    /// Whether the engine may write the data dir.
+    pub access: Access,
+}
+
+/// How an engine opens its data dir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Creates the data dir when absent, holds the search index's writer (one process at a time:
+    /// opening fails with [`UserError::DataDirInUse`] while another holds it) and brings the index
+    /// and the vectors up to date with the store.
+    #[default]
+    ReadWrite,
+    /// Reads an existing data dir and writes nothing: the store read-only, the index without a
+    /// writer, no catch-up and no embedding of profiles that lack vectors (they rank on their
+    /// words alone). Works beside a process that writes the data dir, such as a running server.
+    /// Fails with [`UserError::NoData`] when the data dir holds no store.
+    ReadOnly,
 }
 
 impl EngineConfig {
@@ -340,6 +357,7 @@ impl EngineConfig {
             threads: 0,
             embedder: EmbedderChoice::E5,
             defer_embedding: false,
+            access: Access::ReadWrite,
         }
     }
 }
@@ -394,10 +412,29 @@ impl Engine {
     /// date with the store.
     pub fn open_with(config: &EngineConfig) -> Result<Engine> {
         let data_dir = &config.data_dir;
-        std::fs::create_dir_all(data_dir)?;
-        let store = Store::open(&data_dir.join("pitchmatch.sqlite"))?;
+        let store_path = data_dir.join("pitchmatch.sqlite");
         let glossary = Arc::new(Glossary::load(&config.models_dir)?);
-        let index = SearchIndex::open(&data_dir.join("tantivy"), glossary)?;
+        let (store, index) = match config.access {
+            Access::ReadWrite => {
+                std::fs::create_dir_all(data_dir)?;
+                let store = Store::open(&store_path)?;
+                let index = SearchIndex::open(&data_dir.join("tantivy"), glossary).map_err(|e| {
+                    if crate::search::is_lock_busy(&e) {
+                        UserError::DataDirInUse { data_dir: data_dir.display().to_string() }.into()
+                    } else {
+                        e
+                    }
+                })?;
+                (store, index)
+            }
+            Access::ReadOnly => {
+                if !store_path.is_file() {
+                    return Err(UserError::NoData { data_dir: data_dir.display().to_string() }.into());
+                }
+                let store = Store::open_read_only(&store_path)?;
+                (store, SearchIndex::open_read_only(&data_dir.join("tantivy"), glossary)?)
+            }
+        };
         let model_id = config.embedder.model_id();
         let dim = config
             .embedder
@@ -439,7 +476,9 @@ impl Engine {
             generation: std::sync::atomic::AtomicU64::new(0),
             write_lock: std::sync::Mutex::new(()),
         };
-        engine.catch_up()?;
+        if config.access == Access::ReadWrite {
+            engine.catch_up()?;
+        }
         Ok(engine)
     }
 
