@@ -25,8 +25,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use bitext::Batching;
 use pitchmatch::domain::Profile;
-use pitchmatch::embed::tatoeba_eval::{try_tatoeba_top1_with, Batching};
 use pitchmatch::embed::{E5Encoder, VectorSet};
 use pitchmatch::engine::default_models_dir;
 use pitchmatch::select::{
@@ -34,6 +34,9 @@ use pitchmatch::select::{
     SeasonRules,
 };
 use serde_json::{json, Map, Value};
+
+#[path = "engine/bitext.rs"]
+mod bitext;
 
 type Section = fn() -> Result<Value, String>;
 
@@ -231,7 +234,7 @@ fn tatoeba() -> Result<Value, String> {
         let mut by_path = Map::new();
         for (batching, path) in [(Batching::Batched, "batched"), (Batching::OneByOne, "one_by_one")] {
             let t = Instant::now();
-            let acc = try_tatoeba_top1_with(&enc, &src, &tgt, batching).map_err(|e| format!("{pair}: {e}"))?;
+            let acc = bitext::top1(&enc, &src, &tgt, batching).map_err(|e| format!("{pair}: {e}"))?;
             let secs = t.elapsed().as_secs_f64();
             println!("   {} {path}: top-1 {acc:.3} ({} pairs, {secs:.1}s)", key.replace('_', "->"), src.len());
             by_path.insert(path.into(), json!({ "top1": acc, "pairs": src.len(), "seconds": secs }));

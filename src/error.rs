@@ -70,6 +70,21 @@ pub enum UserError {
         /// What is wrong with it.
         message: String,
     },
+    /// Another process holds the data dir for writing; only one may write it at a time.
+    #[error(
+        "the data dir {data_dir} is in use by another pitchmatch process, such as a running `pitchmatch serve`; \
+         stop it first, or make this change through the HTTP API"
+    )]
+    DataDirInUse {
+        /// The data dir.
+        data_dir: String,
+    },
+    /// A command that only reads found no store in the data dir.
+    #[error("the data dir {data_dir} holds no data yet; `pitchmatch import` fills it")]
+    NoData {
+        /// The data dir.
+        data_dir: String,
+    },
 }
 
 /// Everything that can go wrong inside the library.

@@ -17,6 +17,7 @@
 //! - [`server`] — the web service (`pitchmatch serve`): shared state, limits, metrics and the app;
 //!   inside it the JSON API (auth, one error shape, OpenAPI) and the server-rendered pages for
 //!   suppliers and organisers with the landscape map, as siblings that do not import each other.
+//! - [`settings`] — every user setting, layered flags > env > file > defaults and checked once.
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
@@ -31,6 +32,7 @@ pub mod render;
 pub mod search;
 pub mod select;
 pub mod server;
+pub mod settings;
 pub mod store;
 
 pub use engine::{Engine, ImportFiles, ImportReport};

@@ -1,5 +1,6 @@
-//! Command-line arguments. Every option can also come from a `PITCHMATCH_*` environment variable
-//! where that makes sense (the data dir above all), flags winning over the environment.
+//! Command-line arguments. The options that are settings (the global ones and `serve`'s) are all
+//! optional here: when one is not given, [`crate::settings`] takes it from the environment, the
+//! config file or the default, so that every setting is resolved in one place.
 
 use std::path::PathBuf;
 
@@ -11,9 +12,22 @@ use crate::domain::{Filter, Kind, Language, Ranker, Size, Theme};
 #[derive(Debug, Parser)]
 #[command(name = "pitchmatch", version, about)]
 pub struct Cli {
-    /// Where the store, the search index and the vectors live.
-    #[arg(long, global = true, env = "PITCHMATCH_DATA_DIR", default_value = "index")]
-    pub data_dir: PathBuf,
+    /// Where the store, the search index and the vectors live (default `index`; env
+    /// PITCHMATCH_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The model files: encoder weights, tokenizer, glossary (default `./models` when it holds the
+    /// model, else the source tree's; env PITCHMATCH_MODELS_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Encoder threads, 0 = all cores (default 0; env PITCHMATCH_THREADS).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// A TOML file with any of the settings: data_dir, models_dir, threads, addr,
+    /// submissions_per_minute, max_body_bytes, body_timeout_secs. Flags and PITCHMATCH_*
+    /// variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -192,14 +206,11 @@ pub enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
-    /// Run the web service (config precedence: flags > PITCHMATCH_* env > --config file > defaults).
+    /// Run the web service (settings precedence: flags > PITCHMATCH_* env > --config file > defaults).
     Serve {
         /// Listen address HOST:PORT (default 127.0.0.1:8080; env PITCHMATCH_ADDR).
         #[arg(long)]
         addr: Option<String>,
-        /// TOML config file with any of: addr, data_dir, submissions_per_minute, max_body_bytes.
-        #[arg(long)]
-        config: Option<PathBuf>,
         /// Profile submissions per client IP per minute, 0 = unlimited (default 30; env
         /// PITCHMATCH_SUBMISSIONS_PER_MINUTE).
         #[arg(long)]
@@ -207,6 +218,10 @@ pub enum Command {
         /// Largest request body in bytes (default 262144; env PITCHMATCH_MAX_BODY_BYTES).
         #[arg(long)]
         max_body_bytes: Option<usize>,
+        /// Seconds a request body may take after its headers before a 408 (default 15; env
+        /// PITCHMATCH_BODY_TIMEOUT_SECS).
+        #[arg(long)]
+        body_timeout_secs: Option<u64>,
     },
     /// Manage API tokens of the web service.
     Token {

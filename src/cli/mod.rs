@@ -12,10 +12,12 @@ use clap::Parser;
 
 use self::args::{Cli, Command};
 use crate::domain::Ranker;
-use crate::engine::{Engine, EngineConfig, ImportFiles};
+use crate::embed::EmbedderChoice;
+use crate::engine::{Access, Engine, EngineConfig, ImportFiles};
 use crate::error::{Error, UserError};
 use crate::render;
 use crate::select::{SeasonFile, SeasonRules};
+use crate::settings::{Overrides, Settings};
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
@@ -52,14 +54,51 @@ fn report(err: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let data_dir = cli.data_dir.clone();
-    // Lexical-only commands open without the model and without embedding what lacks vectors.
-    let open_with_embedding = |embed: bool| {
-        let config = EngineConfig { defer_embedding: !embed, ..EngineConfig::new(&data_dir) };
-        Engine::open_with(&config).with_context(|| format!("opening data dir {}", data_dir.display()))
+/// The flags that are settings; the rest of the layering is [`Settings::load`]'s.
+fn overrides(cli: &Cli) -> Overrides {
+    let mut flags = Overrides {
+        data_dir: cli.data_dir.clone(),
+        models_dir: cli.models_dir.clone(),
+        threads: cli.threads,
+        ..Overrides::default()
     };
+    if let Command::Serve { addr, submissions_per_minute, max_body_bytes, body_timeout_secs } = &cli.command {
+        flags.addr = addr.clone();
+        flags.submissions_per_minute = *submissions_per_minute;
+        flags.max_body_bytes = *max_body_bytes;
+        flags.body_timeout_secs = *body_timeout_secs;
+    }
+    flags
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref(), &overrides(&cli))?;
+    let data_dir = settings.data_dir.clone();
+    let config = |embed: bool, access: Access| EngineConfig {
+        data_dir: data_dir.clone(),
+        models_dir: settings.models_dir.clone(),
+        threads: settings.threads,
+        embedder: EmbedderChoice::E5,
+        defer_embedding: !embed,
+        access,
+    };
+    let context = || format!("opening data dir {}", data_dir.display());
+    // Lexical-only commands open without the model and without embedding what lacks vectors.
+    let open_with_embedding = |embed: bool| Engine::open_with(&config(embed, Access::ReadWrite)).with_context(context);
     let open = || open_with_embedding(true);
+    // Commands that only read never create a data dir. Alone they open it for writing, so that
+    // they bring the index and the vectors up to date as they always did; beside a process that
+    // holds it (a running server) they read what is there.
+    let open_for_reading = |embed: bool| {
+        if !data_dir.join("pitchmatch.sqlite").is_file() {
+            return Err(Error::from(UserError::NoData { data_dir: data_dir.display().to_string() }).into());
+        }
+        match Engine::open_with(&config(embed, Access::ReadWrite)) {
+            Err(Error::User(UserError::DataDirInUse { .. })) => Engine::open_with(&config(embed, Access::ReadOnly)),
+            opened => opened,
+        }
+        .with_context(context)
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
@@ -85,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
         }
         Command::Rank { all, demand, k, format, ranker, filter } => {
-            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
             let ids: Vec<String> = if all {
                 engine.demands()?.into_iter().map(|d| d.id).collect()
             } else if demand.is_empty() {
@@ -105,14 +144,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Search { text, k, format, ranker, language, filter } => {
-            let engine = open_with_embedding(ranker != Ranker::Lexical)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
             let text = text.join(" ");
             let list = engine.rank_text(&text, language, k, &filter.into_filter(), ranker)?;
             let mut writer = render::ShortlistWriter::new(format.into(), &mut out)?;
             writer.write(&list)?;
         }
         Command::Select { event, season, rules, format, ranker } => {
-            let engine = open()?;
+            let engine = open_for_reading(true)?;
             let selection = match (event, season) {
                 (_, Some(path)) => {
                     let season = SeasonFile::from_path(&path).map_err(Error::from)?;
@@ -130,23 +169,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             render::write_selection(format.into(), &selection, &mut out)?;
         }
-        Command::Serve { addr, config, submissions_per_minute, max_body_bytes } => {
-            let flags = crate::server::ConfigOverrides {
-                addr,
-                data_dir: data_dir_given_explicitly().then(|| data_dir.clone()),
-                submissions_per_minute,
-                max_body_bytes,
+        Command::Serve { .. } => {
+            let config = crate::server::HttpConfig {
+                addr: settings.addr.clone(),
+                data_dir: data_dir.clone(),
+                submissions_per_minute: settings.submissions_per_minute,
+                max_body_bytes: settings.max_body_bytes,
+                body_timeout: settings.body_timeout(),
             };
-            let config = crate::server::HttpConfig::load(config.as_deref(), flags, |k| std::env::var(k).ok())?;
             crate::server::init_tracing();
             crate::server::limit_malloc_arenas();
-            let engine = Engine::open(&config.data_dir)
-                .with_context(|| format!("opening data dir {}", config.data_dir.display()))?;
+            let engine = open()?;
             actix_web::rt::System::new().block_on(crate::server::serve(std::sync::Arc::new(engine), config))?;
         }
         Command::Token { action } => {
             // Tokens need only the store: no model load, no embedding.
-            let engine = open_with_embedding(false)?;
+            let engine = match action {
+                args::TokenAction::List => open_for_reading(false)?,
+                _ => open_with_embedding(false)?,
+            };
             match action {
                 args::TokenAction::Create { role, name } => {
                     let role = match role {
@@ -177,13 +218,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Whether `--data-dir` was given on the command line (or by env), so a config file may not override it.
-fn data_dir_given_explicitly() -> bool {
-    use clap::parser::ValueSource;
-    let matches = <Cli as clap::CommandFactory>::command().try_get_matches_from(std::env::args_os());
-    matches.is_ok_and(|m| !matches!(m.value_source("data_dir"), Some(ValueSource::DefaultValue) | None))
 }
 
 fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {

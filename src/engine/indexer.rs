@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGua
 
 use super::changes::ChangeLog;
 use crate::domain::Profile;
-use crate::embed::{profile_passages, E5Encoder, VectorSet, MODEL_ID};
+use crate::embed::{profile_passages, Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result};
 use crate::search::SearchIndex;
 use crate::store::Store;
@@ -35,6 +35,13 @@ struct Queue {
     stop: bool,
 }
 
+/// Which embedder to load, from where, with how many threads.
+pub(super) struct EmbedderSource {
+    pub(super) choice: EmbedderChoice,
+    pub(super) models_dir: PathBuf,
+    pub(super) threads: usize,
+}
+
 /// The store, the index and the vectors, and the lock that orders writes to them.
 pub(super) struct Indexer {
     pub(super) store: Store,
@@ -46,10 +53,11 @@ pub(super) struct Indexer {
     queue_changed: Condvar,
     /// Loaded on first use: lexical-only commands never need it, and loading it costs about as
     /// much as a lexical `rank --all` of 300 queries.
-    encoder: OnceLock<E5Encoder>,
-    encoder_loading: Mutex<()>,
-    models_dir: PathBuf,
-    threads: usize,
+    embedder: OnceLock<Embedder>,
+    embedder_loading: Mutex<()>,
+    source: EmbedderSource,
+    /// Name stored with the vectors, from the embedder choice.
+    model_id: &'static str,
     pub(super) dim: usize,
     pub(super) defer_embedding: bool,
 }
@@ -60,8 +68,7 @@ impl Indexer {
         store: Store,
         index: SearchIndex,
         vectors: VectorSet,
-        models_dir: PathBuf,
-        threads: usize,
+        source: EmbedderSource,
         defer_embedding: bool,
     ) -> Indexer {
         let dim = vectors.dim();
@@ -73,28 +80,31 @@ impl Indexer {
             write_lock: Mutex::new(()),
             queue: Mutex::new(Queue::default()),
             queue_changed: Condvar::new(),
-            encoder: OnceLock::new(),
-            encoder_loading: Mutex::new(()),
-            models_dir,
-            threads,
+            embedder: OnceLock::new(),
+            embedder_loading: Mutex::new(()),
+            model_id: source.choice.model_id(),
+            source,
             dim,
             defer_embedding,
         }
     }
 
-    /// The encoder, loaded on first use.
-    pub(super) fn encoder(&self) -> Result<&E5Encoder> {
-        if let Some(encoder) = self.encoder.get() {
-            return Ok(encoder);
+    /// The embedder, loaded on first use.
+    pub(super) fn embedder(&self) -> Result<&Embedder> {
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder);
         }
         // One thread loads; the others wait for it instead of loading the model again.
-        let _loading = self.encoder_loading.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(encoder) = self.encoder.get() {
-            return Ok(encoder);
+        let _loading = self.embedder_loading.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(embedder) = self.embedder.get() {
+            return Ok(embedder);
         }
-        let encoder = E5Encoder::load_with_threads(&self.models_dir, self.threads)
-            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", self.models_dir.display())))?;
-        Ok(self.encoder.get_or_init(|| encoder))
+        let source = &self.source;
+        let embedder = source
+            .choice
+            .load(&source.models_dir, source.threads)
+            .map_err(|e| Error::Embed(format!("loading the model from {}: {e}", source.models_dir.display())))?;
+        Ok(self.embedder.get_or_init(|| embedder))
     }
 
     /// Taken by every write for its whole length. The guarded data is `()`: a panic elsewhere
@@ -130,19 +140,27 @@ impl Indexer {
         }
         let changes = self.store.profile_changes_since(applied)?;
         self.index.apply(&changes)?;
+        // A rebuilt index replays profiles whose stored vectors still hold; those keep them.
+        let upserted: Vec<String> = changes.upserted.iter().map(|p| p.id.clone()).collect();
+        let current = self.store.ids_with_current_vectors(self.model_id, self.dim, &upserted)?;
+        let current: std::collections::HashSet<&str> = current.iter().map(String::as_str).collect();
         let mut vectors = self.write_vectors();
         let mut log = self.changes();
         for id in &changes.deleted {
             vectors.remove(id);
             log.record(id);
         }
-        for p in &changes.upserted {
-            // The old vectors describe a text that is gone: until the new ones arrive the profile
-            // ranks on its lexical score, as one that never had vectors.
-            vectors.remove(&p.id);
-            log.record(&p.id);
+        let mut stale = Vec::with_capacity(upserted.len());
+        for id in upserted {
+            if !current.contains(id.as_str()) {
+                // The old vectors describe a text that is gone: until the new ones arrive the
+                // profile ranks on its lexical score, as one that never had vectors.
+                vectors.remove(&id);
+                stale.push(id.clone());
+            }
+            log.record(&id);
         }
-        Ok(changes.upserted.into_iter().map(|p| p.id).collect())
+        Ok(stale)
     }
 
     /// Embeds, now, every profile whose stored vectors are missing or stale (after a crash, or
@@ -151,7 +169,7 @@ impl Indexer {
         if self.defer_embedding {
             return Ok(());
         }
-        let stale = self.store.profiles_needing_vectors(MODEL_ID, self.dim)?;
+        let stale = self.store.profiles_needing_vectors(self.model_id, self.dim)?;
         let ids: Vec<String> = stale.into_iter().map(|(id, _)| id).collect();
         for chunk in ids.chunks(EMBED_CHUNK) {
             let seqs = self.current_seqs(chunk)?;
@@ -172,7 +190,7 @@ impl Indexer {
     fn embed(&self, profiles: &[Profile]) -> Result<Vec<Vec<Vec<f32>>>> {
         let passages: Vec<Vec<String>> = profiles.iter().map(profile_passages).collect();
         let flat: Vec<&str> = passages.iter().flatten().map(String::as_str).collect();
-        let mut vecs = self.encoder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
+        let mut vecs = self.embedder()?.embed_passages(&flat).map_err(|e| Error::Embed(e.to_string()))?.into_iter();
         Ok(passages.iter().map(|texts| vecs.by_ref().take(texts.len()).collect()).collect())
     }
 
@@ -190,7 +208,7 @@ impl Indexer {
                 kept.push(p);
             }
         }
-        self.store.put_vectors(MODEL_ID, self.dim, &items)?;
+        self.store.put_vectors(self.model_id, self.dim, &items)?;
         let mut matrix = self.write_vectors();
         let mut log = self.changes();
         for (p, (_, _, v)) in kept.into_iter().zip(&items) {

@@ -28,8 +28,8 @@ pub use self::rankings::{RefreshPolicy, MAX_AGE, MAX_CHANGES_TAKEN};
 pub use self::selection::{selection_value, SelectionStep};
 pub use self::usecases::{API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
 use crate::domain::{Language, Profile};
-use crate::embed::{E5Encoder, VectorSet, MODEL_ID};
-use crate::error::{Error, Result};
+use crate::embed::{Embedder, EmbedderChoice, VectorSet};
+use crate::error::{Error, Result, UserError};
 use crate::rank::hybrid::FusionWeights;
 use crate::search::{Glossary, SearchIndex};
 use crate::store::Store;
@@ -52,6 +52,8 @@ pub struct EngineConfig {
     pub models_dir: PathBuf,
     /// Encoder threads (0 = all cores).
     pub threads: usize,
+    /// The model, or a deterministic stand-in for tests of logic.
+    pub embedder: EmbedderChoice,
     /// Store and index profiles without computing their vectors; when opening, neither load the
     /// stored vectors nor catch up on missing ones. For lexical-only work (`import
     /// --defer-embedding`, `rank --ranker lexical`), which then never touches the model or the
@@ -59,6 +61,23 @@ pub struct EngineConfig {
     /// BM25 alone). The next engine opened without this (`serve`, a hybrid `rank`) embeds what
     /// lacks vectors.
     pub defer_embedding: bool,
+    /// Whether the engine may write the data dir.
+    pub access: Access,
+}
+
+/// How an engine opens its data dir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Creates the data dir when absent, holds the search index's writer (one process at a time:
+    /// opening fails with [`UserError::DataDirInUse`] while another holds it) and brings the index
+    /// and the vectors up to date with the store.
+    #[default]
+    ReadWrite,
+    /// Reads an existing data dir and writes nothing: the store read-only, the index without a
+    /// writer, no catch-up and no embedding of profiles that lack vectors (they rank on their
+    /// words alone). Works beside a process that writes the data dir, such as a running server.
+    /// Fails with [`UserError::NoData`] when the data dir holds no store.
+    ReadOnly,
 }
 
 impl EngineConfig {
@@ -68,18 +87,18 @@ impl EngineConfig {
             data_dir: data_dir.to_path_buf(),
             models_dir: default_models_dir(),
             threads: 0,
+            embedder: EmbedderChoice::E5,
             defer_embedding: false,
+            access: Access::ReadWrite,
         }
     }
 }
 
-/// `PITCHMATCH_MODELS_DIR`, else `./models` when it exists, else the `models/` of the source
-/// tree this binary was built from.
+/// `./models` when it holds the model, else the `models/` of the source tree this binary was
+/// built from; absolute, so that it means the same wherever the process goes. (The
+/// `models_dir` setting, see [`crate::settings`], overrides it.)
 pub fn default_models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PITCHMATCH_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("models");
+    let local = std::path::absolute("models").unwrap_or_else(|_| PathBuf::from("models"));
     if local.join("config.json").exists() {
         return local;
     }
@@ -108,27 +127,53 @@ impl Engine {
     /// store (the model is loaded only when something needs embedding).
     pub fn open_with(config: &EngineConfig) -> Result<Engine> {
         let data_dir = &config.data_dir;
-        std::fs::create_dir_all(data_dir)?;
-        let store = Store::open(&data_dir.join("pitchmatch.sqlite"))?;
+        let store_path = data_dir.join("pitchmatch.sqlite");
         let glossary = Arc::new(Glossary::load(&config.models_dir)?);
-        let index = SearchIndex::open(&data_dir.join("tantivy"), glossary.clone())?;
-        let dim = E5Encoder::model_dim(&config.models_dir)
+        let (store, index) = match config.access {
+            Access::ReadWrite => {
+                std::fs::create_dir_all(data_dir)?;
+                let store = Store::open(&store_path)?;
+                let index = SearchIndex::open(&data_dir.join("tantivy"), glossary.clone()).map_err(|e| {
+                    if crate::search::is_lock_busy(&e) {
+                        UserError::DataDirInUse { data_dir: data_dir.display().to_string() }.into()
+                    } else {
+                        e
+                    }
+                })?;
+                (store, index)
+            }
+            Access::ReadOnly => {
+                if !store_path.is_file() {
+                    return Err(UserError::NoData { data_dir: data_dir.display().to_string() }.into());
+                }
+                let store = Store::open_read_only(&store_path)?;
+                (store, SearchIndex::open_read_only(&data_dir.join("tantivy"), glossary.clone())?)
+            }
+        };
+        let model_id = config.embedder.model_id();
+        let dim = config
+            .embedder
+            .dim(&config.models_dir)
             .map_err(|e| Error::Embed(format!("reading the model config in {}: {e}", config.models_dir.display())))?;
-        let vectors = if config.defer_embedding { VectorSet::new(dim) } else { load_vectors(&store, dim)? };
+        let vectors = if config.defer_embedding { VectorSet::new(dim) } else { load_vectors(&store, model_id, dim)? };
+        let writes = config.access == Access::ReadWrite;
         let indexer = Arc::new(Indexer::new(
             store,
             index,
             vectors,
-            config.models_dir.clone(),
-            config.threads,
-            config.defer_embedding,
+            indexer::EmbedderSource {
+                choice: config.embedder,
+                models_dir: config.models_dir.clone(),
+                threads: config.threads,
+            },
+            config.defer_embedding || !writes,
         ));
-        {
+        if writes {
             let _writes = indexer.lock_writes();
             indexer.catch_up_index()?;
             indexer.embed_stale()?;
         }
-        let embedder = (!config.defer_embedding).then(|| {
+        let embedder = (writes && !config.defer_embedding).then(|| {
             let indexer = indexer.clone();
             std::thread::Builder::new().name("pitchmatch-embedder".into()).spawn(move || indexer.run_queue())
         });
@@ -144,9 +189,9 @@ impl Engine {
         })
     }
 
-    /// The encoder, loaded on first use.
-    pub fn encoder(&self) -> Result<&E5Encoder> {
-        self.indexer.encoder()
+    /// The embedder, loaded on first use.
+    pub fn embedder(&self) -> Result<&Embedder> {
+        self.indexer.embedder()
     }
 
     /// The data directory.
@@ -200,7 +245,7 @@ impl Engine {
     /// Embeds texts the way profile passages are embedded, so that they can be placed in the same
     /// space as the profiles (the landscape map puts demand areas there).
     pub fn embed_as_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        self.encoder()?.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
+        self.embedder()?.embed_passages(texts).map_err(|e| Error::Embed(e.to_string()))
     }
 
     /// The glossary concepts (ids such as `hydrogen_tank`, the same in every language) that `text`
@@ -229,8 +274,8 @@ impl Drop for Engine {
 /// The stored vectors that are current, in one matrix sized once. Profiles are read a chunk at a
 /// time: only their language and facets are kept, and all 100,000 at once would add a few hundred
 /// MB to the startup peak.
-fn load_vectors(store: &Store, dim: usize) -> Result<VectorSet> {
-    let stored = store.current_vectors(MODEL_ID, dim)?;
+fn load_vectors(store: &Store, model_id: &str, dim: usize) -> Result<VectorSet> {
+    let stored = store.current_vectors(model_id, dim)?;
     let mut vectors = VectorSet::new(dim);
     vectors.reserve(stored.iter().map(|v| v.passages.len()).sum(), stored.len());
     for chunk in stored.chunks(STARTUP_PROFILE_CHUNK) {

@@ -373,7 +373,7 @@ impl Engine {
                 // A demand description reads like a profile, so it is embedded as a passage
                 // (symmetric similarity, better on the dev set); a few search words are a query, as
                 // e5 intends.
-                let encoder = self.indexer.encoder()?;
+                let encoder = self.indexer.embedder()?;
                 let embedded = if text.split_whitespace().count() >= SYMMETRIC_MIN_WORDS {
                     encoder.embed_passages(&[text])
                 } else {

@@ -100,7 +100,7 @@ fn large_engine() -> (tempfile::TempDir, Engine) {
     let demo_vectors: HashMap<String, Vec<Vec<f32>>> = demo
         .indexer
         .store
-        .current_vectors(MODEL_ID, demo.indexer.dim)
+        .current_vectors(EmbedderChoice::E5.model_id(), demo.indexer.dim)
         .expect("vectors")
         .into_iter()
         .map(|v| (v.profile_id, v.passages))
@@ -131,7 +131,7 @@ fn large_engine() -> (tempfile::TempDir, Engine) {
                 (v.id.clone(), seq.expect("seq"), demo_vectors[base].clone())
             })
             .collect();
-        engine.indexer.store.put_vectors(MODEL_ID, engine.indexer.dim, &items).expect("vectors");
+        engine.indexer.store.put_vectors(EmbedderChoice::E5.model_id(), engine.indexer.dim, &items).expect("vectors");
     }
     let engine = Engine::open(dir.path()).expect("engine");
     assert_eq!(engine.indexer.read_vectors().len(), 1120);
@@ -273,4 +273,32 @@ fn a_cached_shortlist_is_answered_without_ranking_only_while_current() {
     assert!(engine.rank_demand_if_cached(DEMAND, 11, &all, Ranker::Hybrid).expect("cached").is_none());
     engine.submit_profile(&newcomers(&engine, 1).remove(0)).expect("submit");
     assert!(engine.rank_demand_if_cached(DEMAND, 10, &all, Ranker::Hybrid).expect("cached").is_none());
+}
+
+/// The fixed embedder drives the whole dense path without model files, and its vectors are
+/// stored under their own name, so a later engine with the model recomputes them all.
+#[test]
+fn a_fixed_embedder_ranks_densely_and_keeps_its_vectors_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/profiles.jsonl");
+    let config = EngineConfig { embedder: EmbedderChoice::Fixed, ..EngineConfig::new(&dir.path().join("data")) };
+    let engine = Engine::open_with(&config).unwrap();
+    assert_eq!(engine.embedder().unwrap().dim(), crate::embed::FixedEmbedder::DIM);
+    let report = engine.import(&ImportFiles { profiles: Some(demo), demands: None, events: None }).unwrap();
+    let ids: Vec<String> = engine
+        .rank_text("hydrogen pressure vessels", Some(Language::En), 5, &Filter::default(), Ranker::Dense)
+        .unwrap()
+        .results
+        .into_iter()
+        .map(|e| e.profile_id)
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let first = engine.profile(&ids[0]).unwrap().unwrap();
+    let text = crate::search::profile_text(&first).to_lowercase();
+    assert!(text.contains("hydrogen") || text.contains("waterstof"), "{text}");
+    drop(engine);
+    let store = Store::open(&dir.path().join("data/pitchmatch.sqlite")).unwrap();
+    let model = EmbedderChoice::E5.model_id();
+    assert_eq!(store.profiles_needing_vectors(model, 384).unwrap().len(), report.profiles);
+    assert!(store.profiles_needing_vectors(EmbedderChoice::Fixed.model_id(), 384).unwrap().is_empty());
 }

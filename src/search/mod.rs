@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
@@ -72,7 +72,8 @@ fn build_schema() -> (Schema, Fields) {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` when opened read-only.
+    writer: Option<Mutex<IndexWriter>>,
     fields: Fields,
     glossary: Arc<Glossary>,
 }
@@ -80,9 +81,17 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent. An index written with another schema or
     /// glossary is wiped (it is derived data) and reported as at sequence 0 so the caller rebuilds it.
+    ///
+    /// Only one process may write an index: when another holds it (a running server), this fails
+    /// with tantivy's `LockBusy` before touching any file (see [`is_lock_busy`]).
     pub fn open(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
         let stamp = dir.join("glossary.fingerprint");
         let fingerprint = glossary.fingerprint();
+        if dir.exists() {
+            // Probe the writer's lock first: wiping the files of an index another process writes
+            // would break it.
+            MmapDirectory::open(dir)?.acquire_lock(&INDEX_WRITER_LOCK).map_err(tantivy::TantivyError::from)?;
+        }
         if dir.exists() && std::fs::read_to_string(&stamp).ok().as_deref() != Some(fingerprint.as_str()) {
             std::fs::remove_dir_all(dir)?;
         }
@@ -102,7 +111,35 @@ impl SearchIndex {
         analysis::register(index.tokenizers());
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, glossary })
+        Ok(SearchIndex { index, reader, writer: Some(Mutex::new(writer)), fields, glossary })
+    }
+
+    /// Opens the existing index in `dir` for searching only: no writer, no lock, no file written,
+    /// so it works beside a process that writes the index (a running server). It shows the index
+    /// as committed when opened. A missing index, or one built with another schema or glossary, is
+    /// an error (only a writer may rebuild it).
+    pub fn open_read_only(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
+        let stale = |why: &str| {
+            Error::Internal(format!(
+                "the search index in {} {why}; rebuild it with `pitchmatch reindex` (while no server runs)",
+                dir.display()
+            ))
+        };
+        if !dir.join("meta.json").is_file() {
+            return Err(stale("is missing"));
+        }
+        let stamp = std::fs::read_to_string(dir.join("glossary.fingerprint")).unwrap_or_default();
+        if stamp != glossary.fingerprint() {
+            return Err(stale("was built with other glossary files"));
+        }
+        let (schema, fields) = build_schema();
+        let index = Index::open(MmapDirectory::open(dir)?)?;
+        if index.schema() != schema {
+            return Err(stale("has another schema"));
+        }
+        analysis::register(index.tokenizers());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, writer: None, fields, glossary })
     }
 
     /// The store sequence number this index reflects.
@@ -153,14 +190,16 @@ impl SearchIndex {
         &self.glossary
     }
 
-    fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        let writer =
+            self.writer.as_ref().ok_or_else(|| Error::Internal("the search index was opened read-only".into()))?;
         // tantivy rolls back uncommitted work itself; a poisoned lock only means a panic elsewhere.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+        Ok(writer.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Applies store changes and commits with their sequence number.
     pub fn apply(&self, changes: &ProfileChanges) -> Result<()> {
-        let mut writer = self.lock_writer();
+        let mut writer = self.lock_writer()?;
         for id in changes.deleted.iter().chain(changes.upserted.iter().map(|p| &p.id)) {
             writer.delete_term(Term::from_field_text(self.fields.id, id));
         }
@@ -177,7 +216,7 @@ impl SearchIndex {
 
     /// Replaces the whole index content with `profiles`, reflecting store sequence `seq`.
     pub fn rebuild(&self, profiles: &[Profile], seq: u64) -> Result<()> {
-        let mut writer = self.lock_writer();
+        let mut writer = self.lock_writer()?;
         writer.delete_all_documents()?;
         self.add_documents(&writer, profiles)?;
         self.commit(&mut writer, seq)?;
@@ -339,6 +378,11 @@ impl SearchIndex {
     }
 }
 
+/// True when `e` says that another process holds the index's writer lock.
+pub fn is_lock_busy(e: &Error) -> bool {
+    matches!(e, Error::Index(tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _)))
+}
+
 /// All searchable text of a profile, for concept extraction.
 pub fn profile_text(p: &Profile) -> String {
     let mut text = format!("{}. {}", p.name, p.summary);
@@ -347,4 +391,39 @@ pub fn profile_text(p: &Profile) -> String {
         text.push_str(s);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(ids: &[&str], up_to: u64) -> ProfileChanges {
+        let upserted = ids.iter().map(|id| Profile::minimal(id, id, "hydrogen pressure vessels for trucks")).collect();
+        ProfileChanges { upserted, deleted: Vec::new(), up_to }
+    }
+
+    #[test]
+    fn a_reader_works_beside_the_one_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tantivy");
+        let glossary = Arc::new(Glossary::empty());
+        assert!(SearchIndex::open_read_only(&path, glossary.clone()).is_err());
+        assert!(!path.exists(), "a failed read-only open created the index");
+
+        let writer = SearchIndex::open(&path, glossary.clone()).unwrap();
+        writer.apply(&changes(&["a", "b"], 2)).unwrap();
+        let err = SearchIndex::open(&path, glossary.clone()).err().expect("a second writer");
+        assert!(is_lock_busy(&err), "{err}");
+
+        let reader = SearchIndex::open_read_only(&path, glossary.clone()).unwrap();
+        assert_eq!(reader.applied_seq().unwrap(), 2);
+        let query = LexicalQuery::new("hydrogen vessels", Language::En);
+        assert_eq!(reader.search(&query, &Filter::default(), 10).unwrap().len(), 2);
+        assert!(reader.apply(&changes(&["c"], 3)).is_err(), "a reader cannot write");
+        // The writer is unaffected and still the only one.
+        writer.apply(&changes(&["c"], 3)).unwrap();
+        assert_eq!(writer.num_docs(), 3);
+        drop(writer);
+        assert!(SearchIndex::open(&path, glossary).is_ok(), "the lock goes with the writer");
+    }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 pub use self::app::{create_app, serve, spawn};
-pub use self::config::{ConfigOverrides, HttpConfig};
+pub use self::config::HttpConfig;
 pub use self::error::ApiError;
 use crate::engine::Engine;
 

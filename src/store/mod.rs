@@ -51,6 +51,33 @@ impl Store {
         Ok(Store { conn: Mutex::new(conn) })
     }
 
+    /// Opens an existing database at `path` for reading only, beside a process that may be
+    /// writing it (a running server): SQLite's WAL lets readers and one writer work at once. Never
+    /// creates or migrates anything; a missing file or an older schema is an error.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        if !path.is_file() {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no store at {}", path.display()),
+            )));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != migrations::MIGRATIONS.len() as i64 {
+            return Err(Error::Internal(format!(
+                "the store {} has schema version {version} and this build reads version {}; open it once \
+                 with a command that writes (import, serve) to migrate it",
+                path.display(),
+                migrations::MIGRATIONS.len()
+            )));
+        }
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
         // so a poisoned lock is safe to reuse.
@@ -296,5 +323,24 @@ mod tests {
         assert_eq!(store.profile_count().unwrap(), 1);
         let version: i64 = store.with_conn(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).unwrap();
         assert_eq!(version as usize, migrations::MIGRATIONS.len());
+    }
+
+    #[test]
+    fn a_read_only_store_reads_beside_a_writer_and_never_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        assert!(Store::open_read_only(&path).is_err());
+        assert!(!path.exists(), "a failed read-only open created the file");
+        let writer = Store::open(&path).unwrap();
+        writer.upsert_profiles(&[profile("a", "first summary text here")]).unwrap();
+        let reader = Store::open_read_only(&path).unwrap();
+        assert_eq!(reader.profile_count().unwrap(), 1);
+        // The writer goes on while the reader is open, and the reader sees its commits.
+        writer.upsert_profiles(&[profile("b", "second summary text")]).unwrap();
+        assert_eq!(reader.profile_count().unwrap(), 2);
+        assert!(reader.upsert_profiles(&[profile("c", "third summary text here")]).is_err());
+        drop((writer, reader));
+        // With no writer left (its WAL checkpointed and removed), reading still works.
+        assert_eq!(Store::open_read_only(&path).unwrap().profile_count().unwrap(), 2);
     }
 }

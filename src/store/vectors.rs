@@ -75,6 +75,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Which of `ids` have stored vectors for `model` computed from their current version.
+    pub fn ids_with_current_vectors(&self, model: &str, dim: usize, ids: &[String]) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT 1 FROM profile_vectors v JOIN profiles p ON p.id = v.profile_id
+             WHERE v.profile_id = ?1 AND v.seq = p.seq AND v.model = ?2 AND v.dim = ?3",
+        )?;
+        let mut out = Vec::new();
+        for id in ids {
+            if stmt.exists(params![id, model, dim as i64])? {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// The sequence number of each given profile's current version.
     pub fn profile_seqs(&self, ids: &[String]) -> Result<Vec<Option<u64>>> {
         let conn = self.conn();

