@@ -5,15 +5,17 @@
 //! selects who pitches where.
 //!
 //! ## Architecture (data flows top to bottom)
-//! - [`domain`] — Profile, DemandArea, Event and their validation rules.
+//! - [`domain`] — Profile, DemandArea, Event and their validation rules; filters, rankers, principals.
 //! - [`import`] — JSON Lines files to validated records, all-or-nothing per file.
 //! - [`store`] — SQLite, the source of truth, with migrations and a change sequence.
 //! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
-//! - [`embed`] — the local multilingual-e5-small encoder and the in-memory vector matrix.
-//! - [`rank`] — fusing signals into explained shortlists.
+//! - [`embed`] — the embedder seam (the local multilingual-e5-small model, or a deterministic
+//!   stand-in for tests), its block format and kernels, and the in-memory vector matrix.
+//! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, the organiser's reason.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
-//! - [`engine`] — one handle over all of it, keeping derived data in step with the store.
+//! - [`engine`] — one handle over all of it: use cases own every write; the indexer keeps the
+//!   index and vectors in step with the store; a ranking cache takes in changed profiles.
 //! - [`server`] — the web service (`pitchmatch serve`): shared state, limits, metrics and the app;
 //!   inside it the JSON API (auth, one error shape, OpenAPI) and the server-rendered pages for
 //!   suppliers and organisers with the landscape map, as siblings that do not import each other.

@@ -705,6 +705,10 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
     let res = http_client.post(url("/api/v1/profiles")).json(&good_profile("drill-own")).send().unwrap();
     assert_eq!(res.status().as_u16(), 201);
     let edit = res.json::<Value>().unwrap()["edit_token"].as_str().unwrap().to_string();
+    // The baseline is a server with its model loaded: a shortlist embeds its query text at once
+    // (a submission's vectors follow in the background).
+    let res = http_client.get(url("/api/v1/demands/drill-demand/shortlist")).bearer_auth(&org).send().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
     let baseline_kib = server.mem_kib("VmRSS");
 
     // Slow clients first, in the background: the rest of the corpus must be served meanwhile.
