@@ -1,4 +1,4 @@
-//! The `pitchmatch` command line (`shared/spec/cli.md`). Parsing lives in [`args`], rendering in
+//! The `pitchmatch` command line (`docs/cli.md`). Parsing lives in [`args`], rendering in
 //! [`crate::render`]; this file maps commands onto the [`Engine`](crate::Engine) and library errors onto
 //! exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
 

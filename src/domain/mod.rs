@@ -1,7 +1,7 @@
 //! Domain types: what a supplier submits ([`Profile`]), what an OEM wants ([`DemandArea`]) and the
 //! Co-Innovation Day that selects pitches for some demand areas ([`Event`]). They exist so that every
 //! entry point (file import, HTTP, tests) parses and validates records by the same rules
-//! (`shared/spec/data-format.md`) and reports *every* violated rule, not just the first, so a user can
+//! (`docs/data-format.md`) and reports *every* violated rule, not just the first, so a user can
 //! fix a file in one pass.
 
 mod filter;

@@ -26,8 +26,8 @@
 //!    (11-26 concepts in the dev set) 73-87 % of it;
 //! 4. sums them: `score = w_dense · dense_z + w_lex · lexical_z + concepts_weight · concepts`.
 //!
-//! The weights (1, 0.5625, 45) were chosen on `shared/eval/dev` together with the full SciFact
-//! (session 5, after the 8-bit encoder moved the session-3 optimum): every goal (dev nDCG@10 >=
+//! The weights (1, 0.5625, 45) were chosen on the dev evaluation set together with the full
+//! SciFact, with the 8-bit encoder's vectors: every goal (dev nDCG@10 >=
 //! 0.85, every language slice >= 0.75, SciFact >= 0.70) holds on a plateau of lexical weight
 //! 0.53-0.59, concept factor 40-50 and half-confidence 3-5 concepts, and this point is its
 //! middle. The en->fr slice (7 demands, one relevant French profile each) is the fragile one.
