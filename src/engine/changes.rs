@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Numbered changes to the profile set (inserted, replaced, deleted, or given new vectors).
 #[derive(Debug)]
@@ -14,8 +13,8 @@ pub(super) struct ChangeLog {
     latest: u64,
     /// Changes older than or equal to this are no longer listed.
     floor: u64,
-    /// `(number, profile id, when)` for the changes after `floor`, oldest first.
-    recent: VecDeque<(u64, Arc<str>, Instant)>,
+    /// `(number, profile id)` for the changes after `floor`, oldest first.
+    recent: VecDeque<(u64, Arc<str>)>,
     capacity: usize,
 }
 
@@ -44,9 +43,9 @@ impl ChangeLog {
     /// Records that profile `id` changed.
     pub(super) fn record(&mut self, id: &str) {
         self.latest += 1;
-        self.recent.push_back((self.latest, Arc::from(id), Instant::now()));
+        self.recent.push_back((self.latest, Arc::from(id)));
         while self.recent.len() > self.capacity {
-            if let Some((n, _, _)) = self.recent.pop_front() {
+            if let Some((n, _)) = self.recent.pop_front() {
                 self.floor = n;
             }
         }
@@ -59,12 +58,6 @@ impl ChangeLog {
         self.recent.clear();
     }
 
-    /// When the first change after number `seen` was made; `None` when there is none, or when it is
-    /// no longer listed (then it is old).
-    pub(super) fn first_after(&self, seen: u64) -> Option<Instant> {
-        self.recent.iter().find(|(n, _, _)| *n > seen).map(|(_, _, at)| *at)
-    }
-
     /// The profiles changed after change number `seen`.
     pub(super) fn since(&self, seen: u64) -> Since {
         if seen >= self.latest {
@@ -73,8 +66,7 @@ impl ChangeLog {
         if seen < self.floor {
             return Since::Everything;
         }
-        let mut ids: Vec<Arc<str>> =
-            self.recent.iter().filter(|(n, _, _)| *n > seen).map(|(_, id, _)| id.clone()).collect();
+        let mut ids: Vec<Arc<str>> = self.recent.iter().filter(|(n, _)| *n > seen).map(|(_, id)| id.clone()).collect();
         ids.sort_unstable();
         ids.dedup();
         Since::Profiles { ids, up_to: self.latest }
@@ -103,18 +95,6 @@ mod tests {
         assert_eq!(ids(log.since(seen)), ["a", "b"]);
         assert_eq!(log.since(log.latest()), Since::Nothing);
         assert_eq!(ids(log.since(0)), ["a", "b"]);
-    }
-
-    #[test]
-    fn the_first_unseen_change_has_a_time() {
-        let mut log = ChangeLog::new(10);
-        let before = Instant::now();
-        log.record("a");
-        let seen = log.latest();
-        assert!(log.first_after(seen).is_none());
-        log.record("b");
-        assert!(log.first_after(seen).is_some_and(|at| at >= before));
-        assert!(log.first_after(0) <= log.first_after(seen));
     }
 
     #[test]

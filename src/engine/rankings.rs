@@ -315,11 +315,11 @@ impl RankingCache {
         Ok(ranking)
     }
 
-    /// The held ranking of `key` if `good_enough` accepts it, without waiting for one being computed.
-    pub fn held(&self, key: &RankingKey, good_enough: impl Fn(&Ranking) -> bool) -> Option<Arc<Ranking>> {
+    /// The ranking of `key` if it reflects change `latest`, without waiting for one being computed.
+    pub fn current(&self, key: &RankingKey, latest: u64) -> Option<Arc<Ranking>> {
         let slot = self.slots.get(key)?;
         let held = slot.try_lock().ok()?;
-        held.as_ref().filter(|r| good_enough(r)).cloned()
+        held.as_ref().filter(|r| r.seen == latest).cloned()
     }
 }
 

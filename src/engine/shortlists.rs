@@ -24,10 +24,6 @@ use crate::rank::{ScoreBreakdown, Shortlist, ShortlistEntry};
 /// documents from far down the BM25 list and their (small) lexical credit still separates them.
 const HYBRID_LEXICAL_POOL: usize = MAX_K;
 
-/// How far behind the latest write a shortlist served from the cache alone may be; past it, the
-/// request takes the changes in (see `Engine::recent_enough`).
-pub const STALE_READ_LAG: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// Texts of at least this many words are embedded like profiles (see `Engine::query_vector`).
 const SYMMETRIC_MIN_WORDS: usize = 25;
 
@@ -92,8 +88,8 @@ impl Engine {
     }
 
     /// The shortlist of [`Engine::rank_demand`] when it can be answered from work already done (a
-    /// cached ranking at most [`STALE_READ_LAG`] behind the latest write, whose returned entries
-    /// are all explained already), in well under a millisecond; `None` when it needs ranking or explaining. Lets the HTTP service answer cheap
+    /// current cached ranking whose returned entries are all explained already), in well under a
+    /// millisecond; `None` when it needs ranking or explaining. Lets the HTTP service answer cheap
     /// requests on its async workers and send only real work to the blocking pool.
     pub fn rank_demand_if_cached(
         &self,
@@ -112,7 +108,7 @@ impl Engine {
             .demand(demand_id)?
             .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
         let key = RankingKey { ranker, language: demand.language, text: Arc::from(demand.query_text()) };
-        let Some(ranking) = self.rankings.held(&key, |r| self.recent_enough(r)) else { return Ok(None) };
+        let Some(ranking) = self.rankings.current(&key, self.indexer.latest_change()) else { return Ok(None) };
         let entries: Option<Vec<ShortlistEntry>> =
             ranking.top(filter, k).into_iter().map(|row| ranking.explained(&row.id)).collect();
         Ok(entries.map(|entries| {
@@ -126,16 +122,6 @@ impl Engine {
                 results,
             }
         }))
-    }
-
-    /// Whether a cached shortlist may be served from `ranking` as it is: it reflects every change,
-    /// or the first change it lacks is younger than [`STALE_READ_LAG`]. Under a steady stream of
-    /// writes every ranking is behind most of the time; taking the changes in is quick, but done
-    /// for every request it sends them all through the slow path, one after another.
-    fn recent_enough(&self, ranking: &Ranking) -> bool {
-        let changes = self.indexer.changes();
-        ranking.seen == changes.latest()
-            || changes.first_after(ranking.seen).is_some_and(|at| at.elapsed() < STALE_READ_LAG)
     }
 
     /// Ranks profiles for ad-hoc text (language detected when not given).
