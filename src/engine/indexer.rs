@@ -201,8 +201,10 @@ impl Indexer {
         let current = self.store.profile_seqs(&ids)?;
         let mut items = Vec::with_capacity(profiles.len());
         let mut kept = Vec::with_capacity(profiles.len());
+        let embedded_from: std::collections::HashMap<&str, u64> =
+            seqs.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         for ((p, v), now) in profiles.iter().zip(vectors).zip(current) {
-            let embedded_from = seqs.iter().find(|(id, _)| *id == p.id).map(|(_, s)| *s);
+            let embedded_from = embedded_from.get(p.id.as_str()).copied();
             if now.is_some() && now == embedded_from {
                 items.push((p.id.clone(), now.unwrap_or_default(), v));
                 kept.push(p);

@@ -200,7 +200,6 @@ impl Engine {
     /// The current ranking of `key`: the cached one, brought up to date with the profiles changed
     /// since when it may take them in, else computed afresh.
     fn ranking(&self, key: &RankingKey) -> Result<Arc<Ranking>> {
-        let collection = self.indexer.read_vectors().len();
         self.rankings.get_or_refresh(
             key,
             |r| r.seen == self.indexer.latest_change(),
@@ -208,6 +207,7 @@ impl Engine {
                 if let Some(old) = held {
                     let since = self.indexer.changes().since(old.seen);
                     if let super::changes::Since::Profiles { ids, up_to } = since {
+                        let collection = self.indexer.read_vectors().len();
                         if old.may_take(ids.len(), collection, &self.rankings.policy) {
                             return Ok(Arc::new(self.rescore(old, key.ranker, ids, up_to)?));
                         }

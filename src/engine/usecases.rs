@@ -144,14 +144,6 @@ impl Engine {
         Ok(self.indexer.store.profile_id_by_token_hash(hash)?.map(Principal::Supplier))
     }
 
-    /// Profile `id` when `token` is its edit token (or an organiser's).
-    pub fn profile_for_token(&self, id: &str, token: &str) -> Result<Option<Profile>> {
-        match self.principal(token)? {
-            Some(who) if who.may_edit_profile(id) => self.indexer.store.profile(id),
-            _ => Ok(None),
-        }
-    }
-
     /// A stored profile.
     pub fn profile(&self, id: &str) -> Result<Option<Profile>> {
         self.indexer.store.profile(id)
@@ -196,11 +188,6 @@ impl Engine {
     /// landscape map) is current while it is unchanged.
     pub fn profiles_version(&self) -> Result<u64> {
         self.indexer.store.profile_seq()
-    }
-
-    /// SQLite's own consistency check of the store ("ok" when sound).
-    pub fn store_integrity(&self) -> Result<String> {
-        self.indexer.store.integrity_check()
     }
 
     /// A new random secret in the tokens' format: `prefix` and 32 random bytes in hex. The web
