@@ -8,12 +8,14 @@
 //! new one merged in. The statistics (per-language means and spreads, the best concept score) drift
 //! as profiles come and go, so a ranking that has taken in changes to more than 1 % of the
 //! collection (at most [`MAX_CHANGES_TAKEN`]), or is older than [`MAX_AGE`], is computed afresh
-//! ([`RefreshPolicy`]); small collections are simply ranked afresh. One cache, bounded by rows held, evicts the way
-//! every cache here does (moka's TinyLFU); concurrent requests for the same text wait for one
-//! computation.
+//! ([`RefreshPolicy`]) by one caller while the others are still served the held ranking with the
+//! changes taken in; small collections are simply ranked afresh. One cache, bounded by rows held,
+//! evicts the way every cache here does (moka's TinyLFU); concurrent requests for a text not ranked
+//! yet wait for one computation.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::explainer::QueryAnalysis;
@@ -261,12 +263,40 @@ impl Ranking {
     }
 }
 
-/// One cached ranking, computed or refreshed by whoever asks first while others wait.
-pub type RankingSlot = Arc<Mutex<Option<Arc<Ranking>>>>;
+/// One cached ranking: computed or brought up to date by whoever asks first while others wait,
+/// and recomputed afresh by one caller at a time while the others keep being served.
+#[derive(Default)]
+pub struct RankingSlot {
+    held: Mutex<Option<Arc<Ranking>>>,
+    recomputing: AtomicBool,
+}
+
+impl RankingSlot {
+    /// The held ranking, locked: whoever holds the guard is the one bringing it up to date.
+    pub fn lock(&self) -> MutexGuard<'_, Option<Arc<Ranking>>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Claims the one fresh computation of this ranking; `None` when another caller runs it. The
+    /// claim ends when the returned guard is dropped, whether the computation succeeded or not.
+    pub fn claim_recompute(&self) -> Option<RecomputeClaim<'_>> {
+        // Not `then_some`: it would build (and drop, releasing the flag) a claim even when refused.
+        (!self.recomputing.swap(true, Ordering::AcqRel)).then(|| RecomputeClaim(&self.recomputing))
+    }
+}
+
+/// The claim of [`RankingSlot::claim_recompute`].
+pub struct RecomputeClaim<'a>(&'a AtomicBool);
+
+impl Drop for RecomputeClaim<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
 
 /// The rankings of recent query texts.
 pub struct RankingCache {
-    slots: moka::sync::Cache<RankingKey, RankingSlot>,
+    slots: moka::sync::Cache<RankingKey, Arc<RankingSlot>>,
     /// When a ranking is computed afresh instead of taking in changes.
     pub policy: RefreshPolicy,
 }
@@ -275,8 +305,8 @@ impl Default for RankingCache {
     fn default() -> Self {
         let slots = moka::sync::Cache::builder()
             .max_capacity(CACHE_ROWS)
-            .weigher(|_: &RankingKey, slot: &RankingSlot| {
-                let rows = slot.try_lock().ok().and_then(|s| s.as_ref().map(|r| r.len() as u64)).unwrap_or(0);
+            .weigher(|_: &RankingKey, slot: &Arc<RankingSlot>| {
+                let rows = slot.held.try_lock().ok().and_then(|s| s.as_ref().map(|r| r.len() as u64)).unwrap_or(0);
                 u32::try_from(rows.max(MIN_ROWS_PER_RANKING)).unwrap_or(u32::MAX)
             })
             .build();
@@ -286,39 +316,31 @@ impl Default for RankingCache {
 
 impl RankingCache {
     /// The slot of `key`, created empty when absent.
-    fn slot(&self, key: &RankingKey) -> RankingSlot {
-        self.slots.get_with_by_ref(key, RankingSlot::default)
+    pub fn slot(&self, key: &RankingKey) -> Arc<RankingSlot> {
+        self.slots.get_with_by_ref(key, Arc::default)
     }
 
-    /// The ranking of `key`: the held one when `is_current` says so, else what `refresh` makes of
-    /// the held one (`None` when there is none yet). Concurrent callers for one key wait for a
-    /// single refresh.
-    pub fn get_or_refresh<E>(
+    /// Stores `ranking` in `slot` (whose lock `held` is) and lets the cache weigh the slot again
+    /// by the rows it now holds.
+    pub fn store(
         &self,
         key: &RankingKey,
-        is_current: impl Fn(&Ranking) -> bool,
-        refresh: impl FnOnce(Option<&Arc<Ranking>>) -> Result<Arc<Ranking>, E>,
-    ) -> Result<Arc<Ranking>, E> {
-        let slot = self.slot(key);
-        let ranking = {
-            let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(r) = held.as_ref().filter(|r| is_current(r)) {
-                return Ok(r.clone());
-            }
-            let ranking = refresh(held.as_ref())?;
-            *held = Some(ranking.clone());
-            ranking
-        };
-        // Inserting the slot again makes the cache weigh it by the rows it now holds; the weigher
-        // reads through the slot's lock, so this waits until it is released.
-        self.slots.insert(key.clone(), slot);
-        Ok(ranking)
+        slot: &Arc<RankingSlot>,
+        mut held: MutexGuard<'_, Option<Arc<Ranking>>>,
+        ranking: Ranking,
+    ) -> Arc<Ranking> {
+        let ranking = Arc::new(ranking);
+        *held = Some(ranking.clone());
+        // The weigher reads through the slot's lock, so it must be released first.
+        drop(held);
+        self.slots.insert(key.clone(), slot.clone());
+        ranking
     }
 
     /// The ranking of `key` if it reflects change `latest`, without waiting for one being computed.
     pub fn current(&self, key: &RankingKey, latest: u64) -> Option<Arc<Ranking>> {
         let slot = self.slots.get(key)?;
-        let held = slot.try_lock().ok()?;
+        let held = slot.held.try_lock().ok()?;
         held.as_ref().filter(|r| r.seen == latest).cloned()
     }
 }

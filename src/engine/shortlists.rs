@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::changes::Since;
 use super::explainer::QueryAnalysis;
 use super::rankings::{RankedRow, Ranking, RankingKey};
 use super::{Engine, MAX_K};
@@ -198,24 +199,44 @@ impl Engine {
     }
 
     /// The current ranking of `key`: the cached one, brought up to date with the profiles changed
-    /// since when it may take them in, else computed afresh.
+    /// since, else computed afresh. Every answer reflects every write so far. When a ranking has
+    /// taken in as many changes as its statistics may drift over, one caller computes it afresh
+    /// (outside the slot's lock) while the others keep taking changes into the held one: under a
+    /// steady stream of writes a full ranking of 100,000 profiles would otherwise make every
+    /// request for that text wait for it.
     fn ranking(&self, key: &RankingKey) -> Result<Arc<Ranking>> {
-        self.rankings.get_or_refresh(
-            key,
-            |r| r.seen == self.indexer.latest_change(),
-            |held| {
-                if let Some(old) = held {
-                    let since = self.indexer.changes().since(old.seen);
-                    if let super::changes::Since::Profiles { ids, up_to } = since {
-                        let collection = self.indexer.read_vectors().len();
-                        if old.may_take(ids.len(), collection, &self.rankings.policy) {
-                            return Ok(Arc::new(self.rescore(old, key.ranker, ids, up_to)?));
-                        }
-                    }
-                }
-                Ok(Arc::new(self.compute_ranking(key)?))
-            },
-        )
+        let slot = self.rankings.slot(key);
+        let held = slot.lock();
+        let Some(old) = held.clone() else {
+            return Ok(self.rankings.store(key, &slot, held, self.compute_ranking(key)?));
+        };
+        let since = self.indexer.changes().since(old.seen);
+        let (ids, up_to) = match since {
+            Since::Nothing => return Ok(old),
+            Since::Everything => return Ok(self.rankings.store(key, &slot, held, self.compute_ranking(key)?)),
+            Since::Profiles { ids, up_to } => (ids, up_to),
+        };
+        let collection = self.indexer.read_vectors().len();
+        let policy = &self.rankings.policy;
+        if policy.budget(collection) == 0 {
+            // Small collections: ranking afresh costs next to nothing, so nobody is served drift.
+            return Ok(self.rankings.store(key, &slot, held, self.compute_ranking(key)?));
+        }
+        let claim = if old.may_take(ids.len(), collection, policy) { None } else { slot.claim_recompute() };
+        let Some(_claim) = claim else {
+            // Within the budget, or another caller is computing it afresh right now.
+            return Ok(self.rankings.store(key, &slot, held, self.rescore(&old, key.ranker, ids, up_to)?));
+        };
+        drop(held);
+        let fresh = self.compute_ranking(key)?;
+        let held = slot.lock();
+        let since = self.indexer.changes().since(fresh.seen);
+        let fresh = match since {
+            Since::Profiles { ids, up_to } => self.rescore(&fresh, key.ranker, ids, up_to)?,
+            // Current already, or past what the log lists: the next request brings it up to date.
+            Since::Nothing | Since::Everything => fresh,
+        };
+        Ok(self.rankings.store(key, &slot, held, fresh))
     }
 
     /// Scores every embedded profile (dense cosine, or the hybrid fusion) and sorts them, best

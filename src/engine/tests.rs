@@ -248,6 +248,36 @@ fn writes_beyond_the_refresh_bound_give_exactly_the_fresh_ranking() {
 }
 
 #[test]
+fn while_one_caller_ranks_afresh_the_others_get_every_write_taken_in() {
+    let (_dir, mut engine) = demo_engine();
+    engine.rankings.policy = RefreshPolicy { min_profiles: 0, ..RefreshPolicy::default() };
+    shortlist(&engine, 20);
+    let demand = engine.demand(DEMAND).expect("read").expect("demand");
+    let key = RankingKey { ranker: Ranker::Hybrid, language: demand.language, text: Arc::from(demand.query_text()) };
+    let slot = engine.rankings.slot(&key);
+    // As if another request were computing this ranking afresh right now.
+    let claim = slot.claim_recompute().expect("nobody computes it yet");
+    assert!(slot.claim_recompute().is_none(), "one fresh computation at a time");
+    let arrivals = newcomers(&engine, 3);
+    for p in &arrivals {
+        engine.submit_profile(p).expect("submit");
+    }
+    engine.wait_for_vectors();
+    let served = shortlist(&engine, 20);
+    assert_eq!(cached(&engine).changes_taken, 3, "three changes taken in beyond the budget of one");
+    for p in &arrivals {
+        assert!(ids(&served).contains(&p.id.as_str()), "{} is missing from {:?}", p.id, ids(&served));
+    }
+    drop(claim);
+    engine.submit_profile(&Profile { id: "new-late".into(), ..arrivals[0].clone() }).expect("submit");
+    engine.wait_for_vectors();
+    let refreshed = shortlist(&engine, 20);
+    assert_eq!(cached(&engine).changes_taken, 0, "the claim released: computed afresh");
+    engine.rankings = RankingCache::default();
+    assert_eq!(refreshed, shortlist(&engine, 20));
+}
+
+#[test]
 fn a_profile_waiting_for_its_vectors_ranks_on_its_lexical_score() {
     let (_dir, engine) = demo_engine();
     shortlist(&engine, 20);
