@@ -74,6 +74,36 @@ pub fn surface_analyzer(lang: Language) -> TextAnalyzer {
     }
 }
 
+/// Function words the stop-word lists miss (tantivy's English list is Lucene's short one, without
+/// pronouns or auxiliaries; "per", "via", "à partir de" and "au moins" are in none): they appear in
+/// every kind of text and say nothing about a match.
+const FILLER_WORDS: &[&str] = &[
+    "we", "our", "us", "you", "your", "i", "my", "he", "she", "his", "her", "its", "them", "what", "which", "who",
+    "whom", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some",
+    "than", "too", "very", "can", "could", "should", "would", "may", "might", "must", "shall", "do", "does", "did",
+    "have", "has", "had", "been", "being", "were", "am", "from", "about", "up", "out", "over", "under", "again",
+    "once", "here", "only", "own", "same", "so", "just", "now", "per", "via", "etc", "ie", "eg", "vs", "also", "using",
+    "based", "within", "across", "partir", "moins", "plus", "tout", "tous", "toute", "toutes", "très", "aussi",
+    "ainsi", "entre", "chez", "sans", "sous", "selon", "vers", "dont", "cette", "cet", "où", "ook", "zoals", "onder",
+    "tussen", "door", "naar", "zonder", "andere",
+];
+
+/// Whether `word` (a surface form) says nothing as evidence of a match: a stop word in any of the
+/// three languages, a filler word, or a single letter. A query is matched in fields analysed for
+/// every language, so a word that is a stop word in one ("we", "an") matches in another's field
+/// where it is not one; an organiser reading "demand terms found" wants the words that matter.
+pub fn is_filler_word(word: &str) -> bool {
+    thread_local! {
+        static SURFACE: std::cell::RefCell<Vec<TextAnalyzer>> =
+            std::cell::RefCell::new(Language::ALL.iter().map(|&l| surface_analyzer(l)).collect());
+    }
+    let lower = word.to_lowercase();
+    if lower.chars().count() < 2 || FILLER_WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    SURFACE.with(|cell| cell.borrow_mut().iter_mut().any(|analyzer| tokens(analyzer, &lower).is_empty()))
+}
+
 /// Registers the three full analyzers.
 pub fn register(manager: &TokenizerManager) {
     for lang in Language::ALL {

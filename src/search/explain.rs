@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 
-use super::analysis::{tokens, with_full_analyzer, Token};
+use super::analysis::{is_filler_word, tokens, with_full_analyzer, Token};
 use super::query::{LexicalQuery, TextField};
 use crate::domain::Profile;
 
@@ -121,6 +121,7 @@ pub fn explain_analysed(profile: &Profile, analysed: &AnalysedProfile, query: &L
             let hits: Vec<&Token> = text_tokens
                 .iter()
                 .filter(|t| wanted.contains(t.term.as_str()) && !t.term.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|t| !is_filler_word(&text[t.from..t.to]))
                 .collect();
             for h in &hits {
                 surface.insert(text[h.from..h.to].to_lowercase());
@@ -246,6 +247,21 @@ mod tests {
         assert_eq!(snippet.field, "summary");
         assert!(snippet.marked().contains("**lidar**"), "{}", snippet.marked());
         assert!(snippet.marked().contains("**fog**"));
+    }
+
+    #[test]
+    fn filler_words_of_any_language_are_not_reported_as_matches() {
+        let mut p = profile();
+        p.language = Language::Nl;
+        p.summary = "We leveren per voertuig een lidar module; an sich is dat nieuw.".into();
+        // An English demand: `we`, `per` and `an` are matched in the Dutch-analysed field, where
+        // Dutch rules do not drop all of them, but none of them is evidence.
+        let q = LexicalQuery::new("We need an affordable lidar per vehicle", Language::En);
+        let terms: Vec<String> = explain(&p, &q).matched.into_iter().flat_map(|m| m.terms).collect();
+        assert!(terms.contains(&"lidar".to_string()), "{terms:?}");
+        for filler in ["we", "per", "an"] {
+            assert!(!terms.contains(&filler.to_string()), "{filler} reported in {terms:?}");
+        }
     }
 
     #[test]
