@@ -100,12 +100,15 @@ impl Explainer {
         if ranker == Ranker::Hybrid {
             scores.shared_concepts = shared_concepts(&self.glossary, profile, &analysis.concepts);
         }
+        let language = analysis.query.language;
+        let concepts: Vec<String> = scores.shared_concepts.iter().map(|id| self.glossary.label(id, language)).collect();
         let explanation = Explanation {
-            reason: rank::reason(&scores, &lexical),
+            reason: rank::reason(&scores, &lexical, &concepts),
             scores,
             matched: lexical.matched,
             snippet: passage.as_ref().map(explain::Snippet::marked),
             passage,
+            concepts,
         };
         rank::entry(0, profile, score, explanation)
     }

@@ -68,6 +68,10 @@ pub struct Explanation {
     /// Same passage, structured (field, text, highlight ranges), for renderers that escape text.
     #[serde(skip)]
     pub passage: Option<crate::search::explain::Snippet>,
+    /// The shared glossary concepts (`scores.shared_concepts`) named in words of the demand's
+    /// language, in the same order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub concepts: Vec<String>,
 }
 
 /// One ranked profile.
@@ -116,37 +120,51 @@ pub struct Shortlist {
     pub results: Vec<ShortlistEntry>,
 }
 
-/// Builds the organiser-facing sentence from the scores and the matched terms.
-pub fn reason(scores: &ScoreBreakdown, lexical: &LexicalExplanation) -> String {
-    let meaning = match (scores.dense, &scores.best_passage) {
-        (Some(z), Some(passage)) if z >= 2.0 => {
-            format!("Very close in meaning ({passage}; {z:.1} standard deviations above its language peers). ")
+/// A passage name of the breakdown (`summary`, `innovations[i]`) as an organiser says it.
+fn passage_in_words(passage: &str) -> String {
+    match passage.strip_prefix("innovations[").and_then(|r| r.strip_suffix(']')).and_then(|i| i.parse::<usize>().ok()) {
+        Some(i) => {
+            const ORDINALS: [&str; 8] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"];
+            match ORDINALS.get(i) {
+                Some(nth) => format!("its {nth} innovation"),
+                None => format!("its innovation no. {}", i + 1),
+            }
         }
-        (Some(z), Some(passage)) if z >= 1.0 => {
-            format!("Close in meaning ({passage}; {z:.1} standard deviations above its language peers). ")
-        }
-        (Some(z), _) => format!("Related in meaning ({z:+.1} standard deviations against its language peers). "),
+        None => format!("its {passage}"),
+    }
+}
+
+/// Builds the organiser-facing sentence from the scores, the shared concepts (named in words) and
+/// the matched terms. Plain words only: the numbers stay in the breakdown, where each can be
+/// checked.
+pub fn reason(scores: &ScoreBreakdown, lexical: &LexicalExplanation, concepts: &[String]) -> String {
+    let best = scores.best_passage.as_deref().map(passage_in_words);
+    let meaning = match (scores.dense, best) {
+        (Some(z), Some(best)) if z >= 2.0 => format!("Very close in meaning, above all {best}. "),
+        (Some(z), Some(best)) if z >= 1.0 => format!("Close in meaning, above all {best}. "),
+        (Some(z), _) if z >= 0.0 => "Somewhat related in meaning. ".to_string(),
+        (Some(_), _) => "Less related in meaning than most profiles in its language. ".to_string(),
         _ => String::new(),
     };
-    let meaning = if scores.shared_concepts.is_empty() {
+    let meaning = if concepts.is_empty() {
         meaning
     } else {
-        let shown: Vec<&str> = scores.shared_concepts.iter().take(8).map(String::as_str).collect();
-        format!("{meaning}Shared concepts: {}. ", shown.join(", "))
+        let shown: Vec<&str> = concepts.iter().take(8).map(String::as_str).collect();
+        format!("{meaning}Both speak of {}. ", shown.join(", "))
     };
     if lexical.matched.is_empty() {
-        return format!("{meaning}No demand term appears literally in the profile.");
+        return format!("{meaning}No demand word appears literally in the profile.");
     }
     let parts: Vec<String> = lexical
         .matched
         .iter()
         .map(|m| {
             let shown: Vec<&str> = m.terms.iter().take(6).map(String::as_str).collect();
-            let more = if m.terms.len() > 6 { format!(" +{}", m.terms.len() - 6) } else { String::new() };
+            let more = if m.terms.len() > 6 { format!(" and {} more", m.terms.len() - 6) } else { String::new() };
             format!("{}: {}{more}", m.field, shown.join(", "))
         })
         .collect();
-    format!("{meaning}Demand terms found in {}.", parts.join("; "))
+    format!("{meaning}Demand words found in {}.", parts.join("; "))
 }
 
 /// Assembles a shortlist entry from a profile, its rank, score and explanation.
@@ -170,16 +188,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reason_lists_fields_and_terms() {
+    fn reason_says_in_words_what_the_breakdown_says_in_numbers() {
         let lex = LexicalExplanation {
             matched: vec![FieldMatch { field: "summary", terms: vec!["lidar".into(), "fog".into()] }],
             snippet: None,
         };
         let none = ScoreBreakdown::default();
-        assert_eq!(reason(&none, &lex), "Demand terms found in summary: lidar, fog.");
-        assert!(reason(&none, &LexicalExplanation::default()).starts_with("No demand term"));
+        assert_eq!(reason(&none, &lex, &[]), "Demand words found in summary: lidar, fog.");
+        assert!(reason(&none, &LexicalExplanation::default(), &[]).starts_with("No demand word"));
         let dense =
             ScoreBreakdown { dense: Some(2.5), best_passage: Some("innovations[1]".into()), ..Default::default() };
-        assert!(reason(&dense, &lex).starts_with("Very close in meaning (innovations[1]; 2.5 standard"));
+        let concepts = ["fuel cell".to_string(), "hydrogen".to_string()];
+        assert_eq!(
+            reason(&dense, &lex, &concepts),
+            "Very close in meaning, above all its second innovation. Both speak of fuel cell, hydrogen. \
+             Demand words found in summary: lidar, fog."
+        );
+        let close = ScoreBreakdown { dense: Some(1.2), best_passage: Some("summary".into()), ..Default::default() };
+        assert!(reason(&close, &lex, &[]).starts_with("Close in meaning, above all its summary."));
+        let weak = ScoreBreakdown { dense: Some(-0.4), best_passage: Some("summary".into()), ..Default::default() };
+        assert!(reason(&weak, &lex, &[]).starts_with("Less related in meaning"));
+        assert!(!reason(&dense, &lex, &[]).contains("standard deviations"));
     }
 }

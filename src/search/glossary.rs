@@ -32,6 +32,10 @@ pub struct Glossary {
     /// glossary term, and this answers for them without building a sequence key to look up.
     first_terms: HashMap<Language, HashSet<String>>,
     longest: usize,
+    /// Per concept: its first term in each language, as written (the name shown to people).
+    labels: Vec<Vec<(Language, String)>>,
+    /// Concept id → index.
+    by_id: HashMap<String, usize>,
 }
 
 impl Glossary {
@@ -70,9 +74,20 @@ impl Glossary {
             let cells: Vec<&str> = line.split('\t').collect();
             let concept = glossary.concepts.len();
             glossary.concepts.push(cells[0].trim().to_string());
+            glossary.by_id.entry(cells[0].trim().to_string()).or_insert(concept);
             if cells.len() != columns.len() {
                 return Err(format!("line {}: expected {} columns, found {}", i + 1, columns.len(), cells.len()));
             }
+            glossary.labels.push(
+                cells[1..]
+                    .iter()
+                    .zip(&langs)
+                    .filter_map(|(cell, lang)| {
+                        let first = cell.split('|').map(str::trim).find(|t| !t.is_empty())?;
+                        Some(((*lang)?, first.to_string()))
+                    })
+                    .collect(),
+            );
             for (cell, lang) in cells[1..].iter().zip(&langs) {
                 let Some(lang) = lang else { continue };
                 let analyzer = analyzers.get_mut(lang).expect("all languages have analyzers");
@@ -103,6 +118,14 @@ impl Glossary {
     /// The id of concept `i`.
     pub fn concept(&self, i: usize) -> &str {
         &self.concepts[i]
+    }
+
+    /// Concept `id` named for a reader of `lang`: its first term in that language, else in
+    /// English, else the id in words.
+    pub fn label(&self, id: &str, lang: Language) -> String {
+        let labels = self.by_id.get(id).and_then(|&i| self.labels.get(i));
+        let in_lang = |l: Language| labels.and_then(|ls| ls.iter().find(|(x, _)| *x == l)).map(|(_, t)| t.clone());
+        in_lang(lang).or_else(|| in_lang(Language::En)).unwrap_or_else(|| id.replace('_', " "))
     }
 
     /// Concept mentions in `text` written in `lang`, longest match first, left to right.
@@ -193,6 +216,15 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(&text[m[0].from..m[0].to], "fuel cells");
         assert_eq!(g.concept(m[1].concept), "cell");
+    }
+
+    #[test]
+    fn concepts_are_named_in_the_readers_language() {
+        let g = Glossary::parse(TSV).unwrap();
+        assert_eq!(g.label("fuel_cell", Language::Fr), "pile à combustible");
+        assert_eq!(g.label("fuel_cell", Language::Nl), "brandstofcel");
+        assert_eq!(g.label("fuel_cell", Language::En), "fuel cell");
+        assert_eq!(g.label("not_in_it", Language::Fr), "not in it");
     }
 
     #[test]

@@ -294,7 +294,7 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
                             tr { th { "dense (centred)" } td { (score(r.explanation.scores.dense)) } }
                             @if !r.explanation.scores.shared_concepts.is_empty() {
-                                tr { th { "shared concepts" } td { (r.explanation.scores.shared_concepts.join(", ")) } }
+                                tr { th { "shared concepts" } td { (r.explanation.concepts.join(", ")) } }
                             }
                             @for m in &r.explanation.matched {
                                 tr { th { "terms in " (m.field) } td { (m.terms.join(", ")) } }
