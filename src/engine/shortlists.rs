@@ -135,7 +135,8 @@ impl Engine {
         ranker: Ranker,
     ) -> Result<Shortlist> {
         check_k(k)?;
-        let language = language.unwrap_or_else(|| crate::domain::detect_language(text));
+        let language =
+            language.unwrap_or_else(|| crate::search::detect_search_language(self.explainer.glossary(), text));
         let results = match ranker {
             Ranker::Lexical => self.lexical_entries(text, language, k, filter)?,
             Ranker::Dense | Ranker::Hybrid => {

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod explain;
 pub mod glossary;
+pub mod language;
 mod query;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 pub use self::glossary::Glossary;
+pub use self::language::detect_search_language;
 pub use self::query::{LexicalQuery, TextField};
 use crate::domain::{Filter, Language, Profile};
 use crate::error::{Error, Result};
