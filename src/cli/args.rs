@@ -222,6 +222,29 @@ pub enum Command {
         /// PITCHMATCH_BODY_TIMEOUT_SECS).
         #[arg(long)]
         body_timeout_secs: Option<u64>,
+        /// Writes per client address and per token per minute, 0 = unlimited (default 60; env
+        /// PITCHMATCH_WRITES_PER_MINUTE).
+        #[arg(long)]
+        writes_per_minute: Option<u32>,
+        /// Writes per minute over all clients, 0 = unlimited (default 600; env
+        /// PITCHMATCH_GLOBAL_WRITES_PER_MINUTE).
+        #[arg(long)]
+        global_writes_per_minute: Option<u32>,
+        /// A proxy (address or CIDR block) whose X-Forwarded-For/-Proto are believed; repeatable
+        /// (env PITCHMATCH_TRUSTED_PROXIES, comma-separated).
+        #[arg(long = "trusted-proxy", value_name = "ADDR_OR_CIDR")]
+        trusted_proxies: Vec<String>,
+        /// Cookies without Secure and the __Host- prefix, for plain-http local use only (env
+        /// PITCHMATCH_INSECURE_HTTP_COOKIES).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+        insecure_http_cookies: Option<bool>,
+        /// The URL users reach the service at; an https:// URL turns HSTS on (env PITCHMATCH_PUBLIC_URL).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Serve /metrics on this IP:PORT only, without a token (default: on the main address,
+        /// organisers only; env PITCHMATCH_METRICS_ADDR).
+        #[arg(long)]
+        metrics_addr: Option<String>,
     },
     /// Manage API tokens of the web service.
     Token {
