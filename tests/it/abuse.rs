@@ -252,7 +252,8 @@ fn clients_behind_a_trusted_proxy_have_budgets_of_their_own() {
 
 #[test]
 fn cookies_are_host_only_and_secure_unless_set_up_for_plain_http() {
-    let app = spawn_app_with(|_| {});
+    // The fixtures run on plain http; this server runs as `serve` does by default.
+    let app = spawn_app_with(|c| c.insecure_http_cookies = false);
     let client = raw_client();
     let set = set_cookies(&client.get(app.url("/submit")).send().unwrap());
     let csrf = set.iter().find(|c| c.starts_with("__Host-pm_csrf=")).unwrap_or_else(|| panic!("{set:?}"));
