@@ -24,8 +24,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// A TOML file with any of the settings: data_dir, models_dir, threads, addr,
-    /// submissions_per_minute, max_body_bytes, body_timeout_secs. Flags and PITCHMATCH_*
-    /// variables override it.
+    /// submissions_per_minute, max_body_bytes, body_timeout_secs, writes_per_minute,
+    /// global_writes_per_minute, trusted_proxies, insecure_http_cookies, public_url, metrics_addr.
+    /// Flags and PITCHMATCH_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::ErrorHandlers;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 
 use super::{api, deadline, error, pages, AppState, HttpConfig};
@@ -50,8 +50,8 @@ pub fn create_app(
         // HSTS on every response a browser gets over https: always when the public URL is https,
         // else when a trusted proxy says this request came over https.
         .wrap_fn(move |req, srv| {
-            let https = hsts_state.hsts
-                || hsts_state.proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
+            let https =
+                hsts_state.hsts || hsts_state.proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
             let fut = srv.call(req);
             async move {
                 let mut res = fut.await?;
@@ -117,10 +117,16 @@ pub async fn serve(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<(
 
 /// The listener of its own that `/metrics` moves to when `metrics_addr` is set: only `/metrics`,
 /// without a token, for a scraper on a network the public cannot reach.
-fn metrics_server(state: web::Data<AppState>, listener: std::net::TcpListener) -> std::io::Result<actix_web::dev::Server> {
+fn metrics_server(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
     let addr = listener.local_addr()?;
     let srv = HttpServer::new(move || {
-        App::new().app_data(state.clone()).configure(api::configure_metrics_listener).default_service(web::to(error::no_route))
+        App::new()
+            .app_data(state.clone())
+            .configure(api::configure_metrics_listener)
+            .default_service(web::to(error::no_route))
     })
     .workers(1)
     .disable_signals()
@@ -140,7 +146,9 @@ pub fn spawn(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<(Socket
         actix_web::rt::System::new().block_on(async move {
             let state = web::Data::new(AppState::new(engine, &config));
             if !config.metrics_addr.is_empty() {
-                match std::net::TcpListener::bind(config.metrics_addr.as_str()).and_then(|l| metrics_server(state.clone(), l)) {
+                match std::net::TcpListener::bind(config.metrics_addr.as_str())
+                    .and_then(|l| metrics_server(state.clone(), l))
+                {
                     Ok(metrics) => drop(actix_web::rt::spawn(metrics)),
                     Err(e) => {
                         let _ = tx.send(Err(e));

@@ -144,11 +144,7 @@ pub fn read_cookie(req: &HttpRequest, name: &str) -> Option<String> {
 pub fn cookie(req: &HttpRequest, name: &str, value: &str, max_age: Duration) -> String {
     let policy = CookiePolicy::of(req);
     let secure = if policy.secure { "; Secure" } else { "" };
-    format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        policy.name(name),
-        max_age.as_secs()
-    )
+    format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", policy.name(name), max_age.as_secs())
 }
 
 /// A `Set-Cookie` value that deletes cookie `name`.

@@ -89,10 +89,11 @@ fn profile_writes_are_limited_per_token_and_per_client() {
                "description": "Lightweight composite battery housings for light commercial vehicles.", "language": "en"})
     };
     for n in 0..3 {
-        let res = from(app.request(Method::POST, "/api/v1/demands", Some(&app.organiser)), &format!("192.0.2.{}", 50 + n))
-            .json(&demand(n))
-            .send()
-            .unwrap();
+        let res =
+            from(app.request(Method::POST, "/api/v1/demands", Some(&app.organiser)), &format!("192.0.2.{}", 50 + n))
+                .json(&demand(n))
+                .send()
+                .unwrap();
         assert_eq!(res.status().as_u16(), 201);
     }
     let event = json!({"id": "ab-e", "organisation": "Valeo", "slots": 2, "demand_ids": ["ab-d-0"]});
@@ -179,8 +180,7 @@ fn an_unchanged_profile_is_not_stored_again() {
 #[test]
 fn selection_rules_beyond_their_maxima_are_refused_with_422() {
     let app = spawn_app_with(|c| c.insecure_http_cookies = true);
-    let pins: Vec<Value> =
-        (0..501).map(|i| json!({"profile_id": format!("p-{i}"), "event_id": "psa-2027"})).collect();
+    let pins: Vec<Value> = (0..501).map(|i| json!({"profile_id": format!("p-{i}"), "event_id": "psa-2027"})).collect();
     for (rules, field) in [
         (json!({"time_limit_secs": 86400}), "time_limit_secs"),
         (json!({"top_n": 1_000_000}), "top_n"),

@@ -1,3 +1,4 @@
+mod abuse;
 mod cli;
 mod drills;
 mod helpers;
@@ -5,4 +6,3 @@ mod http;
 mod openapi;
 mod web;
 mod webdriver;
-mod abuse;

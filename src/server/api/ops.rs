@@ -7,8 +7,8 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::server::error::{blocking, ApiError, ErrorBody};
 use super::auth::Principal;
+use crate::server::error::{blocking, ApiError, ErrorBody};
 use crate::server::AppState;
 
 /// The health check's answer.

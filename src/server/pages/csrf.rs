@@ -67,8 +67,9 @@ mod tests {
     fn a_post_needs_the_cookie_and_the_same_field() {
         let token = CsrfToken::for_request(&TestRequest::default().to_http_request()).unwrap();
         assert!(token.fresh && well_formed(token.value()));
-        let with_cookie =
-            TestRequest::default().insert_header(("cookie", format!("__Host-pm_csrf={}", token.value()))).to_http_request();
+        let with_cookie = TestRequest::default()
+            .insert_header(("cookie", format!("__Host-pm_csrf={}", token.value())))
+            .to_http_request();
         assert!(verify(&with_cookie, Some(token.value())));
         assert!(!verify(&with_cookie, None), "missing field accepted");
         assert!(!verify(&with_cookie, Some("pmc_0000")), "wrong field accepted");
