@@ -143,10 +143,12 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for SharedStore<K> {
 }
 
 type Keyed<K> = RateLimiter<Option<K>, SharedStore<Option<K>>, DefaultClock>;
+/// The limiter, its buckets (for lookups that must not insert) and its clock.
+type Buckets<K> = (Keyed<K>, Arc<DashMapStateStore<Option<K>>>, DefaultClock);
 
 /// A budget of `n` per minute (bursts of up to `n`) per key; `0` is unlimited.
 pub(crate) struct KeyedLimit<K: Hash + Eq + Clone> {
-    limiter: Option<(Keyed<K>, Arc<DashMapStateStore<Option<K>>>, DefaultClock)>,
+    limiter: Option<Buckets<K>>,
     started: Instant,
     last_sweep_ms: AtomicU64,
 }
