@@ -22,4 +22,5 @@ Try:
        -d '{"text":"waterstof tanks voor vrachtwagens","k":5}' http://$ADDR/api/v1/search
   curl -s -X POST -H "Authorization: Bearer $token" http://$ADDR/api/v1/events/psa-2027/selection
 INFO
-exec "$bin" --data-dir "$DATA_DIR" serve --addr "$ADDR"
+# Plain http on this machine: the pages' cookies go without `Secure` (never do this on a network).
+exec "$bin" --data-dir "$DATA_DIR" serve --addr "$ADDR" --insecure-http-cookies

@@ -18,8 +18,21 @@ pub const ENV_PREFIX: &str = "PITCHMATCH_";
 
 /// The keys, as spelt in the config file (and, upper-cased after [`ENV_PREFIX`], in the
 /// environment). Other `PITCHMATCH_*` variables are not settings and are left alone.
-pub const KEYS: [&str; 7] =
-    ["data_dir", "models_dir", "threads", "addr", "submissions_per_minute", "max_body_bytes", "body_timeout_secs"];
+pub const KEYS: [&str; 13] = [
+    "data_dir",
+    "models_dir",
+    "threads",
+    "addr",
+    "submissions_per_minute",
+    "max_body_bytes",
+    "body_timeout_secs",
+    "writes_per_minute",
+    "global_writes_per_minute",
+    "trusted_proxies",
+    "insecure_http_cookies",
+    "public_url",
+    "metrics_addr",
+];
 
 /// Most encoder threads anyone may ask for: far beyond any machine this runs on, low enough to
 /// catch a typo before it starts thousands of threads.
@@ -48,6 +61,25 @@ pub struct Settings {
     /// Seconds a request body may take to arrive after its headers; slower ones get a 408
     /// (default 15). Guards against clients that trickle a body byte by byte.
     pub body_timeout_secs: u64,
+    /// Writes per client address and, separately, per token per minute (profile replace and
+    /// delete, demand and event writes, through the API or the pages); 0 = unlimited (default 60).
+    pub writes_per_minute: u32,
+    /// Writes per minute over all clients together, submissions included; 0 = unlimited
+    /// (default 600).
+    pub global_writes_per_minute: u32,
+    /// Addresses or CIDR blocks of the proxies in front of `serve` whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed (default none). In the environment: comma-separated.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    /// Cookies without `Secure` and the `__Host-` prefix, for plain-http local use (default false).
+    pub insecure_http_cookies: bool,
+    /// The URL users reach the service at; an `https://` URL turns HSTS on (default empty).
+    #[serde(deserialize_with = "string_like")]
+    pub public_url: String,
+    /// Serve `/metrics` on this `HOST:PORT` only, without a token; empty = on the main address,
+    /// organisers only (default empty).
+    #[serde(deserialize_with = "string_like")]
+    pub metrics_addr: String,
 }
 
 impl Default for Settings {
@@ -60,6 +92,12 @@ impl Default for Settings {
             submissions_per_minute: 30,
             max_body_bytes: 256 * 1024,
             body_timeout_secs: 15,
+            writes_per_minute: 60,
+            global_writes_per_minute: 600,
+            trusted_proxies: Vec::new(),
+            insecure_http_cookies: false,
+            public_url: String::new(),
+            metrics_addr: String::new(),
         }
     }
 }
@@ -88,6 +126,24 @@ pub struct Overrides {
     /// `serve --body-timeout-secs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_timeout_secs: Option<u64>,
+    /// `serve --writes-per-minute`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes_per_minute: Option<u32>,
+    /// `serve --global-writes-per-minute`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_writes_per_minute: Option<u32>,
+    /// `serve --trusted-proxy` (repeatable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// `serve --insecure-http-cookies`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_http_cookies: Option<bool>,
+    /// `serve --public-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// `serve --metrics-addr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<String>,
 }
 
 impl Settings {
@@ -134,7 +190,30 @@ impl Settings {
         if self.body_timeout_secs == 0 {
             return Err(bad("body_timeout_secs", "must be at least 1"));
         }
+        self.trusted_proxy_nets()?;
+        if !(self.public_url.is_empty()
+            || self.public_url.starts_with("https://")
+            || self.public_url.starts_with("http://"))
+        {
+            return Err(bad("public_url", &format!("{:?} is not an http:// or https:// URL", self.public_url)));
+        }
+        if !self.metrics_addr.is_empty() && self.metrics_addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad("metrics_addr", &format!("{:?} is not IP:PORT", self.metrics_addr)));
+        }
         Ok(())
+    }
+
+    /// [`Settings::trusted_proxies`] as networks: an address alone is a block of one.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                    |_| bad("trusted_proxies", &format!("{p:?} is not an IP address or CIDR block (e.g. 10.0.0.0/8)")),
+                )
+            })
+            .collect()
     }
 
     /// [`Settings::body_timeout_secs`] as a duration.
@@ -169,6 +248,20 @@ fn from_figment(e: figment::Error) -> Error {
         (kind, None) => kind.to_string(),
     };
     UserError::BadArgument { field, message }.into()
+}
+
+/// A list given as a list (TOML) or as one comma-separated string (the environment).
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect(),
+        OneOrMany::Many(list) => list,
+    })
 }
 
 /// Accepts what the environment layer makes of a path or an address that looks like something
@@ -241,6 +334,31 @@ mod tests {
             assert_eq!(s.addr, "0.0.0.0:1", "file over default");
             assert_eq!(s.max_body_bytes, 256 * 1024, "default");
             assert_eq!(s.body_timeout(), Duration::from_secs(15));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn proxy_and_cookie_settings() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PITCHMATCH_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,fd00::/8");
+            jail.set_env("PITCHMATCH_INSECURE_HTTP_COOKIES", "true");
+            let s = Settings::load(None, &Overrides::default()).unwrap();
+            let nets: Vec<String> = s.trusted_proxy_nets().unwrap().iter().map(ToString::to_string).collect();
+            assert_eq!(nets, ["10.0.0.1/32", "192.168.0.0/16", "fd00::/8"]);
+            assert!(s.insecure_http_cookies);
+            jail.create_file("pm.toml", "trusted_proxies = [\"127.0.0.1\"]\nwrites_per_minute = 5\n")?;
+            jail.clear_env();
+            let s = Settings::load(Some(Path::new("pm.toml")), &Overrides::default()).unwrap();
+            assert_eq!(s.trusted_proxies, ["127.0.0.1"]);
+            assert_eq!((s.writes_per_minute, s.global_writes_per_minute), (5, 600));
+            let flags = Overrides { trusted_proxies: Some(vec!["proxy.example".into()]), ..Overrides::default() };
+            let m = message(Settings::load(None, &flags).unwrap_err());
+            assert!(m.starts_with("trusted_proxies: \"proxy.example\" is not an IP address"), "{m}");
+            let flags = Overrides { metrics_addr: Some("localhost".into()), ..Overrides::default() };
+            assert!(message(Settings::load(None, &flags).unwrap_err()).starts_with("metrics_addr: "));
+            let flags = Overrides { public_url: Some("example.org".into()), ..Overrides::default() };
+            assert!(message(Settings::load(None, &flags).unwrap_err()).starts_with("public_url: "));
             Ok(())
         });
     }

@@ -24,8 +24,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// A TOML file with any of the settings: data_dir, models_dir, threads, addr,
-    /// submissions_per_minute, max_body_bytes, body_timeout_secs. Flags and PITCHMATCH_*
-    /// variables override it.
+    /// submissions_per_minute, max_body_bytes, body_timeout_secs, writes_per_minute,
+    /// global_writes_per_minute, trusted_proxies, insecure_http_cookies, public_url, metrics_addr.
+    /// Flags and PITCHMATCH_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -222,6 +223,29 @@ pub enum Command {
         /// PITCHMATCH_BODY_TIMEOUT_SECS).
         #[arg(long)]
         body_timeout_secs: Option<u64>,
+        /// Writes per client address and per token per minute, 0 = unlimited (default 60; env
+        /// PITCHMATCH_WRITES_PER_MINUTE).
+        #[arg(long)]
+        writes_per_minute: Option<u32>,
+        /// Writes per minute over all clients, 0 = unlimited (default 600; env
+        /// PITCHMATCH_GLOBAL_WRITES_PER_MINUTE).
+        #[arg(long)]
+        global_writes_per_minute: Option<u32>,
+        /// A proxy (address or CIDR block) whose X-Forwarded-For/-Proto are believed; repeatable
+        /// (env PITCHMATCH_TRUSTED_PROXIES, comma-separated).
+        #[arg(long = "trusted-proxy", value_name = "ADDR_OR_CIDR")]
+        trusted_proxies: Vec<String>,
+        /// Cookies without Secure and the __Host- prefix, for plain-http local use only (env
+        /// PITCHMATCH_INSECURE_HTTP_COOKIES).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+        insecure_http_cookies: Option<bool>,
+        /// The URL users reach the service at; an https:// URL turns HSTS on (env PITCHMATCH_PUBLIC_URL).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Serve /metrics on this IP:PORT only, without a token (default: on the main address,
+        /// organisers only; env PITCHMATCH_METRICS_ADDR).
+        #[arg(long)]
+        metrics_addr: Option<String>,
     },
     /// Manage API tokens of the web service.
     Token {

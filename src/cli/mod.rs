@@ -62,11 +62,29 @@ fn overrides(cli: &Cli) -> Overrides {
         threads: cli.threads,
         ..Overrides::default()
     };
-    if let Command::Serve { addr, submissions_per_minute, max_body_bytes, body_timeout_secs } = &cli.command {
+    if let Command::Serve {
+        addr,
+        submissions_per_minute,
+        max_body_bytes,
+        body_timeout_secs,
+        writes_per_minute,
+        global_writes_per_minute,
+        trusted_proxies,
+        insecure_http_cookies,
+        public_url,
+        metrics_addr,
+    } = &cli.command
+    {
         flags.addr = addr.clone();
         flags.submissions_per_minute = *submissions_per_minute;
         flags.max_body_bytes = *max_body_bytes;
         flags.body_timeout_secs = *body_timeout_secs;
+        flags.writes_per_minute = *writes_per_minute;
+        flags.global_writes_per_minute = *global_writes_per_minute;
+        flags.trusted_proxies = (!trusted_proxies.is_empty()).then(|| trusted_proxies.clone());
+        flags.insecure_http_cookies = *insecure_http_cookies;
+        flags.public_url = public_url.clone();
+        flags.metrics_addr = metrics_addr.clone();
     }
     flags
 }
@@ -176,6 +194,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 submissions_per_minute: settings.submissions_per_minute,
                 max_body_bytes: settings.max_body_bytes,
                 body_timeout: settings.body_timeout(),
+                writes_per_minute: settings.writes_per_minute,
+                global_writes_per_minute: settings.global_writes_per_minute,
+                trusted_proxies: settings.trusted_proxy_nets()?,
+                insecure_http_cookies: settings.insecure_http_cookies,
+                public_url: settings.public_url.clone(),
+                metrics_addr: settings.metrics_addr.clone(),
             };
             crate::server::init_tracing();
             crate::server::limit_malloc_arenas();
@@ -224,13 +248,17 @@ fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::from(UserError::UnreadableInput { path: path.display().to_string(), reason: e.to_string() })
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let rules: SeasonRules = serde_json::from_str(&text).map_err(|e| {
         Error::from(UserError::BadArgument {
             field: path.display().to_string(),
             message: format!("invalid rules: {e}"),
         })
-        .into()
-    })
+    })?;
+    if let Some(v) = rules.limit_violations().into_iter().next() {
+        let message = format!("rules: {} {} (got {})", v.field, v.rule, v.value.unwrap_or_default());
+        return Err(Error::from(UserError::BadArgument { field: path.display().to_string(), message }).into());
+    }
+    Ok(rules)
 }
 
 /// Runs a selection with a progress bar on stderr (hidden when stderr is not a terminal).

@@ -34,9 +34,14 @@ impl Engine {
         Ok(token)
     }
 
-    /// Replaces an existing profile (its edit token stays valid).
+    /// Replaces an existing profile (its edit token stays valid). A record equal to the stored one
+    /// is a no-op: storing it again would start a new version, which the index, the cached
+    /// rankings and the encoder would all take in for nothing.
     pub fn replace_profile(&self, profile: &Profile) -> Result<()> {
         let _writes = self.indexer.lock_writes();
+        if self.indexer.store.profile(&profile.id)?.as_ref() == Some(profile) {
+            return Ok(());
+        }
         if !self.indexer.store.replace_profile(profile)? {
             return Err(unknown("profile", &profile.id).into());
         }

@@ -185,6 +185,82 @@ impl Default for SeasonRules {
     }
 }
 
+/// Largest solver time limit, in seconds: a selection holds a ranking permit (a CPU) for this long.
+pub const MAX_TIME_LIMIT_SECS: f64 = 300.0;
+/// Most candidates kept per demand area (the most a shortlist shows).
+pub const MAX_TOP_N: usize = 200;
+/// Most reserves listed per event.
+pub const MAX_RESERVES: usize = 100;
+/// Most left-out profiles explained per event.
+pub const MAX_EXPLAIN_TOP: usize = 100;
+/// Most events one profile may be allowed to pitch at.
+pub const MAX_EVENTS_PER_PROFILE: u32 = 100;
+/// Largest minimum of pitches per demand area (the most slots an event has).
+pub const MAX_MIN_PER_DEMAND: u32 = 500;
+/// Most pins, bans and conflicts, each: every one is a constraint of the programme.
+pub const MAX_PINS: usize = 500;
+/// See [`MAX_PINS`].
+pub const MAX_BANS: usize = 5_000;
+/// See [`MAX_PINS`].
+pub const MAX_CONFLICTS: usize = 5_000;
+
+impl SeasonRules {
+    /// Every field beyond its documented maximum. Organisers are trusted with the rules but not
+    /// with unbounded work: a time limit of a day or a million pins would hold a CPU (and the
+    /// memory of the programme) for as long as they ask.
+    pub fn limit_violations(&self) -> Vec<crate::domain::Violation> {
+        let mut out = Vec::new();
+        let mut over = |field: &str, max: String, value: String| {
+            out.push(crate::domain::Violation {
+                field: field.to_string(),
+                rule: format!("must be at most {max}"),
+                value: Some(value),
+            });
+        };
+        if self.time_limit_secs > MAX_TIME_LIMIT_SECS {
+            over("time_limit_secs", MAX_TIME_LIMIT_SECS.to_string(), self.time_limit_secs.to_string());
+        }
+        if self.top_n > MAX_TOP_N {
+            over("top_n", MAX_TOP_N.to_string(), self.top_n.to_string());
+        }
+        if self.reserves > MAX_RESERVES {
+            over("reserves", MAX_RESERVES.to_string(), self.reserves.to_string());
+        }
+        if self.explain_top > MAX_EXPLAIN_TOP {
+            over("explain_top", MAX_EXPLAIN_TOP.to_string(), self.explain_top.to_string());
+        }
+        if self.max_events_per_profile > MAX_EVENTS_PER_PROFILE {
+            over("max_events_per_profile", MAX_EVENTS_PER_PROFILE.to_string(), self.max_events_per_profile.to_string());
+        }
+        if self.min_per_demand > MAX_MIN_PER_DEMAND {
+            over("min_per_demand", MAX_MIN_PER_DEMAND.to_string(), self.min_per_demand.to_string());
+        }
+        if self.pins.len() > MAX_PINS {
+            over("pins", format!("{MAX_PINS} entries"), format!("{} entries", self.pins.len()));
+        }
+        if self.bans.len() > MAX_BANS {
+            over("bans", format!("{MAX_BANS} entries"), format!("{} entries", self.bans.len()));
+        }
+        if self.conflicts.len() > MAX_CONFLICTS {
+            over("conflicts", format!("{MAX_CONFLICTS} entries"), format!("{} entries", self.conflicts.len()));
+        }
+        out
+    }
+
+    /// [`SeasonRules::limit_violations`] as one error naming the first field and rule.
+    pub fn check_limits(&self) -> Result<(), SelectError> {
+        match self.limit_violations().into_iter().next() {
+            None => Ok(()),
+            Some(v) => Err(SelectError::InvalidInput(format!(
+                "rules.{} {} (got {})",
+                v.field,
+                v.rule,
+                v.value.unwrap_or_default()
+            ))),
+        }
+    }
+}
+
 /// An event as described in a season file: demand ids only, the rankings come from
 /// pitchmatch's ranker (see [`EventDef::with_rankings`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -257,7 +333,10 @@ pub struct SeasonFile {
 impl SeasonFile {
     /// Parses a season file from JSON text.
     pub fn from_json_str(text: &str) -> Result<Self, SelectError> {
-        serde_json::from_str(text).map_err(|e| SelectError::InvalidInput(format!("season file: {e}")))
+        let season: SeasonFile =
+            serde_json::from_str(text).map_err(|e| SelectError::InvalidInput(format!("season file: {e}")))?;
+        season.rules.check_limits()?;
+        Ok(season)
     }
 
     /// Reads and parses a season file.

@@ -92,6 +92,7 @@ impl<'a> Problem<'a> {
         if !rules.time_limit_secs.is_finite() || rules.time_limit_secs <= 0.0 {
             return Err(SelectError::InvalidInput("time_limit_secs must be positive".into()));
         }
+        rules.check_limits()?;
 
         // Profiles, sorted by id for determinism.
         let mut sorted: Vec<(&'a String, &'a CandidateProfile)> = profile_map.iter().collect();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 
@@ -29,6 +30,7 @@ pub fn create_app(
     >,
 > {
     let metrics_state = state.clone();
+    let hsts_state = state.clone();
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(max_body_bytes))
@@ -44,6 +46,20 @@ pub fn create_app(
             let payload = std::mem::replace(req.parts_mut().1, actix_web::dev::Payload::None);
             req.set_payload(deadline::with_deadline(payload, body_timeout));
             srv.call(req)
+        })
+        // HSTS on every response a browser gets over https: always when the public URL is https,
+        // else when a trusted proxy says this request came over https.
+        .wrap_fn(move |req, srv| {
+            let https =
+                hsts_state.hsts || hsts_state.proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                if https {
+                    res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+                }
+                Ok(res)
+            }
         })
         .wrap_fn(move |req, srv| {
             let started = std::time::Instant::now();
@@ -65,6 +81,9 @@ pub fn create_app(
         })
 }
 
+/// Browsers that saw this over https use only https for the host for a year.
+const HSTS: &str = "max-age=31536000";
+
 /// The method as a metrics label. Labels must come from a closed set: HTTP lets a client invent any
 /// method token, and one series per invented token grew the metrics map (and `/metrics`) without
 /// bound (found by the bad-input drill).
@@ -85,11 +104,36 @@ fn metric_method(method: &actix_web::http::Method) -> &'static str {
 pub async fn serve(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<()> {
     let state = web::Data::new(AppState::new(engine, &config));
     let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
+    if !config.metrics_addr.is_empty() {
+        let listener = std::net::TcpListener::bind(config.metrics_addr.as_str())?;
+        actix_web::rt::spawn(metrics_server(state.clone(), listener)?);
+    }
     let srv = HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).bind(config.addr.as_str())?;
     for addr in srv.addrs() {
         tracing::info!(%addr, "pitchmatch listening");
     }
     srv.run().await
+}
+
+/// The listener of its own that `/metrics` moves to when `metrics_addr` is set: only `/metrics`,
+/// without a token, for a scraper on a network the public cannot reach.
+fn metrics_server(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let addr = listener.local_addr()?;
+    let srv = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(api::configure_metrics_listener)
+            .default_service(web::to(error::no_route))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    tracing::info!(metrics_addr = %addr, "metrics served");
+    Ok(srv)
 }
 
 /// Starts the service on `config.addr` (use port 0 for a free one) on its own thread and returns
@@ -101,6 +145,17 @@ pub fn spawn(engine: Arc<Engine>, config: HttpConfig) -> std::io::Result<(Socket
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let state = web::Data::new(AppState::new(engine, &config));
+            if !config.metrics_addr.is_empty() {
+                match std::net::TcpListener::bind(config.metrics_addr.as_str())
+                    .and_then(|l| metrics_server(state.clone(), l))
+                {
+                    Ok(metrics) => drop(actix_web::rt::spawn(metrics)),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
             let (max_body, body_timeout) = (config.max_body_bytes, config.body_timeout);
             let srv =
                 HttpServer::new(move || create_app(state.clone(), max_body, body_timeout)).workers(2).disable_signals();

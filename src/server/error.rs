@@ -73,8 +73,8 @@ pub enum ApiError {
     /// The record already exists (409).
     #[error("{0}")]
     Conflict(String),
-    /// Too many submissions from this client (429).
-    #[error("too many submissions; retry in {retry_after} s")]
+    /// Too many submissions or writes from this client or token, or overall (429).
+    #[error("too many writes; retry in {retry_after} s")]
     RateLimited {
         /// Seconds until a submission will be accepted.
         retry_after: u64,

@@ -19,6 +19,7 @@ mod metrics;
 mod pages;
 mod session;
 mod submit;
+mod writes;
 
 use std::sync::Arc;
 
@@ -34,12 +35,23 @@ pub struct AppState {
     pub(crate) engine: Arc<Engine>,
     /// Bounds concurrent ranking and selection to the number of CPUs.
     pub(crate) rank_permits: tokio::sync::Semaphore,
-    pub(crate) submissions: limit::RateLimiter,
+    pub(crate) submissions: limit::KeyedLimit<std::net::IpAddr>,
     pub(crate) metrics: metrics::Metrics,
     /// Organiser sign-in sessions of the pages.
     pub(crate) sessions: session::Sessions,
     /// Views that are expensive to draw (the landscape map), kept until the data changes.
     pub(crate) drawings: cache::Drawings,
+    /// The write budgets per client, per token and overall.
+    pub(crate) writes: writes::WriteLimits,
+    /// Proxies whose forwarding headers are believed.
+    pub(crate) proxies: limit::TrustedProxies,
+    /// Whether cookies carry `Secure` and the `__Host-` prefix.
+    pub(crate) cookies: session::CookiePolicy,
+    /// Whether responses carry `Strict-Transport-Security` whatever the request (an https public
+    /// URL); a trusted proxy's `X-Forwarded-Proto: https` turns it on per request.
+    pub(crate) hsts: bool,
+    /// Whether `/metrics` is served on a listener of its own (and so not on the main address).
+    pub(crate) metrics_elsewhere: bool,
 }
 
 impl AppState {
@@ -49,10 +61,15 @@ impl AppState {
         AppState {
             engine,
             rank_permits: tokio::sync::Semaphore::new(cpus),
-            submissions: limit::RateLimiter::per_minute(config.submissions_per_minute),
+            submissions: limit::KeyedLimit::per_minute(config.submissions_per_minute),
             metrics: metrics::Metrics::default(),
             sessions: session::Sessions::default(),
             drawings: cache::Drawings::default(),
+            writes: writes::WriteLimits::new(config),
+            proxies: limit::TrustedProxies::new(config.trusted_proxies.clone()),
+            cookies: session::CookiePolicy { secure: !config.insecure_http_cookies },
+            hsts: config.public_url.starts_with("https://"),
+            metrics_elsewhere: !config.metrics_addr.is_empty(),
         }
     }
 }

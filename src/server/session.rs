@@ -3,8 +3,11 @@
 //! random id (the server keeps only its SHA-256) mapped in memory to the token's hash. Every request
 //! checks that the token is still active in the store, so `pitchmatch token revoke` ends sessions
 //! too. The cookie is `HttpOnly` (no script can read it), `SameSite=Strict` (no other site can make
-//! the browser send it) and `Secure` whenever the request came over https. Sessions live in memory:
-//! a restart signs organisers out, which is the safe direction.
+//! the browser send it), `Secure` and named with the `__Host-` prefix, which makes browsers refuse
+//! it unless it came over https for this exact host (no sibling subdomain can plant or overwrite
+//! it). Only a server explicitly set up for plain-http local use drops both (see
+//! [`CookiePolicy`]). Sessions live in memory: a restart signs organisers out, which is the safe
+//! direction.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -92,8 +95,40 @@ impl Sessions {
     }
 }
 
-/// The value of cookie `name` in the request, if present.
+/// How the pages' cookies are named and flagged. Deciding `Secure` per request from the scheme
+/// the request claims would let a plain-http hop (or a client forging `X-Forwarded-Proto`) get
+/// cookies without it; the decision is the operator's, once, in the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookiePolicy {
+    /// `Secure` and the `__Host-` prefix; false only for plain-http local use.
+    pub secure: bool,
+}
+
+impl Default for CookiePolicy {
+    fn default() -> Self {
+        CookiePolicy { secure: true }
+    }
+}
+
+impl CookiePolicy {
+    /// The policy of the app serving `req` (the secure default when there is none).
+    pub fn of(req: &HttpRequest) -> CookiePolicy {
+        req.app_data::<actix_web::web::Data<crate::server::AppState>>().map(|s| s.cookies).unwrap_or_default()
+    }
+
+    /// The name cookie `base` is sent under.
+    pub fn name(self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
+    }
+}
+
+/// The value of cookie `name` (its base name; see [`CookiePolicy::name`]) in the request.
 pub fn read_cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    let name = CookiePolicy::of(req).name(name);
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok())
@@ -104,16 +139,12 @@ pub fn read_cookie(req: &HttpRequest, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether the browser reached us over https (directly or through a proxy that says so), which
-/// decides the `Secure` cookie flag. Plain http stays usable for local development and the tests.
-pub fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
-/// A `Set-Cookie` value with the flags every cookie of these pages carries.
+/// A `Set-Cookie` value with the flags every cookie of these pages carries. `__Host-` cookies
+/// must have `Path=/`, `Secure` and no `Domain`.
 pub fn cookie(req: &HttpRequest, name: &str, value: &str, max_age: Duration) -> String {
-    let secure = if is_https(req) { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", max_age.as_secs())
+    let policy = CookiePolicy::of(req);
+    let secure = if policy.secure { "; Secure" } else { "" };
+    format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", policy.name(name), max_age.as_secs())
 }
 
 /// A `Set-Cookie` value that deletes cookie `name`.
@@ -142,15 +173,17 @@ mod tests {
 
     #[test]
     fn cookie_flags() {
-        let req = actix_web::test::TestRequest::default().to_http_request();
+        // Without an app (and so without a setting to the contrary) cookies are secure, and a
+        // claimed scheme changes nothing.
+        let req =
+            actix_web::test::TestRequest::default().insert_header(("x-forwarded-proto", "http")).to_http_request();
         let c = cookie(&req, SESSION_COOKIE, "v", SESSION_LIFETIME);
-        assert_eq!(c, "pm_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
-        let req =
-            actix_web::test::TestRequest::default().insert_header(("x-forwarded-proto", "https")).to_http_request();
-        assert!(cookie(&req, SESSION_COOKIE, "v", SESSION_LIFETIME).ends_with("; Secure"));
-        let req =
-            actix_web::test::TestRequest::default().insert_header(("cookie", "a=1; pm_session=xyz")).to_http_request();
+        assert_eq!(c, "__Host-pm_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure");
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("cookie", "a=1; pm_session=plain; __Host-pm_session=xyz"))
+            .to_http_request();
         assert_eq!(read_cookie(&req, SESSION_COOKIE).as_deref(), Some("xyz"));
         assert_eq!(read_cookie(&req, "b"), None);
+        assert_eq!(CookiePolicy { secure: false }.name(SESSION_COOKIE), "pm_session");
     }
 }

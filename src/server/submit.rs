@@ -5,7 +5,6 @@
 //! flood of valid ones is refused before it reaches the store.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use actix_web::web;
 use serde_json::Value;
@@ -33,7 +32,8 @@ pub(crate) struct Submitted {
     pub(crate) edit_token: String,
 }
 
-/// Validates `record`, charges `client`'s budget and stores the profile.
+/// Validates `record`, charges `client`'s budget (its key, see [`AppState::client_key`]) and the
+/// global write budget, and stores the profile.
 pub(crate) async fn submit_profile(
     state: &web::Data<AppState>,
     client: Option<IpAddr>,
@@ -41,8 +41,9 @@ pub(crate) async fn submit_profile(
 ) -> Result<Submitted, SubmitError> {
     let profile = Profile::from_json(record).map_err(SubmitError::Invalid)?;
     if let Some(ip) = client {
-        state.submissions.check(ip, Instant::now()).map_err(SubmitError::RateLimited)?;
+        state.submissions.check(&ip).map_err(SubmitError::RateLimited)?;
     }
+    state.writes.charge_global().map_err(SubmitError::RateLimited)?;
     let state = state.clone().into_inner();
     let stored = profile.clone();
     let edit_token = web::block(move || state.engine.submit_profile(&stored))

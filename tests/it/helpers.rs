@@ -144,8 +144,13 @@ pub fn spawn_app_with(tweak: impl FnOnce(&mut HttpConfig)) -> TestApp {
     let engine = Engine::open(dir.path()).expect("engine");
     let organiser = engine.create_token("test-organiser", TokenRole::Organiser).expect("token");
     let engine = Arc::new(engine);
-    let mut config =
-        HttpConfig { addr: "127.0.0.1:0".into(), data_dir: dir.path().to_path_buf(), ..Default::default() };
+    // The tests speak plain http to 127.0.0.1, where browsers would drop `Secure` cookies.
+    let mut config = HttpConfig {
+        addr: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        insecure_http_cookies: true,
+        ..Default::default()
+    };
     tweak(&mut config);
     let (addr, handle) = pitchmatch::server::spawn(Arc::clone(&engine), config).expect("server");
     let client = Client::builder().timeout(std::time::Duration::from_secs(120)).build().expect("client");

@@ -182,7 +182,7 @@ fn auth_matrix() {
         row(Method::POST, "/api/v1/events/psa-2027/selection", None, [u, u, f, f, ok]),
         row(Method::DELETE, "/api/v1/demands/it-d-4", None, [u, u, f, f, gone]),
         row(Method::GET, "/healthz", None, [ok; 5]),
-        row(Method::GET, "/metrics", None, [ok; 5]),
+        row(Method::GET, "/metrics", None, [u, u, f, f, ok]),
         row(Method::GET, "/api/v1/openapi.json", None, [ok; 5]),
         // Supplier A deletes its own profile; B may not; afterwards the organiser finds nothing.
         row(Method::DELETE, "/api/v1/profiles/it-a", None, [u, u, f, gone, 404]),
@@ -413,7 +413,7 @@ fn health_and_metrics() {
     assert_eq!(body["profiles"], 56);
     app.get("/api/v1/demands", None);
     app.get("/api/v1/demands", Some(&app.organiser));
-    let text = app.get("/metrics", None).text().unwrap();
+    let text = app.get("/metrics", Some(&app.organiser)).text().unwrap();
     for line in [
         r#"pitchmatch_http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
         r#"pitchmatch_http_requests_total{method="GET",route="/api/v1/demands",status="401"} 1"#,

@@ -2,11 +2,12 @@
 //! the same validation as a demands file import.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::Principal;
 use crate::domain::DemandArea;
 use crate::server::error::{blocking, parse_json, ApiError, ErrorBody};
+use crate::server::writes::charge_api_write;
 use crate::server::AppState;
 
 fn validate(body: &[u8]) -> Result<DemandArea, ApiError> {
@@ -46,12 +47,20 @@ fn not_found(id: &str) -> ApiError {
         (status = 409, description = "A demand area with this id exists", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "The record breaks the data-format rules", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Principal,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     who.require_organiser()?;
     let demand = validate(&body)?;
+    charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     let demand = blocking(move || {
         state.engine.create_demand(&demand)?;
@@ -136,11 +145,14 @@ pub async fn get(
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "The record breaks the data-format rules", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
 pub async fn replace(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     id: web::Path<String>,
     body: web::Bytes,
@@ -149,6 +161,7 @@ pub async fn replace(
     let id = id.into_inner();
     let demand = validate(&body)?;
     ApiError::check_path_id(&id, &demand.id)?;
+    charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     blocking(move || {
         state.engine.replace_demand(&demand)?;
@@ -170,15 +183,19 @@ pub async fn replace(
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
         (status = 403, description = "Not an organiser token", body = ErrorBody),
         (status = 404, description = "No such demand area", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
 pub async fn delete(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     who.require_organiser()?;
+    charge_api_write(&state, &req, &who)?;
     let id = id.into_inner();
     let state = state.into_inner();
     blocking(move || Ok(state.engine.delete_demand(&id)?)).await?;

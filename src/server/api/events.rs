@@ -3,12 +3,13 @@
 //! ranking semaphore.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::Principal;
 use crate::domain::{Event, Ranker};
 use crate::select::{EventSelection, SeasonRules};
 use crate::server::error::{blocking, from_value, parse_json, ApiError, ErrorBody};
+use crate::server::writes::charge_api_write;
 use crate::server::AppState;
 
 fn not_found(id: &str) -> ApiError {
@@ -45,12 +46,20 @@ fn not_found(id: &str) -> ApiError {
         (status = 409, description = "An event with this id exists", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "The record breaks the data-format rules or names an unknown demand area", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Principal,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     who.require_organiser()?;
     let event = Event::from_json(&parse_json(&body)?).map_err(ApiError::Invalid)?;
+    charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     let event = blocking(move || {
         state.engine.create_event(&event)?;
@@ -132,6 +141,7 @@ pub async fn get(
         (status = 404, description = "No such event", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 422, description = "A rule is beyond its maximum (time_limit_secs 300, top_n 200, reserves and explain_top 100, 500 pins, 5,000 bans or conflicts); every one is listed", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -148,6 +158,10 @@ pub async fn selection(
     } else {
         from_value(parse_json(&body)?, "selection rules")?
     };
+    let over = rules.limit_violations();
+    if !over.is_empty() {
+        return Err(ApiError::Invalid(over));
+    }
     let state = state.into_inner();
     let _permit = state.rank_permits.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let worker = state.clone();

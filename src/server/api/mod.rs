@@ -57,3 +57,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(resource);
     }
 }
+
+/// The routes of the separate metrics listener (see `metrics_addr`): `/metrics` alone, open.
+pub(crate) fn configure_metrics_listener(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(ops::open_metrics));
+}

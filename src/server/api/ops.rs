@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::auth::Principal;
 use crate::server::error::{blocking, ApiError, ErrorBody};
 use crate::server::AppState;
 
@@ -40,15 +41,32 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<web::Json<Health>, Ap
 /// Prometheus metrics
 ///
 /// Request counts by method, route and status, latency histograms by route and the profile count,
-/// in the Prometheus text format.
+/// in the Prometheus text format. Organisers only: the figures tell how busy the service is and
+/// which routes are slow. When the server has a separate metrics address, `/metrics` is served
+/// there (without a token) and is a 404 here.
 #[utoipa::path(
     get,
     path = "/metrics",
     operation_id = "metrics",
     tag = "ops",
-    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
+    security(("organiserToken" = [])),
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "text/plain"),
+        (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "Not an organiser token", body = ErrorBody),
+        (status = 404, description = "Metrics are served on a separate address", body = ErrorBody),
+    )
 )]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
+    if state.metrics_elsewhere {
+        return Err(ApiError::NotFound("no route for GET /metrics".into()));
+    }
+    who.require_organiser()?;
+    Ok(open_metrics(state).await)
+}
+
+/// The metrics without a token check, for the separate metrics listener.
+pub(crate) async fn open_metrics(state: web::Data<AppState>) -> HttpResponse {
     let state = state.into_inner();
     let worker = state.clone();
     let profiles = blocking(move || Ok(worker.engine.profile_count()?)).await.ok();

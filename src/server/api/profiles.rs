@@ -12,6 +12,7 @@ use super::auth::Principal;
 use crate::domain::Profile;
 use crate::server::error::{blocking, parse_json, ApiError, ErrorBody};
 use crate::server::submit::{submit_profile, SubmitError, Submitted};
+use crate::server::writes::charge_api_write;
 use crate::server::AppState;
 
 /// Default and largest page size of the profile list.
@@ -78,7 +79,7 @@ pub struct SubmittedProfile {
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let record = parse_json(&body)?;
     let Submitted { profile, edit_token } =
-        submit_profile(&state, req.peer_addr().map(|a| a.ip()), &record).await.map_err(|e| match e {
+        submit_profile(&state, state.client_key(&req), &record).await.map_err(|e| match e {
             SubmitError::Invalid(violations) => ApiError::Invalid(violations),
             SubmitError::RateLimited(retry_after) => ApiError::RateLimited { retry_after },
             SubmitError::Failed(e) => e.into(),
@@ -157,11 +158,14 @@ pub async fn get(
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "The record breaks the data-format rules", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
 pub async fn replace(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     id: web::Path<String>,
     body: web::Bytes,
@@ -170,6 +174,7 @@ pub async fn replace(
     who.require_profile(&id)?;
     let profile = validate(&body)?;
     ApiError::check_path_id(&id, &profile.id)?;
+    charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     blocking(move || {
         state.engine.replace_profile(&profile)?;
@@ -193,16 +198,20 @@ pub async fn replace(
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
         (status = 403, description = "The token is another profile's", body = ErrorBody),
         (status = 404, description = "No such profile", body = ErrorBody),
+        (status = 429, description = "Too many writes from this client or token",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a write is accepted"))),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
 pub async fn delete(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     who.require_profile(&id)?;
+    charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     blocking(move || Ok(state.engine.delete_profile(&id)?)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,7 +1,7 @@
 //! Cross-site request forgery protection for every form that posts (submit, edit, delete, sign-in,
 //! sign-out, run selection). It uses the double-submit pattern: the first page a browser loads sets
-//! a random `pm_csrf` cookie (HttpOnly, SameSite=Strict) and every form carries the same value in
-//! a hidden field; a POST is accepted only when both are present and equal. Another site can make a
+//! a random `pm_csrf` cookie (HttpOnly, SameSite=Strict; `__Host-`-prefixed and `Secure` unless the
+//! server runs on plain http for local use) and every form carries the same value in a hidden field; a POST is accepted only when both are present and equal. Another site can make a
 //! browser post a form, but it can neither read nor set our cookie, so it cannot supply the match.
 //! This works for anonymous suppliers too, who have no session.
 
@@ -67,8 +67,9 @@ mod tests {
     fn a_post_needs_the_cookie_and_the_same_field() {
         let token = CsrfToken::for_request(&TestRequest::default().to_http_request()).unwrap();
         assert!(token.fresh && well_formed(token.value()));
-        let with_cookie =
-            TestRequest::default().insert_header(("cookie", format!("pm_csrf={}", token.value()))).to_http_request();
+        let with_cookie = TestRequest::default()
+            .insert_header(("cookie", format!("__Host-pm_csrf={}", token.value())))
+            .to_http_request();
         assert!(verify(&with_cookie, Some(token.value())));
         assert!(!verify(&with_cookie, None), "missing field accepted");
         assert!(!verify(&with_cookie, Some("pmc_0000")), "wrong field accepted");

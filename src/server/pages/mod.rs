@@ -131,8 +131,8 @@ pub enum WebError {
     /// Wrong or missing token (403).
     #[error("{0}")]
     Forbidden(String),
-    /// Too many submissions (429).
-    #[error("Too many submissions from your address; please try again in {0} seconds.")]
+    /// Too many submissions or changes (429).
+    #[error("Too many changes from your address or with your token; please try again in {0} seconds.")]
     RateLimited(u64),
     /// A request the page cannot serve (400).
     #[error("{0}")]

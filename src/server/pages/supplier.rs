@@ -145,7 +145,7 @@ pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
 /// `POST /submit`
 pub(crate) async fn submit(ctx: PageContext) -> Result<HttpResponse, WebError> {
     let values = form_values(&ctx.form);
-    let client = ctx.request().peer_addr().map(|a| a.ip());
+    let client = ctx.state.client_key(ctx.request());
     let Submitted { profile, edit_token: token } = match submit_profile(&ctx.state, client, &form_record(&values)).await
     {
         Ok(submitted) => submitted,
@@ -284,6 +284,7 @@ pub(crate) async fn save(ctx: PageContext) -> Result<HttpResponse, WebError> {
         Ok(p) => p,
         Err(v) => return Ok(edit_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &token, &values, &v)),
     };
+    ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let state = ctx.state.clone().into_inner();
     let stored = profile.clone();
     let replaced = blocking(move || match state.engine.replace_profile(&stored) {
@@ -314,6 +315,7 @@ pub(crate) async fn delete(ctx: PageContext) -> Result<HttpResponse, WebError> {
     if owned_profile(&ctx, &id).await?.is_none() {
         return Err(WebError::Forbidden(WRONG_TOKEN.into()));
     }
+    ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let state = ctx.state.clone().into_inner();
     let gone = id.clone();
     blocking(move || match state.engine.delete_profile(&gone) {
