@@ -18,8 +18,18 @@ pub const ENV_PREFIX: &str = "PITCHMATCH_";
 
 /// The keys, as spelt in the config file (and, upper-cased after [`ENV_PREFIX`], in the
 /// environment). Other `PITCHMATCH_*` variables are not settings and are left alone.
-pub const KEYS: [&str; 7] =
-    ["data_dir", "models_dir", "threads", "addr", "submissions_per_minute", "max_body_bytes", "body_timeout_secs"];
+pub const KEYS: [&str; 10] = [
+    "data_dir",
+    "models_dir",
+    "threads",
+    "addr",
+    "submissions_per_minute",
+    "max_body_bytes",
+    "body_timeout_secs",
+    "moderation",
+    "max_pending_per_client",
+    "max_pending",
+];
 
 /// Most encoder threads anyone may ask for: far beyond any machine this runs on, low enough to
 /// catch a typo before it starts thousands of threads.
@@ -48,6 +58,13 @@ pub struct Settings {
     /// Seconds a request body may take to arrive after its headers; slower ones get a 408
     /// (default 15). Guards against clients that trickle a body byte by byte.
     pub body_timeout_secs: u64,
+    /// Public submissions wait for an organiser's approval before they are ranked (default true;
+    /// false for closed deployments where every submitter is trusted).
+    pub moderation: bool,
+    /// Submissions one client IP may have waiting for approval; 0 = unbounded (default 3).
+    pub max_pending_per_client: u32,
+    /// Submissions that may wait for approval at once; 0 = unbounded (default 500).
+    pub max_pending: u32,
 }
 
 impl Default for Settings {
@@ -60,6 +77,9 @@ impl Default for Settings {
             submissions_per_minute: 30,
             max_body_bytes: 256 * 1024,
             body_timeout_secs: 15,
+            moderation: true,
+            max_pending_per_client: 3,
+            max_pending: 500,
         }
     }
 }
@@ -88,6 +108,15 @@ pub struct Overrides {
     /// `serve --body-timeout-secs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_timeout_secs: Option<u64>,
+    /// `serve --moderation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<bool>,
+    /// `serve --max-pending-per-client`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pending_per_client: Option<u32>,
+    /// `serve --max-pending`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pending: Option<u32>,
 }
 
 impl Settings {

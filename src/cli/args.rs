@@ -24,8 +24,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// A TOML file with any of the settings: data_dir, models_dir, threads, addr,
-    /// submissions_per_minute, max_body_bytes, body_timeout_secs. Flags and PITCHMATCH_*
-    /// variables override it.
+    /// submissions_per_minute, max_body_bytes, body_timeout_secs, moderation,
+    /// max_pending_per_client, max_pending. Flags and PITCHMATCH_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -222,6 +222,18 @@ pub enum Command {
         /// PITCHMATCH_BODY_TIMEOUT_SECS).
         #[arg(long)]
         body_timeout_secs: Option<u64>,
+        /// Whether public submissions wait for an organiser's approval (default true; env
+        /// PITCHMATCH_MODERATION).
+        #[arg(long, value_name = "true|false")]
+        moderation: Option<bool>,
+        /// Submissions one client IP may have waiting for approval, 0 = unbounded (default 3; env
+        /// PITCHMATCH_MAX_PENDING_PER_CLIENT).
+        #[arg(long)]
+        max_pending_per_client: Option<u32>,
+        /// Submissions that may wait for approval at once, 0 = unbounded (default 500; env
+        /// PITCHMATCH_MAX_PENDING).
+        #[arg(long)]
+        max_pending: Option<u32>,
     },
     /// Manage API tokens of the web service.
     Token {

@@ -62,11 +62,23 @@ fn overrides(cli: &Cli) -> Overrides {
         threads: cli.threads,
         ..Overrides::default()
     };
-    if let Command::Serve { addr, submissions_per_minute, max_body_bytes, body_timeout_secs } = &cli.command {
+    if let Command::Serve {
+        addr,
+        submissions_per_minute,
+        max_body_bytes,
+        body_timeout_secs,
+        moderation,
+        max_pending_per_client,
+        max_pending,
+    } = &cli.command
+    {
         flags.addr = addr.clone();
         flags.submissions_per_minute = *submissions_per_minute;
         flags.max_body_bytes = *max_body_bytes;
         flags.body_timeout_secs = *body_timeout_secs;
+        flags.moderation = *moderation;
+        flags.max_pending_per_client = *max_pending_per_client;
+        flags.max_pending = *max_pending;
     }
     flags
 }
@@ -176,6 +188,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 submissions_per_minute: settings.submissions_per_minute,
                 max_body_bytes: settings.max_body_bytes,
                 body_timeout: settings.body_timeout(),
+                moderation: settings.moderation,
+                max_pending_per_client: settings.max_pending_per_client,
+                max_pending: settings.max_pending,
             };
             crate::server::init_tracing();
             crate::server::limit_malloc_arenas();

@@ -18,6 +18,12 @@ pub struct HttpConfig {
     /// Longest time a request body may take to arrive after its headers (default 15 s); slower
     /// bodies get a 408. Guards against slowloris-style clients that trickle a body byte by byte.
     pub body_timeout: Duration,
+    /// Public submissions wait for an organiser's approval (default true).
+    pub moderation: bool,
+    /// Submissions one client IP may have waiting; 0 = unbounded (default 3).
+    pub max_pending_per_client: u32,
+    /// Submissions that may wait at once; 0 = unbounded (default 500).
+    pub max_pending: u32,
 }
 
 impl Default for HttpConfig {
@@ -28,6 +34,9 @@ impl Default for HttpConfig {
             submissions_per_minute: 30,
             max_body_bytes: 256 * 1024,
             body_timeout: Duration::from_secs(15),
+            moderation: true,
+            max_pending_per_client: 3,
+            max_pending: 500,
         }
     }
 }

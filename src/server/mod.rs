@@ -40,6 +40,9 @@ pub struct AppState {
     pub(crate) sessions: session::Sessions,
     /// Views that are expensive to draw (the landscape map), kept until the data changes.
     pub(crate) drawings: cache::Drawings,
+    /// The bounds on submissions waiting for approval; `None` when moderation is off and
+    /// submissions are visible at once.
+    pub(crate) moderation: Option<crate::store::PendingLimits>,
 }
 
 impl AppState {
@@ -53,6 +56,10 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             sessions: session::Sessions::default(),
             drawings: cache::Drawings::default(),
+            moderation: config.moderation.then_some(crate::store::PendingLimits {
+                per_client: config.max_pending_per_client,
+                total: config.max_pending,
+            }),
         }
     }
 }

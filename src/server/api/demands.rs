@@ -54,7 +54,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
     let demand = validate(&body)?;
     let state = state.into_inner();
     let demand = blocking(move || {
-        state.engine.create_demand(&demand)?;
+        state.engine.create_demand(&demand, &who)?;
         Ok(demand)
     })
     .await?;
@@ -151,7 +151,7 @@ pub async fn replace(
     ApiError::check_path_id(&id, &demand.id)?;
     let state = state.into_inner();
     blocking(move || {
-        state.engine.replace_demand(&demand)?;
+        state.engine.replace_demand(&demand, &who)?;
         Ok(web::Json(demand))
     })
     .await
@@ -181,6 +181,6 @@ pub async fn delete(
     who.require_organiser()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    blocking(move || Ok(state.engine.delete_demand(&id)?)).await?;
+    blocking(move || Ok(state.engine.delete_demand(&id, &who)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -53,7 +53,7 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Bytes
     let event = Event::from_json(&parse_json(&body)?).map_err(ApiError::Invalid)?;
     let state = state.into_inner();
     let event = blocking(move || {
-        state.engine.create_event(&event)?;
+        state.engine.create_event(&event, &who)?;
         Ok(event)
     })
     .await?;

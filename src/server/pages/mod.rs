@@ -140,6 +140,12 @@ pub enum WebError {
     /// Our fault (500); details are logged only.
     #[error("Something went wrong on our side. Please try again later.")]
     Internal(String),
+    /// The submitter has too many profiles waiting for approval (429).
+    #[error("{0}")]
+    TooManyPending(String),
+    /// Too many profiles from everyone are waiting for approval (503).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<crate::Error> for WebError {
@@ -168,6 +174,8 @@ impl ResponseError for WebError {
             WebError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::TooManyPending(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
