@@ -160,6 +160,10 @@ pub enum Command {
         /// or dense `rank`/`search` next opens the data dir (for lexical-only work and bulk loads).
         #[arg(long)]
         defer_embedding: bool,
+        /// Replace profiles that suppliers submitted through the service (and hold an edit token
+        /// for), revoking those tokens; without it such an import is refused, naming the ids.
+        #[arg(long)]
+        revoke_supplier_tokens: bool,
     },
     /// Rank profiles for stored demand areas.
     Rank {
@@ -258,6 +262,41 @@ pub enum Command {
         /// Which signals give the relevance values.
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
+    },
+    /// Review public submissions waiting for approval.
+    Moderation {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: ModerationAction,
+    },
+    /// Show the audit log (who changed which record how, when), newest first.
+    Audit {
+        /// Only entries older than this entry number.
+        #[arg(long)]
+        before: Option<u64>,
+        /// Only entries about this record id.
+        #[arg(long)]
+        record_id: Option<String>,
+        /// Most entries to show.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        limit: u64,
+    },
+}
+
+/// `pitchmatch moderation ...`
+#[derive(Debug, Subcommand)]
+pub enum ModerationAction {
+    /// List pending submissions (id, submitted at, name, contact e-mail).
+    List,
+    /// Approve a pending submission: it is ranked, searched and selected from now on.
+    Approve {
+        /// The profile id.
+        id: String,
+    },
+    /// Reject a pending submission: it is deleted with its edit token.
+    Reject {
+        /// The profile id.
+        id: String,
     },
 }
 
