@@ -52,6 +52,8 @@ fn frame(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Ma
                             Nav::Organiser => {
                                 a href="/organiser" { "Dashboard" }
                                 a href="/landscape" { "Landscape" }
+                                a href="/organiser/moderation" id="nav-moderation" { "Moderation" }
+                                a href="/organiser/audit" id="nav-audit" { "Audit log" }
                                 @if let Some(csrf) = csrf {
                                     form.inline method="post" action="/organiser/sign-out" {
                                         input type="hidden" name="csrf" value=(csrf.value());

@@ -10,6 +10,7 @@ mod context;
 mod csrf;
 mod landscape;
 mod layout;
+mod moderation;
 mod organiser;
 mod supplier;
 
@@ -59,6 +60,10 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         handler: |r| r.to(organiser::selection_csv),
     },
     RouteDef { verb: Verb::Get, path: "/landscape", handler: |r| r.to(organiser::landscape) },
+    RouteDef { verb: Verb::Get, path: "/organiser/moderation", handler: |r| r.to(moderation::queue) },
+    RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/approve", handler: |r| r.to(moderation::approve) },
+    RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/reject", handler: |r| r.to(moderation::reject) },
+    RouteDef { verb: Verb::Get, path: "/organiser/audit", handler: |r| r.to(moderation::audit) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].
