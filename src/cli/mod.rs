@@ -124,8 +124,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let engine = open_with_embedding(!defer_embedding)?;
             let started = std::time::Instant::now();
-            let report =
-                engine.import_with(&ImportFiles { profiles, demands, events }, ImportOptions { revoke_supplier_tokens })?;
+            let report = engine
+                .import_with(&ImportFiles { profiles, demands, events }, ImportOptions { revoke_supplier_tokens })?;
             writeln!(
                 out,
                 "imported {} profiles, {} demand areas, {} events into {} in {:.2}s",

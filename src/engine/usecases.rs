@@ -100,9 +100,7 @@ impl Engine {
         let _writes = self.indexer.lock_writes();
         match self.indexer.store.insert_pending_profile(profile, &hash, client, limits)? {
             PendingInsert::Stored => {}
-            PendingInsert::Taken => {
-                return Err(UserError::Conflict { kind: "profile", id: profile.id.clone() }.into())
-            }
+            PendingInsert::Taken => return Err(UserError::Conflict { kind: "profile", id: profile.id.clone() }.into()),
             PendingInsert::ClientFull => return Ok(PendingSubmission::ClientFull),
             PendingInsert::QueueFull => return Ok(PendingSubmission::QueueFull),
         }

@@ -75,9 +75,9 @@ impl SubmitError {
                 "your address already has {n} profile(s) waiting for an organiser's approval; \
                  submit more once they have been reviewed"
             )),
-            SubmitError::QueueFull => Some(
-                "too many profiles are waiting for an organiser's approval; please try again later".to_string(),
-            ),
+            SubmitError::QueueFull => {
+                Some("too many profiles are waiting for an organiser's approval; please try again later".to_string())
+            }
             _ => None,
         }
     }

@@ -71,7 +71,8 @@ mod tests {
     fn pages_newest_first_and_filters_by_record() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-        let event = |id: &str| AuditEvent { actor: "alice".into(), action: "delete", kind: "profile", record_id: id.into() };
+        let event =
+            |id: &str| AuditEvent { actor: "alice".into(), action: "delete", kind: "profile", record_id: id.into() };
         store.append_audit(&[event("a"), event("b"), event("a")]).unwrap();
         let all = store.audit_page(None, None, 10).unwrap();
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2, 1]);

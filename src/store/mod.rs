@@ -19,9 +19,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::domain::{DemandArea, Event, Profile};
 use crate::error::{Error, Result};
 
-pub use self::tokens::{generate_token, hash_token, ApiToken, TokenRole};
 pub use self::audit::AuditEvent;
 pub use self::moderation::{PendingInsert, PendingLimits, PendingProfile};
+pub use self::tokens::{generate_token, hash_token, ApiToken, TokenRole};
 
 /// Handle to the SQLite database file.
 pub struct Store {

@@ -102,7 +102,9 @@ impl Store {
 
     /// Number of pending submissions.
     pub fn pending_count(&self) -> Result<usize> {
-        self.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM pending_profiles", [], |r| r.get::<_, i64>(0))? as usize))
+        self.with_conn(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM pending_profiles", [], |r| r.get::<_, i64>(0))? as usize)
+        })
     }
 
     fn pending_rows(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<PendingProfile>> {

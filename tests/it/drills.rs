@@ -692,7 +692,11 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
     let data = dir.path().join("data");
     let org = organiser_token(&data);
     // A short body deadline keeps the slow-body cases quick; the mechanism is the same at 15 s.
-    let mut server = Server::start(&data, &dir.path().join("serve.log"), &[("PITCHMATCH_BODY_TIMEOUT_SECS", "3"), ("PITCHMATCH_MODERATION", "false")]);
+    let mut server = Server::start(
+        &data,
+        &dir.path().join("serve.log"),
+        &[("PITCHMATCH_BODY_TIMEOUT_SECS", "3"), ("PITCHMATCH_MODERATION", "false")],
+    );
     let addr = server.addr;
     let http_client = client();
     let url = |p: &str| format!("http://{addr}{p}");

@@ -181,7 +181,8 @@ fn the_audit_log_names_who_did_what_and_keeps_no_token_or_personal_data() {
     let res = app.get("/api/v1/audit?limit=5", Some(&app.organiser));
     assert_eq!(res.status().as_u16(), 200);
     let text = res.text().unwrap();
-    for secret in [token.as_str(), app.organiser.as_str(), "info@waterstofvat.example", "Waterstofvat Composites", "Helmond"]
+    for secret in
+        [token.as_str(), app.organiser.as_str(), "info@waterstofvat.example", "Waterstofvat Composites", "Helmond"]
     {
         assert!(!text.contains(secret), "the audit log holds {secret:?}: {text}");
     }
@@ -225,10 +226,16 @@ fn import_refuses_to_take_over_a_suppliers_profile_unless_told_to_revoke_its_tok
     use pitchmatch::store::PendingLimits;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let profile = |id: &str| pitchmatch::domain::Profile::minimal(id, "Supplier B.V.", "We build lightweight composite battery housings for vans.");
+    let profile = |id: &str| {
+        pitchmatch::domain::Profile::minimal(
+            id,
+            "Supplier B.V.",
+            "We build lightweight composite battery housings for vans.",
+        )
+    };
     let (approved, pending) = {
-        let engine = pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) })
-            .unwrap();
+        let engine =
+            pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) }).unwrap();
         let approved = engine.submit_profile(&profile("nl-0042")).unwrap();
         let limits = PendingLimits { per_client: 0, total: 0 };
         let PendingSubmission::Stored(pending) =
@@ -253,18 +260,21 @@ fn import_refuses_to_take_over_a_suppliers_profile_unless_told_to_revoke_its_tok
     let out = run(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("\"nl-0042\"") && stderr.contains("\"nl-0043\"") && !stderr.contains("\"nl-0041\""), "{stderr}");
+    assert!(
+        stderr.contains("\"nl-0042\"") && stderr.contains("\"nl-0043\"") && !stderr.contains("\"nl-0041\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("--revoke-supplier-tokens"), "{stderr}");
 
-    let engine = pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) })
-        .unwrap();
+    let engine =
+        pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) }).unwrap();
     assert!(engine.profile("nl-0041").unwrap().is_none(), "a refused import wrote something");
     drop(engine);
 
     let out = run(&["--revoke-supplier-tokens"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let engine = pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) })
-        .unwrap();
+    let engine =
+        pitchmatch::Engine::open_with(&EngineConfig { defer_embedding: true, ..EngineConfig::new(&data) }).unwrap();
     assert!(engine.principal(&approved).unwrap().is_none(), "the supplier's token still works");
     assert!(engine.principal(&pending).unwrap().is_none(), "the pending supplier's token still works");
     for id in ["nl-0042", "nl-0043"] {

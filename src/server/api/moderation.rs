@@ -77,8 +77,7 @@ pub async fn list(
     let state = state.into_inner();
     let rows = blocking(move || Ok(state.engine.pending_profiles(after.as_deref(), limit)?)).await?;
     let next_after = if rows.len() == limit { rows.last().map(|p| p.profile.id.clone()) } else { None };
-    let pending =
-        rows.into_iter().map(|p| PendingItem { submitted_at: p.submitted_at, profile: p.profile }).collect();
+    let pending = rows.into_iter().map(|p| PendingItem { submitted_at: p.submitted_at, profile: p.profile }).collect();
     Ok(web::Json(PendingPage { pending, next_after }))
 }
 

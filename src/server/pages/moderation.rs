@@ -14,7 +14,9 @@ use super::{blocking, see_other, PageContext, WebError};
 const PAGE: usize = 100;
 
 fn query_param(ctx: &PageContext, name: &str) -> Option<String> {
-    form_urlencoded::parse(ctx.request().query_string().as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(ctx.request().query_string().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// `GET /organiser/moderation[?after=]`
@@ -24,10 +26,9 @@ pub(crate) async fn queue(ctx: PageContext) -> Result<HttpResponse, WebError> {
     }
     let after = query_param(&ctx, "after");
     let state = ctx.state.clone().into_inner();
-    let (pending, total) = blocking(move || {
-        Ok((state.engine.pending_profiles(after.as_deref(), PAGE)?, state.engine.pending_count()?))
-    })
-    .await?;
+    let (pending, total) =
+        blocking(move || Ok((state.engine.pending_profiles(after.as_deref(), PAGE)?, state.engine.pending_count()?)))
+            .await?;
     let csrf = &ctx.csrf;
     let body = layout(
         &ctx,
