@@ -18,7 +18,7 @@ pub const ENV_PREFIX: &str = "PITCHMATCH_";
 
 /// The keys, as spelt in the config file (and, upper-cased after [`ENV_PREFIX`], in the
 /// environment). Other `PITCHMATCH_*` variables are not settings and are left alone.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 16] = [
     "data_dir",
     "models_dir",
     "threads",
@@ -32,6 +32,9 @@ pub const KEYS: [&str; 13] = [
     "insecure_http_cookies",
     "public_url",
     "metrics_addr",
+    "moderation",
+    "max_pending_per_client",
+    "max_pending",
 ];
 
 /// Most encoder threads anyone may ask for: far beyond any machine this runs on, low enough to
@@ -80,6 +83,13 @@ pub struct Settings {
     /// organisers only (default empty).
     #[serde(deserialize_with = "string_like")]
     pub metrics_addr: String,
+    /// Public submissions wait for an organiser's approval before they are ranked (default true;
+    /// false for closed deployments where every submitter is trusted).
+    pub moderation: bool,
+    /// Submissions one client IP may have waiting for approval; 0 = unbounded (default 3).
+    pub max_pending_per_client: u32,
+    /// Submissions that may wait for approval at once; 0 = unbounded (default 500).
+    pub max_pending: u32,
 }
 
 impl Default for Settings {
@@ -98,6 +108,9 @@ impl Default for Settings {
             insecure_http_cookies: false,
             public_url: String::new(),
             metrics_addr: String::new(),
+            moderation: true,
+            max_pending_per_client: 3,
+            max_pending: 500,
         }
     }
 }
@@ -144,6 +157,15 @@ pub struct Overrides {
     /// `serve --metrics-addr`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_addr: Option<String>,
+    /// `serve --moderation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<bool>,
+    /// `serve --max-pending-per-client`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pending_per_client: Option<u32>,
+    /// `serve --max-pending`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pending: Option<u32>,
 }
 
 impl Settings {

@@ -25,8 +25,8 @@ pub struct Cli {
     pub threads: Option<usize>,
     /// A TOML file with any of the settings: data_dir, models_dir, threads, addr,
     /// submissions_per_minute, max_body_bytes, body_timeout_secs, writes_per_minute,
-    /// global_writes_per_minute, trusted_proxies, insecure_http_cookies, public_url, metrics_addr.
-    /// Flags and PITCHMATCH_* variables override it.
+    /// global_writes_per_minute, trusted_proxies, insecure_http_cookies, public_url, metrics_addr,
+    /// moderation, max_pending_per_client, max_pending. Flags and PITCHMATCH_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -161,6 +161,10 @@ pub enum Command {
         /// or dense `rank`/`search` next opens the data dir (for lexical-only work and bulk loads).
         #[arg(long)]
         defer_embedding: bool,
+        /// Replace profiles that suppliers submitted through the service (and hold an edit token
+        /// for), revoking those tokens; without it such an import is refused, naming the ids.
+        #[arg(long)]
+        revoke_supplier_tokens: bool,
     },
     /// Rank profiles for stored demand areas.
     Rank {
@@ -246,6 +250,18 @@ pub enum Command {
         /// organisers only; env PITCHMATCH_METRICS_ADDR).
         #[arg(long)]
         metrics_addr: Option<String>,
+        /// Whether public submissions wait for an organiser's approval (default true; env
+        /// PITCHMATCH_MODERATION).
+        #[arg(long, value_name = "true|false")]
+        moderation: Option<bool>,
+        /// Submissions one client IP may have waiting for approval, 0 = unbounded (default 3; env
+        /// PITCHMATCH_MAX_PENDING_PER_CLIENT).
+        #[arg(long)]
+        max_pending_per_client: Option<u32>,
+        /// Submissions that may wait for approval at once, 0 = unbounded (default 500; env
+        /// PITCHMATCH_MAX_PENDING).
+        #[arg(long)]
+        max_pending: Option<u32>,
     },
     /// Manage API tokens of the web service.
     Token {
@@ -270,6 +286,41 @@ pub enum Command {
         /// Which signals give the relevance values.
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
+    },
+    /// Review public submissions waiting for approval.
+    Moderation {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: ModerationAction,
+    },
+    /// Show the audit log (who changed which record how, when), newest first.
+    Audit {
+        /// Only entries older than this entry number.
+        #[arg(long)]
+        before: Option<u64>,
+        /// Only entries about this record id.
+        #[arg(long)]
+        record_id: Option<String>,
+        /// Most entries to show.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        limit: u64,
+    },
+}
+
+/// `pitchmatch moderation ...`
+#[derive(Debug, Subcommand)]
+pub enum ModerationAction {
+    /// List pending submissions (id, submitted at, name, contact e-mail).
+    List,
+    /// Approve a pending submission: it is ranked, searched and selected from now on.
+    Approve {
+        /// The profile id.
+        id: String,
+    },
+    /// Reject a pending submission: it is deleted with its edit token.
+    Reject {
+        /// The profile id.
+        id: String,
     },
 }
 

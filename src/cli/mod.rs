@@ -13,7 +13,7 @@ use clap::Parser;
 use self::args::{Cli, Command};
 use crate::domain::Ranker;
 use crate::embed::EmbedderChoice;
-use crate::engine::{Access, Engine, EngineConfig, ImportFiles};
+use crate::engine::{Access, Actor, Engine, EngineConfig, ImportFiles, ImportOptions};
 use crate::error::{Error, UserError};
 use crate::render;
 use crate::select::{SeasonFile, SeasonRules};
@@ -73,6 +73,9 @@ fn overrides(cli: &Cli) -> Overrides {
         insecure_http_cookies,
         public_url,
         metrics_addr,
+        moderation,
+        max_pending_per_client,
+        max_pending,
     } = &cli.command
     {
         flags.addr = addr.clone();
@@ -85,6 +88,9 @@ fn overrides(cli: &Cli) -> Overrides {
         flags.insecure_http_cookies = *insecure_http_cookies;
         flags.public_url = public_url.clone();
         flags.metrics_addr = metrics_addr.clone();
+        flags.moderation = *moderation;
+        flags.max_pending_per_client = *max_pending_per_client;
+        flags.max_pending = *max_pending;
     }
     flags
 }
@@ -120,7 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
-        Command::Import { profiles, demands, events, defer_embedding } => {
+        Command::Import { profiles, demands, events, defer_embedding, revoke_supplier_tokens } => {
             if profiles.is_none() && demands.is_none() && events.is_none() {
                 return Err(Error::from(UserError::BadArgument {
                     field: "import".into(),
@@ -130,7 +136,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let engine = open_with_embedding(!defer_embedding)?;
             let started = std::time::Instant::now();
-            let report = engine.import(&ImportFiles { profiles, demands, events })?;
+            let report = engine
+                .import_with(&ImportFiles { profiles, demands, events }, ImportOptions { revoke_supplier_tokens })?;
             writeln!(
                 out,
                 "imported {} profiles, {} demand areas, {} events into {} in {:.2}s",
@@ -200,6 +207,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 insecure_http_cookies: settings.insecure_http_cookies,
                 public_url: settings.public_url.clone(),
                 metrics_addr: settings.metrics_addr.clone(),
+                moderation: settings.moderation,
+                max_pending_per_client: settings.max_pending_per_client,
+                max_pending: settings.max_pending,
             };
             crate::server::init_tracing();
             crate::server::limit_malloc_arenas();
@@ -231,6 +241,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     engine.revoke_token(&name)?;
                     writeln!(out, "revoked token {name:?}")?;
                 }
+            }
+        }
+        Command::Moderation { action } => match action {
+            args::ModerationAction::List => {
+                let engine = open_for_reading(false)?;
+                let mut after: Option<String> = None;
+                loop {
+                    let page = engine.pending_profiles(after.as_deref(), 500)?;
+                    for p in &page {
+                        let email = p.profile.contact_email.as_deref().unwrap_or("-");
+                        writeln!(out, "{}\tsubmitted {}\t{}\t{email}", p.profile.id, p.submitted_at, p.profile.name)?;
+                    }
+                    match page.last() {
+                        Some(last) if page.len() == 500 => after = Some(last.profile.id.clone()),
+                        _ => break,
+                    }
+                }
+            }
+            args::ModerationAction::Approve { id } => {
+                open_with_embedding(false)?.approve_profile(&id, Actor::command_line())?;
+                writeln!(out, "approved profile {id:?}")?;
+            }
+            args::ModerationAction::Reject { id } => {
+                open_with_embedding(false)?.reject_profile(&id, Actor::command_line())?;
+                writeln!(out, "rejected and deleted profile {id:?}")?;
+            }
+        },
+        Command::Audit { before, record_id, limit } => {
+            let engine = open_for_reading(false)?;
+            for e in engine.audit_log(before, record_id.as_deref(), limit as usize)? {
+                writeln!(out, "{}\t{}\t{}\t{} {} {}", e.seq, e.at, e.actor, e.action, e.kind, e.record_id)?;
             }
         }
         Command::Reindex => {

@@ -7,6 +7,7 @@
 mod filter;
 mod principal;
 mod ranker;
+mod submission;
 
 use std::fmt;
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 pub use self::filter::{Facets, Filter};
 pub use self::principal::Principal;
 pub use self::ranker::Ranker;
+pub use self::submission::{new_profile_id, AuditEntry, ProfileStatus};
 
 /// Languages the engine analyses. Anything else is detected as the closest of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]

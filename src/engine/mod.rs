@@ -21,12 +21,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use self::explainer::Explainer;
-pub use self::import_files::{ImportFiles, ImportReport};
+pub use self::import_files::{ImportFiles, ImportOptions, ImportReport};
 use self::indexer::Indexer;
 use self::rankings::RankingCache;
 pub use self::rankings::{RefreshPolicy, MAX_AGE, MAX_CHANGES_TAKEN};
 pub use self::selection::{selection_value, SelectionStep};
-pub use self::usecases::{API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
+pub use self::usecases::{Actor, PendingSubmission, API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
 use crate::domain::{Language, Profile};
 use crate::embed::{Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result, UserError};

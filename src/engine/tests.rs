@@ -155,10 +155,10 @@ fn writes_within_the_refresh_bound_are_taken_in_and_match_a_fresh_ranking() {
     for r in before.results.iter().skip(4).take(3) {
         let mut p = engine.profile(&r.profile_id).expect("read").expect("profile");
         p.summary = format!("{} Now also in Belgium.", p.summary);
-        engine.replace_profile(&p).expect("replace");
+        engine.replace_profile(&p, crate::engine::Actor::command_line()).expect("replace");
     }
     for r in before.results.iter().skip(7).take(3) {
-        engine.delete_profile(&r.profile_id).expect("delete");
+        engine.delete_profile(&r.profile_id, crate::engine::Actor::command_line()).expect("delete");
     }
     engine.wait_for_vectors();
     let taken_in = shortlist(&engine, 20);
@@ -220,8 +220,8 @@ fn deletes_and_replacements_are_taken_in() {
     replaced.summary = "We bake bread and pastries for the local market.".into();
     replaced.innovations.clear();
     replaced.keywords.clear();
-    engine.replace_profile(&replaced).expect("replace");
-    engine.delete_profile(&gone).expect("delete");
+    engine.replace_profile(&replaced, crate::engine::Actor::command_line()).expect("replace");
+    engine.delete_profile(&gone, crate::engine::Actor::command_line()).expect("delete");
     engine.wait_for_vectors();
     let after = shortlist(&engine, 20);
     assert_eq!(cached(&engine).changes_taken, 2);

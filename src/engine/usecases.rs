@@ -3,11 +3,18 @@
 //! reads the front ends need. The API, the pages and the command line call these and nothing below
 //! them, so a rule (a uniqueness check, a token prefix, the order of "commit, then index") cannot
 //! drift between two copies. Every write validates, takes the engine's write lock, commits to the
-//! store and brings the derived data up to date before it returns.
+//! store and brings the derived data up to date before it returns, and appends who did it to the
+//! audit log (under the same lock, right after its commit).
+//!
+//! Public submissions may wait for moderation: they are kept apart from the profiles (see
+//! `store::moderation`) until an organiser approves them, and only their supplier and the
+//! organisers can see them meanwhile.
 
-use crate::domain::{DemandArea, Event, Principal, Profile, Violation};
+use crate::domain::{AuditEntry, DemandArea, Event, Principal, Profile, ProfileStatus, Violation};
 use crate::error::{RecordProblem, Result, UserError};
-use crate::store::{generate_token, hash_token, ApiToken, TokenRole};
+use crate::store::{
+    generate_token, hash_token, ApiToken, AuditEvent, PendingInsert, PendingLimits, PendingProfile, TokenRole,
+};
 
 use super::Engine;
 
@@ -20,9 +27,53 @@ fn unknown(kind: &'static str, id: &str) -> UserError {
     UserError::NotFound { kind, id: id.to_string() }
 }
 
+/// Who a write is recorded against in the audit log: an organiser token's name, `supplier <profile
+/// id>` for an edit token's holder, or `command line` for the operator at the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// The operator running `pitchmatch` commands on the data dir.
+    pub fn command_line() -> Actor {
+        Actor("command line".into())
+    }
+
+    /// The holder of profile `id`'s edit token.
+    pub fn supplier(id: &str) -> Actor {
+        Actor(format!("supplier {id}"))
+    }
+
+    /// As written in the log.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(who: &Principal) -> Actor {
+        match who {
+            Principal::Organiser(name) => Actor(name.clone()),
+            Principal::Supplier(id) => Actor::supplier(id),
+            Principal::Anonymous => Actor("anonymous".into()),
+        }
+    }
+}
+
+/// What became of a submission that waits for moderation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingSubmission {
+    /// Queued; the edit token, shown this once.
+    Stored(String),
+    /// The client has as many submissions waiting as it may.
+    ClientFull,
+    /// As many submissions as the service keeps are waiting.
+    QueueFull,
+}
+
 impl Engine {
     /// Stores a newly submitted profile and returns its edit token (the only time it is shown).
     /// A profile with the same id is a conflict; nothing is written then.
+    /// Used when moderation is off: the profile is visible at once. Audited as its supplier's.
     pub fn submit_profile(&self, profile: &Profile) -> Result<String> {
         let token = generate_token(EDIT_TOKEN_PREFIX)?;
         let hash = hash_token(&token);
@@ -31,63 +82,161 @@ impl Engine {
             return Err(UserError::Conflict { kind: "profile", id: profile.id.clone() }.into());
         }
         self.after_profile_write();
+        self.audit(&Actor::supplier(&profile.id), "submit", "profile", &profile.id)?;
         Ok(token)
     }
 
-    /// Replaces an existing profile (its edit token stays valid). A record equal to the stored one
-    /// is a no-op: storing it again would start a new version, which the index, the cached
-    /// rankings and the encoder would all take in for nothing.
-    pub fn replace_profile(&self, profile: &Profile) -> Result<()> {
+    /// Queues a public submission for moderation and returns its edit token, unless `client` (an
+    /// opaque key of the submitter) or everyone together already has as many waiting as `limits`
+    /// allow. A profile (pending or not) with the same id is a conflict.
+    pub fn submit_pending_profile(
+        &self,
+        profile: &Profile,
+        client: &str,
+        limits: PendingLimits,
+    ) -> Result<PendingSubmission> {
+        let token = generate_token(EDIT_TOKEN_PREFIX)?;
+        let hash = hash_token(&token);
         let _writes = self.indexer.lock_writes();
-        if self.indexer.store.profile(&profile.id)?.as_ref() == Some(profile) {
-            return Ok(());
+        match self.indexer.store.insert_pending_profile(profile, &hash, client, limits)? {
+            PendingInsert::Stored => {}
+            PendingInsert::Taken => return Err(UserError::Conflict { kind: "profile", id: profile.id.clone() }.into()),
+            PendingInsert::ClientFull => return Ok(PendingSubmission::ClientFull),
+            PendingInsert::QueueFull => return Ok(PendingSubmission::QueueFull),
         }
-        if !self.indexer.store.replace_profile(profile)? {
-            return Err(unknown("profile", &profile.id).into());
-        }
-        self.after_profile_write();
-        Ok(())
+        self.audit(&Actor::supplier(&profile.id), "submit", "profile", &profile.id)?;
+        Ok(PendingSubmission::Stored(token))
     }
 
-    /// Deletes a profile, its edit token and its vectors.
-    pub fn delete_profile(&self, id: &str) -> Result<()> {
+    /// Replaces an existing profile, approved or pending (its edit token stays valid, a pending
+    /// one stays pending). Returns its status. A record equal to the stored approved one is a
+    /// no-op: storing it again would start a new version, which the index, the cached rankings and
+    /// the encoder would all take in for nothing.
+    pub fn replace_profile(&self, profile: &Profile, who: impl Into<Actor>) -> Result<ProfileStatus> {
         let _writes = self.indexer.lock_writes();
-        if !self.indexer.remove_profile(id)? {
+        if self.indexer.store.profile(&profile.id)?.as_ref() == Some(profile) {
+            return Ok(ProfileStatus::Approved);
+        }
+        let status = if self.indexer.store.replace_profile(profile)? {
+            self.after_profile_write();
+            ProfileStatus::Approved
+        } else if self.indexer.store.replace_pending_profile(profile)? {
+            ProfileStatus::Pending
+        } else {
+            return Err(unknown("profile", &profile.id).into());
+        };
+        self.audit(&who.into(), "replace", "profile", &profile.id)?;
+        Ok(status)
+    }
+
+    /// Deletes a profile, approved or pending, with its edit token and its vectors.
+    pub fn delete_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
+        let _writes = self.indexer.lock_writes();
+        if self.indexer.remove_profile(id)? {
+            self.explainer.forget(id);
+        } else if !self.indexer.store.delete_pending_profile(id)? {
             return Err(unknown("profile", id).into());
         }
-        self.explainer.forget(id);
-        Ok(())
+        self.audit(&who.into(), "delete", "profile", id)
+    }
+
+    /// Approves a pending submission: from now on it is ranked, searched, selected and mapped like
+    /// any profile, and its edit token keeps working.
+    pub fn approve_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.approve_pending_profile(id)? {
+            return Err(unknown("pending profile", id).into());
+        }
+        self.after_profile_write();
+        self.audit(&who.into(), "approve", "profile", id)
+    }
+
+    /// Rejects a pending submission: it is deleted with its edit token.
+    pub fn reject_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.delete_pending_profile(id)? {
+            return Err(unknown("pending profile", id).into());
+        }
+        self.audit(&who.into(), "reject", "profile", id)
+    }
+
+    /// Up to `limit` pending submissions with ids after `after`, by id.
+    pub fn pending_profiles(&self, after: Option<&str>, limit: usize) -> Result<Vec<PendingProfile>> {
+        self.indexer.store.pending_page(after, limit)
+    }
+
+    /// Number of pending submissions.
+    pub fn pending_count(&self) -> Result<usize> {
+        self.indexer.store.pending_count()
+    }
+
+    /// A profile, approved or pending, with its status: for its supplier and the organisers only
+    /// ([`Engine::profile`] sees approved profiles alone).
+    pub fn profile_with_status(&self, id: &str) -> Result<Option<(Profile, ProfileStatus)>> {
+        if let Some(p) = self.indexer.store.profile(id)? {
+            return Ok(Some((p, ProfileStatus::Approved)));
+        }
+        Ok(self.indexer.store.pending_profile(id)?.map(|p| (p.profile, ProfileStatus::Pending)))
+    }
+
+    /// Up to `limit` audit entries newest first, older than entry `before` when given, about
+    /// record `record_id` only when given.
+    pub fn audit_log(&self, before: Option<u64>, record_id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.indexer.store.audit_page(before, record_id, limit)
+    }
+
+    /// Appends one entry to the audit log. Call under the write lock, right after the write: the
+    /// write stands either way, but a failure to log it is reported, not swallowed.
+    fn audit(&self, who: &Actor, action: &'static str, kind: &'static str, id: &str) -> Result<()> {
+        self.audit_many(who, action, kind, std::iter::once(id))
+    }
+
+    /// Appends one entry per id, in one transaction.
+    pub(super) fn audit_many<'a>(
+        &self,
+        who: &Actor,
+        action: &'static str,
+        kind: &'static str,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        let events: Vec<AuditEvent> = ids
+            .into_iter()
+            .map(|id| AuditEvent { actor: who.as_str().to_string(), action, kind, record_id: id.to_string() })
+            .collect();
+        self.indexer.store.append_audit(&events)
     }
 
     /// Creates a demand area; one with the same id is a conflict.
-    pub fn create_demand(&self, demand: &DemandArea) -> Result<()> {
+    pub fn create_demand(&self, demand: &DemandArea, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if self.indexer.store.demand(&demand.id)?.is_some() {
             return Err(UserError::Conflict { kind: "demand area", id: demand.id.clone() }.into());
         }
-        self.indexer.store.upsert_demands(std::slice::from_ref(demand))
+        self.indexer.store.upsert_demands(std::slice::from_ref(demand))?;
+        self.audit(&who.into(), "create", "demand", &demand.id)
     }
 
     /// Replaces an existing demand area.
-    pub fn replace_demand(&self, demand: &DemandArea) -> Result<()> {
+    pub fn replace_demand(&self, demand: &DemandArea, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if self.indexer.store.demand(&demand.id)?.is_none() {
             return Err(unknown("demand area", &demand.id).into());
         }
-        self.indexer.store.upsert_demands(std::slice::from_ref(demand))
+        self.indexer.store.upsert_demands(std::slice::from_ref(demand))?;
+        self.audit(&who.into(), "replace", "demand", &demand.id)
     }
 
     /// Deletes a demand area.
-    pub fn delete_demand(&self, id: &str) -> Result<()> {
+    pub fn delete_demand(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.delete_demand(id)? {
             return Err(unknown("demand area", id).into());
         }
-        Ok(())
+        self.audit(&who.into(), "delete", "demand", id)
     }
 
     /// Creates an event. Every demand area it names must exist; one with the same id is a conflict.
-    pub fn create_event(&self, event: &Event) -> Result<()> {
+    pub fn create_event(&self, event: &Event, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         let missing = self.indexer.store.missing_demand_ids(event.demand_ids.iter().map(String::as_str))?;
         if !missing.is_empty() {
@@ -109,24 +258,27 @@ impl Engine {
         if self.indexer.store.event(&event.id)?.is_some() {
             return Err(UserError::Conflict { kind: "event", id: event.id.clone() }.into());
         }
-        self.indexer.store.upsert_events(std::slice::from_ref(event))
+        self.indexer.store.upsert_events(std::slice::from_ref(event))?;
+        self.audit(&who.into(), "create", "event", &event.id)
     }
 
     /// Makes a new API token named `name` and returns it (shown once; only its hash is stored).
+    /// Only the command line makes tokens, so the log names it.
     pub fn create_token(&self, name: &str, role: TokenRole) -> Result<String> {
         let token = generate_token(API_TOKEN_PREFIX)?;
         let _writes = self.indexer.lock_writes();
         self.indexer.store.create_api_token(name, role, &hash_token(&token))?;
+        self.audit(&Actor::command_line(), "create-token", "token", name)?;
         Ok(token)
     }
 
-    /// Revokes the active API token named `name`.
+    /// Revokes the active API token named `name` (from the command line).
     pub fn revoke_token(&self, name: &str) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.revoke_api_token(name)? {
             return Err(unknown("active token", name).into());
         }
-        Ok(())
+        self.audit(&Actor::command_line(), "revoke-token", "token", name)
     }
 
     /// Every API token (names, roles, dates; never the tokens).
@@ -146,10 +298,13 @@ impl Engine {
                 TokenRole::Organiser => Principal::Organiser(t.name),
             }));
         }
-        Ok(self.indexer.store.profile_id_by_token_hash(hash)?.map(Principal::Supplier))
+        if let Some(id) = self.indexer.store.profile_id_by_token_hash(hash)? {
+            return Ok(Some(Principal::Supplier(id)));
+        }
+        Ok(self.indexer.store.pending_id_by_token_hash(hash)?.map(Principal::Supplier))
     }
 
-    /// A stored profile.
+    /// A stored, approved profile (pending submissions: [`Engine::profile_with_status`]).
     pub fn profile(&self, id: &str) -> Result<Option<Profile>> {
         self.indexer.store.profile(id)
     }

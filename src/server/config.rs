@@ -36,6 +36,12 @@ pub struct HttpConfig {
     /// A separate listen address for `/metrics`, served there without a token; when empty,
     /// `/metrics` is on the main address and needs an organiser token (default empty).
     pub metrics_addr: String,
+    /// Public submissions wait for an organiser's approval (default true).
+    pub moderation: bool,
+    /// Submissions one client IP may have waiting; 0 = unbounded (default 3).
+    pub max_pending_per_client: u32,
+    /// Submissions that may wait at once; 0 = unbounded (default 500).
+    pub max_pending: u32,
 }
 
 impl Default for HttpConfig {
@@ -52,6 +58,9 @@ impl Default for HttpConfig {
             insecure_http_cookies: false,
             public_url: String::new(),
             metrics_addr: String::new(),
+            moderation: true,
+            max_pending_per_client: 3,
+            max_pending: 500,
         }
     }
 }

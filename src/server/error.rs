@@ -82,6 +82,12 @@ pub enum ApiError {
     /// Our fault (500); the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
+    /// The client has as many submissions waiting for approval as it may (429).
+    #[error("{0}")]
+    TooManyPending(String),
+    /// The service keeps no more submissions waiting for approval (503).
+    #[error("{0}")]
+    QueueFull(String),
 }
 
 impl ApiError {
@@ -113,6 +119,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
+            ApiError::TooManyPending(_) => "too_many_pending",
+            ApiError::QueueFull(_) => "moderation_queue_full",
         }
     }
 
@@ -141,6 +149,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::TooManyPending(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::QueueFull(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

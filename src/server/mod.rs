@@ -52,6 +52,9 @@ pub struct AppState {
     pub(crate) hsts: bool,
     /// Whether `/metrics` is served on a listener of its own (and so not on the main address).
     pub(crate) metrics_elsewhere: bool,
+    /// The bounds on submissions waiting for approval; `None` when moderation is off and
+    /// submissions are visible at once.
+    pub(crate) moderation: Option<crate::store::PendingLimits>,
 }
 
 impl AppState {
@@ -70,6 +73,10 @@ impl AppState {
             cookies: session::CookiePolicy { secure: !config.insecure_http_cookies },
             hsts: config.public_url.starts_with("https://"),
             metrics_elsewhere: !config.metrics_addr.is_empty(),
+            moderation: config.moderation.then_some(crate::store::PendingLimits {
+                per_client: config.max_pending_per_client,
+                total: config.max_pending,
+            }),
         }
     }
 }

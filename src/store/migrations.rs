@@ -42,6 +42,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          dim INTEGER NOT NULL,
          vectors BLOB NOT NULL
      );",
+    // 4: public submissions wait here, apart from `profiles`, until an organiser approves them:
+    //    everything derived from `profiles` (index, vectors, rankings, the map) cannot see them.
+    //    `client` is a hash of the submitter's address, only to bound submissions per client.
+    //    The audit log names records by id only, so it can outlive them.
+    "CREATE TABLE pending_profiles (
+         id TEXT PRIMARY KEY,
+         record TEXT NOT NULL,
+         token_hash TEXT NOT NULL UNIQUE,
+         client TEXT NOT NULL,
+         submitted_at INTEGER NOT NULL
+     );
+     CREATE INDEX pending_profiles_client ON pending_profiles (client);
+     CREATE TABLE audit_log (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         at INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         record_id TEXT NOT NULL
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

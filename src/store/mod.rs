@@ -3,7 +3,9 @@
 //! write that returned is on disk, and every profile change gets a sequence number so derived
 //! structures can tell exactly which changes they have not yet applied (crash recovery).
 
+mod audit;
 mod migrations;
+mod moderation;
 mod tokens;
 mod vectors;
 
@@ -17,6 +19,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::domain::{DemandArea, Event, Profile};
 use crate::error::{Error, Result};
 
+pub use self::audit::AuditEvent;
+pub use self::moderation::{PendingInsert, PendingLimits, PendingProfile};
 pub use self::tokens::{generate_token, hash_token, ApiToken, TokenRole};
 
 /// Handle to the SQLite database file.

@@ -176,7 +176,9 @@ impl Store {
         self.write(|tx| {
             let exists: Option<i64> =
                 tx.query_row("SELECT 1 FROM profiles WHERE id = ?1", [&profile.id], |r| r.get(0)).optional()?;
-            if exists.is_some() {
+            let pending: Option<i64> =
+                tx.query_row("SELECT 1 FROM pending_profiles WHERE id = ?1", [&profile.id], |r| r.get(0)).optional()?;
+            if exists.is_some() || pending.is_some() {
                 return Ok(false);
             }
             let seq = next_seq(tx)? + 1;

@@ -694,7 +694,11 @@ fn bad_input_corpus_gets_4xx_and_the_server_stays_up() {
     let data = dir.path().join("data");
     let org = organiser_token(&data);
     // A short body deadline keeps the slow-body cases quick; the mechanism is the same at 15 s.
-    let mut server = Server::start(&data, &dir.path().join("serve.log"), &[("PITCHMATCH_BODY_TIMEOUT_SECS", "3")]);
+    let mut server = Server::start(
+        &data,
+        &dir.path().join("serve.log"),
+        &[("PITCHMATCH_BODY_TIMEOUT_SECS", "3"), ("PITCHMATCH_MODERATION", "false")],
+    );
     let addr = server.addr;
     let http_client = client();
     let url = |p: &str| format!("http://{addr}{p}");
@@ -927,7 +931,7 @@ fn crash_drill_loses_no_acknowledged_submission() {
     at.sort_unstable();
 
     let started = Instant::now();
-    let mut server = Server::start(&data, &log(0), &[]);
+    let mut server = Server::start(&data, &log(0), &[("PITCHMATCH_MODERATION", "false")]);
     let addr = Arc::new(Mutex::new(Some(server.addr)));
     let progress = Arc::new(AtomicUsize::new(0));
     let submitter = {
@@ -951,7 +955,7 @@ fn crash_drill_loses_no_acknowledged_submission() {
         *addr.lock().unwrap() = None;
         server.kill9();
         let t = Instant::now();
-        server = Server::start(&data, &log(k + 1), &[]);
+        server = Server::start(&data, &log(k + 1), &[("PITCHMATCH_MODERATION", "false")]);
         restart_ms.push(t.elapsed().as_secs_f64() * 1e3);
         *addr.lock().unwrap() = Some(server.addr);
     }

@@ -66,11 +66,23 @@ impl TestApp {
         (status, res.json().unwrap_or(Value::Null))
     }
 
-    /// Submits a profile that must be accepted; returns its edit token.
+    /// Stores a supplier's profile under the id it names, approved, and returns its edit token:
+    /// for tests of what a supplier may do with its profile (submissions over HTTP get an id made
+    /// by the server and wait for approval; see `moderation.rs`).
     pub fn submit_ok(&self, profile: &Value) -> String {
+        let profile = pitchmatch::domain::Profile::from_json(profile).expect("a valid profile");
+        self.engine.submit_profile(&profile).expect("stored")
+    }
+
+    /// Submits over HTTP and approves as the organiser; returns (server-made id, edit token).
+    pub fn submit_approved(&self, profile: &Value) -> (String, String) {
         let (status, body) = self.submit(profile);
         assert_eq!(status, 201, "{body}");
-        body["edit_token"].as_str().expect("edit_token").to_string()
+        let id = body["id"].as_str().expect("id").to_string();
+        let approve = format!("/api/v1/pending/{id}/approve");
+        let res = self.request(Method::POST, &approve, Some(&self.organiser)).send().expect("approve");
+        assert_eq!(res.status().as_u16(), 204);
+        (id, body["edit_token"].as_str().expect("edit_token").to_string())
     }
 
     /// Profile ids on the organiser's shortlist of `demand`.

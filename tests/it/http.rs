@@ -32,10 +32,8 @@ fn status_and_body(res: reqwest::blocking::Response) -> (u16, Value) {
 #[test]
 fn submission_appears_in_shortlist_and_delete_removes_it() {
     let app = spawn_app();
-    let id = "it-h2-vessels";
-    assert!(!app.shortlist_ids("demo-d-10", 200).contains(&id.to_string()));
-
-    let token = app.submit_ok(&hydrogen_profile(id));
+    let (id, token) = app.submit_approved(&hydrogen_profile("it-h2-vessels"));
+    let id = id.as_str();
     assert!(token.len() >= 64, "edit token should carry 32 random bytes");
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
@@ -114,17 +112,15 @@ fn filtered_shortlist_is_the_unfiltered_one_without_the_other_rows() {
 }
 
 #[test]
-fn duplicate_submission_conflicts_and_keeps_the_original() {
+fn a_submission_naming_an_existing_id_leaves_that_profile_alone() {
     let app = spawn_app();
-    app.submit_ok(&hydrogen_profile("it-dup"));
-    let mut other = hydrogen_profile("it-dup");
+    let before = app.engine.profile("demo-p-001").unwrap().unwrap();
+    let mut other = hydrogen_profile("demo-p-001");
     other["name"] = json!("Hijacker B.V.");
     let (status, body) = app.submit(&other);
-    assert_eq!(status, 409);
-    assert_eq!(assert_error_shape(&body)["code"], "conflict");
-    assert_eq!(app.engine.profile("it-dup").unwrap().unwrap().name, "Waterstofvat Composites B.V.");
-    // Demo profiles have no edit token; submitting over them is refused the same way.
-    assert_eq!(app.submit(&hydrogen_profile("demo-p-001")).0, 409);
+    assert_eq!(status, 201, "{body}");
+    assert_ne!(body["id"], "demo-p-001");
+    assert_eq!(app.engine.profile("demo-p-001").unwrap().unwrap(), before);
 }
 
 /// Callers of the auth matrix, in the order each row is run.
@@ -144,7 +140,8 @@ fn row(method: Method, path: &'static str, body: Option<&'static str>, expect: [
 
 #[test]
 fn auth_matrix() {
-    let app = spawn_app();
+    // Five anonymous submissions from one address: more than the pending bound allows by default.
+    let app = spawn_app_with(|c| c.max_pending_per_client = 0);
     let token_a = app.submit_ok(&hydrogen_profile("it-a"));
     let token_b = app.submit_ok(&hydrogen_profile("it-b"));
     let revoked = app.engine.create_token("to-revoke", pitchmatch::store::TokenRole::Organiser).unwrap();
@@ -260,16 +257,18 @@ fn bad_submissions_are_clear_4xx_in_the_error_shape() {
     let body = expect_error(post(wrong_types.to_string().into_bytes()), 422, "invalid_record");
     let fields: Vec<&str> =
         body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
-    for f in ["id", "name", "kind", "summary", "trl"] {
+    for f in ["name", "kind", "summary", "trl"] {
         assert!(fields.contains(&f), "no violation for {f}: {body}");
     }
+    // A submission's id is the server's to make: whatever is sent there is ignored, not judged.
+    assert!(!fields.contains(&"id"), "{body}");
     assert_eq!(body["error"]["field"], fields[0]);
 
     let mut unknown = hydrogen_profile("it-unknown");
     unknown["colour"] = json!("red");
     let body = expect_error(post(unknown.to_string().into_bytes()), 422, "invalid_record");
     assert_eq!(body["error"]["field"], "colour");
-    assert!(app.engine.profile("it-unknown").unwrap().is_none(), "an invalid record was stored");
+    assert_eq!(app.engine.pending_count().unwrap(), 0, "an invalid record was stored");
 
     let mut huge = hydrogen_profile("it-huge");
     huge["summary"] = json!("x".repeat(300 * 1024));

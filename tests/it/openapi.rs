@@ -105,6 +105,14 @@ fn openapi_lists_exactly_the_served_routes_and_each_is_routed() {
 #[test]
 fn a_request_built_from_the_document_is_accepted_for_every_operation() {
     let app = spawn_app();
+    // The moderation examples name pending submissions; submissions get random ids, so these are
+    // put in place directly.
+    let limits = pitchmatch::store::PendingLimits { per_client: 0, total: 0 };
+    for id in ["acme-composites-b-v-7f3k2q9a", "spam-b-v-2m4n6p8q"] {
+        let p =
+            pitchmatch::domain::Profile::minimal(id, "Acme Composites B.V.", "We build lightweight composite tanks.");
+        app.engine.submit_pending_profile(&p, "seed", limits).expect("pending");
+    }
     let doc = document(&app);
     let mut ops = operations(&doc);
     // Deletes last, so the records the other operations' examples name still exist.

@@ -28,7 +28,6 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let browser = Browser::start();
     let shots = screenshot_dir();
     let shot = |name: &str| browser.screenshot(&shots.join(format!("{name}.png")));
-    let id = "web-h2-vessels";
 
     browser.goto(&app.url("/"));
     shot("01-home");
@@ -36,7 +35,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     browser.wait_for("#profile-form", WAIT);
 
     // A bad submission: summary too short, TRL not a number, no kind. Every rule is shown at its field.
-    browser.find("#f-id").type_text(id);
+    assert!(browser.find_all("#f-id").is_empty(), "the form asks for an id; the service makes it");
     browser.find("#f-name").type_text("Waterstofvat <Composites> B.V.");
     browser.find("#f-summary").type_text("Tanks.");
     browser.find("#f-trl").type_text("ten");
@@ -50,7 +49,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     // What was typed is kept, escaped, for correcting.
     assert!(browser.source().contains("Waterstofvat &lt;Composites&gt; B.V."));
     shot("02-submit-invalid");
-    assert!(app.engine.profile(id).unwrap().is_none(), "an invalid profile was stored");
+    assert_eq!(app.engine.pending_count().unwrap(), 0, "an invalid profile was stored");
 
     // Corrected and completed.
     browser.find("#f-kind option[value=company]").click();
@@ -69,8 +68,12 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let token = browser.find("#edit-token").text();
     assert!(token.starts_with("pme_") && token.len() == 68, "edit token {token:?}");
     assert!(browser.find("#stored-profile").text().contains("Waterstofvat <Composites> B.V."));
+    let id = browser.find("#profile-id").text();
+    let id = id.as_str();
+    assert!(id.starts_with("waterstofvat-composites-b-v-"), "{id}");
+    assert!(browser.find("#pending-note").text().contains("waiting for the organisers' approval"));
     shot("03-submitted");
-    let stored = app.engine.profile(id).unwrap().expect("stored profile");
+    let (stored, _) = app.engine.profile_with_status(id).unwrap().expect("stored profile");
     assert_eq!(stored.trl, Some(6));
     assert_eq!(stored.keywords.len(), 3);
 
@@ -85,6 +88,20 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     assert!(browser.source().contains("Signed in as"));
     assert!(!browser.source().contains(&app.organiser), "the organiser token is echoed in a page");
     shot("04-dashboard");
+
+    // The submission waits in the moderation queue until approved.
+    browser.find("#nav-moderation").click();
+    browser.wait_for(&format!("#pending-{id}"), WAIT);
+    shot("04b-moderation");
+    browser.find(&format!("#approve-{id}")).click();
+    browser.wait_for("#pending-count", WAIT);
+    assert!(browser.find_all(&format!("#pending-{id}")).is_empty(), "still pending after approval");
+    assert!(app.engine.profile(id).unwrap().is_some());
+    browser.find("#nav-audit").click();
+    let audit = browser.wait_for("#audit", WAIT).text();
+    assert!(audit.contains("test-organiser approve profile") || audit.contains("approve"), "{audit}");
+    browser.goto(&app.url("/organiser"));
+    browser.wait_for("#sign-out", WAIT);
 
     // The new profile in the hydrogen demand's shortlist, filtered, with its explanation.
     browser.find("a[href='/organiser/demands/demo-d-10']").click();
@@ -221,7 +238,7 @@ fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
         .send()
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 403);
-    assert!(app.engine.profile("csrf-test").unwrap().is_none());
+    assert_eq!(app.engine.pending_count().unwrap(), 0);
     let ok = client
         .post(app.url("/submit"))
         .header("cookie", format!("pm_csrf={csrf}"))
@@ -230,7 +247,7 @@ fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
         .unwrap();
     assert_eq!(ok.status().as_u16(), 201);
     assert!(ok.headers()["cache-control"].to_str().unwrap().contains("no-store"), "the token page may be cached");
-    assert!(app.engine.profile("csrf-test").unwrap().is_some());
+    assert_eq!(app.engine.pending_count().unwrap(), 1);
 
     // Sign-in is CSRF-checked too (no login CSRF).
     let res = client.post(app.url("/organiser/sign-in")).form(&[("token", app.organiser.as_str())]).send().unwrap();

@@ -63,7 +63,7 @@ pub async fn create(
     charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     let demand = blocking(move || {
-        state.engine.create_demand(&demand)?;
+        state.engine.create_demand(&demand, &who)?;
         Ok(demand)
     })
     .await?;
@@ -164,7 +164,7 @@ pub async fn replace(
     charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     blocking(move || {
-        state.engine.replace_demand(&demand)?;
+        state.engine.replace_demand(&demand, &who)?;
         Ok(web::Json(demand))
     })
     .await
@@ -198,6 +198,6 @@ pub async fn delete(
     charge_api_write(&state, &req, &who)?;
     let id = id.into_inner();
     let state = state.into_inner();
-    blocking(move || Ok(state.engine.delete_demand(&id)?)).await?;
+    blocking(move || Ok(state.engine.delete_demand(&id, &who)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{demands, events, ops, profiles, shortlist};
+use super::{audit, demands, events, moderation, ops, profiles, shortlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,10 @@ use super::{demands, events, ops, profiles, shortlist};
         ops::healthz,
         ops::metrics,
         ops::openapi,
+        moderation::list,
+        moderation::approve,
+        moderation::reject,
+        audit::list,
     ),
     modifiers(&BearerTokens),
     tags(
@@ -44,6 +48,8 @@ use super::{demands, events, ops, profiles, shortlist};
         (name = "ranking", description = "Explained shortlists (organisers only)"),
         (name = "events", description = "Co-Innovation Days and their line-ups (organisers only)"),
         (name = "ops", description = "Health, metrics and this document"),
+        (name = "moderation", description = "Public submissions waiting for approval (organisers only)"),
+        (name = "audit", description = "Who changed what, when (organisers only)"),
     )
 )]
 struct ApiDoc;

@@ -62,7 +62,7 @@ pub async fn create(
     charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     let event = blocking(move || {
-        state.engine.create_event(&event)?;
+        state.engine.create_event(&event, &who)?;
         Ok(event)
     })
     .await?;

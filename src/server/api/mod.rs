@@ -4,10 +4,12 @@
 //! the one JSON error shape of [`ApiError`](crate::server::ApiError). The route table below registers
 //! the routes; each handler's `#[utoipa::path]` describes its operation in the OpenAPI document.
 
+mod audit;
 mod auth;
 mod demands;
 mod doc;
 mod events;
+mod moderation;
 mod ops;
 mod profiles;
 mod shortlist;
@@ -38,6 +40,10 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/healthz", handler: |r| r.to(ops::healthz) },
     RouteDef { verb: Verb::Get, path: "/metrics", handler: |r| r.to(ops::metrics) },
     RouteDef { verb: Verb::Get, path: "/api/v1/openapi.json", handler: |r| r.to(ops::openapi) },
+    RouteDef { verb: Verb::Get, path: "/api/v1/pending", handler: |r| r.to(moderation::list) },
+    RouteDef { verb: Verb::Post, path: "/api/v1/pending/{id}/approve", handler: |r| r.to(moderation::approve) },
+    RouteDef { verb: Verb::Post, path: "/api/v1/pending/{id}/reject", handler: |r| r.to(moderation::reject) },
+    RouteDef { verb: Verb::Get, path: "/api/v1/audit", handler: |r| r.to(audit::list) },
 ];
 
 /// Registers every route of [`ROUTES`], one resource per path, so a known path with another

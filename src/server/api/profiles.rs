@@ -1,6 +1,6 @@
 //! Profile endpoints: the suppliers' side of the service. Anyone may submit a profile and receives
-//! an edit token for it, once; with that token (or an organiser's) the profile can be read,
-//! replaced and deleted. Records are validated by the same rules as a file import, and a write is
+//! a server-made id and an edit token for it, once; with that token (or an organiser's) the
+//! profile can be read, replaced and deleted, also while it waits for an organiser's approval. Records are validated by the same rules as a file import, and a write is
 //! acknowledged only after the store transaction has committed; the search index follows at once.
 
 use actix_web::http::header;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Principal;
-use crate::domain::Profile;
+use crate::domain::{Profile, ProfileStatus};
 use crate::server::error::{blocking, parse_json, ApiError, ErrorBody};
 use crate::server::submit::{submit_profile, SubmitError, Submitted};
 use crate::server::writes::charge_api_write;
@@ -23,22 +23,28 @@ fn validate(body: &[u8]) -> Result<Profile, ApiError> {
     Profile::from_json(&parse_json(body)?).map_err(ApiError::Invalid)
 }
 
-/// A stored submission: the profile's id and its edit token.
+/// A stored submission: the profile's id, its edit token and whether it waits for approval.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubmittedProfile {
-    /// The profile's id.
-    #[schema(example = "acme-h2-tanks")]
+    /// The profile's id, made by the server from its name and a random part.
+    #[schema(example = "acme-composites-b-v-7f3k2q9a")]
     pub id: String,
     /// The edit token for reading, replacing and deleting the profile: shown only this once.
     #[schema(example = "pme_4f1c…")]
     pub edit_token: String,
+    /// `pending` until an organiser approves it (then it is ranked and selected); `approved` at
+    /// once when the service runs without moderation.
+    pub status: ProfileStatus,
 }
 
 /// Submit a profile
 ///
-/// Anyone may submit. The record is validated first (a malformed one does not count against the
-/// client's submission budget), then counted, then stored; the response carries the profile's edit
-/// token, which is shown only this once.
+/// Anyone may submit. The server gives the profile its id (a slug of the name and a random part;
+/// an `id` in the body is ignored) and returns it. The record is validated first (a malformed one
+/// does not count against the client's submission budget), then counted, then stored as
+/// `pending`: it appears in no shortlist, search, selection or map until an organiser approves it
+/// (unless the service runs without moderation). The response carries the profile's edit token,
+/// which is shown only this once.
 #[utoipa::path(
     post,
     path = "/api/v1/profiles",
@@ -46,9 +52,9 @@ pub struct SubmittedProfile {
     tag = "profiles",
     request_body(
         content = Profile,
-        description = "The profile; `language` is detected when absent",
+        description = "The profile without an `id` (the server assigns it; a given one is ignored); \
+            `language` is detected when absent",
         example = json!({
-            "id": "acme-h2-tanks",
             "name": "Acme Composites B.V.",
             "kind": "company",
             "size": "sme",
@@ -68,31 +74,38 @@ pub struct SubmittedProfile {
             headers(("Location" = String, description = "The profile's URL"))),
         (status = 400, description = "The body is empty, not UTF-8 or not JSON", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
-        (status = 409, description = "A profile with this id exists", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 422, description = "The record breaks the data-format rules; every violation is listed", body = ErrorBody),
-        (status = 429, description = "Too many submissions from this client",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a submission is accepted"))),
+        (status = 429, description = "Too many submissions from this client per minute (`rate_limited`, with \
+            Retry-After), or too many of its submissions waiting for approval (`too_many_pending`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a submission is accepted (rate_limited only)"))),
         (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "Too many submissions from everyone waiting for approval", body = ErrorBody),
     )
 )]
 pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let record = parse_json(&body)?;
-    let Submitted { profile, edit_token } =
-        submit_profile(&state, state.client_key(&req), &record).await.map_err(|e| match e {
-            SubmitError::Invalid(violations) => ApiError::Invalid(violations),
-            SubmitError::RateLimited(retry_after) => ApiError::RateLimited { retry_after },
-            SubmitError::Failed(e) => e.into(),
+    let Submitted { profile, edit_token, status } =
+        submit_profile(&state, state.client_key(&req), &record).await.map_err(|e| {
+            let message = e.pending_message().unwrap_or_default();
+            match e {
+                SubmitError::Invalid(violations) => ApiError::Invalid(violations),
+                SubmitError::RateLimited(retry_after) => ApiError::RateLimited { retry_after },
+                SubmitError::TooManyPending(_) => ApiError::TooManyPending(message),
+                SubmitError::QueueFull => ApiError::QueueFull(message),
+                SubmitError::Failed(e) => e.into(),
+            }
         })?;
     let id = profile.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/profiles/{id}")))
-        .json(SubmittedProfile { id, edit_token }))
+        .json(SubmittedProfile { id, edit_token, status }))
 }
 
 /// Read a profile
 ///
-/// With the profile's own edit token or an organiser token.
+/// With the profile's own edit token or an organiser token; also while the profile waits for
+/// approval (the `Profile-Status` header says `pending` or `approved`).
 #[utoipa::path(
     get,
     path = "/api/v1/profiles/{id}",
@@ -101,26 +114,27 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
     params(("id" = String, Path, description = "Profile id", example = "demo-p-001")),
     security(("editToken" = []), ("organiserToken" = [])),
     responses(
-        (status = 200, description = "The profile", body = Profile),
+        (status = 200, description = "The profile", body = Profile,
+            headers(("Profile-Status" = String, description = "`pending` or `approved`"))),
         (status = 401, description = "No token, or an unknown or revoked one", body = ErrorBody),
         (status = 403, description = "The token is another profile's", body = ErrorBody),
         (status = 404, description = "No such profile", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
-pub async fn get(
-    state: web::Data<AppState>,
-    who: Principal,
-    id: web::Path<String>,
-) -> Result<web::Json<Profile>, ApiError> {
+pub async fn get(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     who.require_profile(&id)?;
     let state = state.into_inner();
-    let found = blocking(move || {
-        state.engine.profile(&id)?.ok_or_else(|| ApiError::NotFound(format!("unknown profile id {id:?}")))
+    let (found, status) = blocking(move || {
+        state.engine.profile_with_status(&id)?.ok_or_else(|| ApiError::NotFound(format!("unknown profile id {id:?}")))
     })
     .await?;
-    Ok(web::Json(found))
+    let status = match status {
+        ProfileStatus::Pending => "pending",
+        ProfileStatus::Approved => "approved",
+    };
+    Ok(HttpResponse::Ok().insert_header(("Profile-Status", status)).json(found))
 }
 
 /// Replace a profile
@@ -177,7 +191,7 @@ pub async fn replace(
     charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
     blocking(move || {
-        state.engine.replace_profile(&profile)?;
+        state.engine.replace_profile(&profile, &who)?;
         Ok(web::Json(profile))
     })
     .await
@@ -213,7 +227,7 @@ pub async fn delete(
     who.require_profile(&id)?;
     charge_api_write(&state, &req, &who)?;
     let state = state.into_inner();
-    blocking(move || Ok(state.engine.delete_profile(&id)?)).await?;
+    blocking(move || Ok(state.engine.delete_profile(&id, &who)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -241,7 +255,8 @@ pub struct ProfilePage {
 
 /// List profiles
 ///
-/// Every profile by id, with contact e-mails, a page at a time (organisers only).
+/// Every approved profile by id, with contact e-mails, a page at a time (organisers only; pending
+/// submissions are listed by `GET /api/v1/pending`).
 #[utoipa::path(
     get,
     path = "/api/v1/profiles",

@@ -52,6 +52,8 @@ fn frame(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Ma
                             Nav::Organiser => {
                                 a href="/organiser" { "Dashboard" }
                                 a href="/landscape" { "Landscape" }
+                                a href="/organiser/moderation" id="nav-moderation" { "Moderation" }
+                                a href="/organiser/audit" id="nav-audit" { "Audit log" }
                                 @if let Some(csrf) = csrf {
                                     form.inline method="post" action="/organiser/sign-out" {
                                         input type="hidden" name="csrf" value=(csrf.value());
@@ -176,12 +178,6 @@ const fn spec(name: &'static str, nl: &'static str, en: &'static str, help: &'st
     FieldSpec { name, nl, en, help }
 }
 
-const ID: FieldSpec = spec(
-    "id",
-    "Profielcode",
-    "Profile id",
-    "1-64 letters, digits, '.', '_' or '-', e.g. acme-h2-tanks. Keep it: it names your profile.",
-);
 const NAME: FieldSpec = spec("name", "Naam organisatie", "Organisation name", "Required, up to 200 characters.");
 const KIND: FieldSpec = spec("kind", "Soort organisatie", "Kind of organisation", "Required.");
 const SIZE: FieldSpec = spec("size", "Omvang", "Size", "Optional; for companies.");
@@ -340,7 +336,8 @@ pub(crate) fn profile_form(
         form.profile method="post" action=(action) novalidate id="profile-form" {
             input type="hidden" name="csrf" value=(csrf.value());
             @match mode {
-                FormMode::Create => { (text_field(&ID, &values.id, &errors, "text")) }
+                // The service names a new profile (a chosen id could squat an organiser's).
+                FormMode::Create => {}
                 FormMode::Edit { token } => {
                     input type="hidden" name="id" value=(values.id);
                     input type="hidden" name="edit_token" value=(token);

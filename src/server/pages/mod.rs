@@ -10,6 +10,7 @@ mod context;
 mod csrf;
 mod landscape;
 mod layout;
+mod moderation;
 mod organiser;
 mod supplier;
 
@@ -59,6 +60,10 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         handler: |r| r.to(organiser::selection_csv),
     },
     RouteDef { verb: Verb::Get, path: "/landscape", handler: |r| r.to(organiser::landscape) },
+    RouteDef { verb: Verb::Get, path: "/organiser/moderation", handler: |r| r.to(moderation::queue) },
+    RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/approve", handler: |r| r.to(moderation::approve) },
+    RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/reject", handler: |r| r.to(moderation::reject) },
+    RouteDef { verb: Verb::Get, path: "/organiser/audit", handler: |r| r.to(moderation::audit) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].
@@ -140,6 +145,12 @@ pub enum WebError {
     /// Our fault (500); details are logged only.
     #[error("Something went wrong on our side. Please try again later.")]
     Internal(String),
+    /// The submitter has too many profiles waiting for approval (429).
+    #[error("{0}")]
+    TooManyPending(String),
+    /// Too many profiles from everyone are waiting for approval (503).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<crate::Error> for WebError {
@@ -168,6 +179,8 @@ impl ResponseError for WebError {
             WebError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::TooManyPending(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::layout::{layout, profile_form, profile_view, FormMode, Nav, ProfileFormValues};
 use super::{blocking, FormFields, PageContext, WebError};
-use crate::domain::{Profile, Violation};
+use crate::domain::{Profile, ProfileStatus, Violation};
 use crate::engine::EDIT_TOKEN_PREFIX;
 use crate::error::{Error, UserError};
 use crate::server::submit::{submit_profile, SubmitError, Submitted};
@@ -146,23 +146,21 @@ pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
 pub(crate) async fn submit(ctx: PageContext) -> Result<HttpResponse, WebError> {
     let values = form_values(&ctx.form);
     let client = ctx.state.client_key(ctx.request());
-    let Submitted { profile, edit_token: token } = match submit_profile(&ctx.state, client, &form_record(&values)).await
-    {
-        Ok(submitted) => submitted,
-        Err(SubmitError::Invalid(violations)) => {
-            return Ok(submit_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations))
-        }
-        Err(SubmitError::RateLimited(retry_after)) => return Err(WebError::RateLimited(retry_after)),
-        Err(SubmitError::Failed(Error::User(UserError::Conflict { id, .. }))) => {
-            let taken = Violation {
-                field: "id".into(),
-                rule: "is already taken; choose another profile id".into(),
-                value: Some(format!("{id:?}")),
-            };
-            return Ok(submit_page(&ctx, StatusCode::CONFLICT, &values, &[taken]));
-        }
-        Err(SubmitError::Failed(e)) => return Err(e.into()),
-    };
+    let Submitted { profile, edit_token: token, status } =
+        match submit_profile(&ctx.state, client, &form_record(&values)).await {
+            Ok(submitted) => submitted,
+            Err(SubmitError::Invalid(violations)) => {
+                return Ok(submit_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &values, &violations))
+            }
+            Err(SubmitError::RateLimited(retry_after)) => return Err(WebError::RateLimited(retry_after)),
+            Err(e @ SubmitError::TooManyPending(_)) => {
+                return Err(WebError::TooManyPending(e.pending_message().unwrap_or_default()))
+            }
+            Err(e @ SubmitError::QueueFull) => {
+                return Err(WebError::Unavailable(e.pending_message().unwrap_or_default()))
+            }
+            Err(SubmitError::Failed(e)) => return Err(e.into()),
+        };
     let body = layout(
         &ctx,
         "Profile submitted",
@@ -175,6 +173,7 @@ pub(crate) async fn submit(ctx: PageContext) -> Result<HttpResponse, WebError> {
                     strong lang="en" { "Save this edit token now: it is shown only once." }
                 }
                 p { code id="edit-token" { (token) } }
+                p { "Profielcode / Profile id: " code id="profile-id" { (profile.id) } }
                 p {
                     "Wijzigen of verwijderen / Edit or delete: "
                     a id="edit-link" href=(format!("/supplier/edit?id={}", profile.id)) {
@@ -183,11 +182,24 @@ pub(crate) async fn submit(ctx: PageContext) -> Result<HttpResponse, WebError> {
                     " — met deze code / with this token."
                 }
             }
+            (pending_note(status))
             h2 { "Opgeslagen profiel / Stored profile" }
             (profile_view(&profile))
         },
     );
     Ok(ctx.page(StatusCode::CREATED, body))
+}
+
+/// Tells the supplier that a pending profile is not yet visible to the OEMs' shortlists.
+fn pending_note(status: ProfileStatus) -> maud::Markup {
+    html! {
+        @if status == ProfileStatus::Pending {
+            p.notice id="pending-note" role="status" {
+                span lang="nl" { "Uw profiel wacht op goedkeuring door de organisatoren. " }
+                span lang="en" { "Your profile is waiting for the organisers' approval; until then it is in no shortlist." }
+            }
+        }
+    }
 }
 
 fn open_page(ctx: &PageContext, status: StatusCode, id: &str, message: Option<&str>) -> HttpResponse {
@@ -225,13 +237,14 @@ pub(crate) async fn open_form(ctx: PageContext) -> Result<HttpResponse, WebError
     Ok(open_page(&ctx, StatusCode::OK, &id, None))
 }
 
-/// Profile `id`, when the request acts as its owner (by the edit token in its form).
-async fn owned_profile(ctx: &PageContext, id: &str) -> Result<Option<Profile>, WebError> {
+/// Profile `id` (approved or pending) and its status, when the request acts as its owner (by the
+/// edit token in its form).
+async fn owned_profile(ctx: &PageContext, id: &str) -> Result<Option<(Profile, ProfileStatus)>, WebError> {
     if !ctx.owns_profile(id) {
         return Ok(None);
     }
     let (state, id) = (ctx.state.clone().into_inner(), id.to_string());
-    blocking(move || Ok(state.engine.profile(&id)?)).await
+    blocking(move || Ok(state.engine.profile_with_status(&id)?)).await
 }
 
 const WRONG_TOKEN: &str = "Onbekende profielcode of verkeerde wijzigingscode / Unknown profile id or wrong edit token.";
@@ -268,7 +281,7 @@ pub(crate) async fn open(ctx: PageContext) -> Result<HttpResponse, WebError> {
     let form = &ctx.form;
     let (id, token) = (form.get("id").unwrap_or_default().trim(), form.get("edit_token").unwrap_or_default());
     match owned_profile(&ctx, id).await? {
-        Some(p) => Ok(edit_page(&ctx, StatusCode::OK, token.trim(), &ProfileFormValues::from_profile(&p), &[])),
+        Some((p, _)) => Ok(edit_page(&ctx, StatusCode::OK, token.trim(), &ProfileFormValues::from_profile(&p), &[])),
         None => Ok(open_page(&ctx, StatusCode::FORBIDDEN, id, Some(WRONG_TOKEN))),
     }
 }
@@ -286,22 +299,23 @@ pub(crate) async fn save(ctx: PageContext) -> Result<HttpResponse, WebError> {
     };
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let state = ctx.state.clone().into_inner();
-    let stored = profile.clone();
-    let replaced = blocking(move || match state.engine.replace_profile(&stored) {
-        Ok(()) => Ok(true),
-        Err(Error::User(UserError::NotFound { .. })) => Ok(false),
+    let (stored, who) = (profile.clone(), ctx.principal.clone());
+    let replaced = blocking(move || match state.engine.replace_profile(&stored, &who) {
+        Ok(status) => Ok(Some(status)),
+        Err(Error::User(UserError::NotFound { .. })) => Ok(None),
         Err(e) => Err(e.into()),
     })
     .await?;
-    if !replaced {
+    let Some(status) = replaced else {
         return Err(WebError::NotFound("The profile no longer exists.".into()));
-    }
+    };
     let body = layout(
         &ctx,
         "Profile saved",
         Nav::Public,
         html! {
             h1 id="saved" { "Profiel opgeslagen / Profile saved" }
+            (pending_note(status))
             (profile_view(&profile))
             p { a href=(format!("/supplier/edit?id={}", profile.id)) { "Opnieuw wijzigen / Edit again" } }
         },
@@ -317,8 +331,8 @@ pub(crate) async fn delete(ctx: PageContext) -> Result<HttpResponse, WebError> {
     }
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let state = ctx.state.clone().into_inner();
-    let gone = id.clone();
-    blocking(move || match state.engine.delete_profile(&gone) {
+    let (gone, who) = (id.clone(), ctx.principal.clone());
+    blocking(move || match state.engine.delete_profile(&gone, &who) {
         Ok(()) | Err(Error::User(UserError::NotFound { .. })) => Ok(()),
         Err(e) => Err(e.into()),
     })
