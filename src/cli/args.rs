@@ -247,6 +247,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
     },
+    /// Write a consistent copy of the store to FILE (a new file); safe while `serve` runs.
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        file: PathBuf,
+    },
+    /// Restore a copy made by `backup` into an empty (or new) data dir and rebuild the index.
+    Restore {
+        /// The copy to restore.
+        file: PathBuf,
+    },
 }
 
 /// Token roles that can be created from the command line.
