@@ -39,6 +39,30 @@ pub struct ProfileChanges {
     pub up_to: u64,
 }
 
+/// What the store keeps about a profile beside its record (see [`Store::profile_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileFacts {
+    /// The change sequence number of the stored version.
+    pub version: u64,
+    /// Whether an edit token (its hash) is stored.
+    pub has_edit_token: bool,
+    /// The stored passage embeddings, if any.
+    pub vectors: Option<VectorFacts>,
+}
+
+/// A profile's stored embeddings, described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorFacts {
+    /// The model that computed them.
+    pub model: String,
+    /// Numbers per vector.
+    pub dimensions: u64,
+    /// Vectors (one per passage of the profile's text).
+    pub passages: u64,
+    /// The profile version they were computed from.
+    pub of_version: u64,
+}
+
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(|e| Error::Internal(format!("corrupt stored record: {e}")))
 }
@@ -350,6 +374,37 @@ impl Store {
         }
         target.pragma_update(None, "journal_mode", "DELETE")?;
         check_copy(&target, dest)
+    }
+
+    /// What the store keeps about profile `id` beside its record, for the owner's data export:
+    /// `None` when the profile does not exist.
+    pub fn profile_facts(&self, id: &str) -> Result<Option<ProfileFacts>> {
+        let conn = self.conn();
+        let Some(version) = conn
+            .query_row("SELECT seq FROM profiles WHERE id = ?1", [id], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let has_edit_token =
+            conn.query_row("SELECT COUNT(*) FROM profile_tokens WHERE profile_id = ?1", [id], |r| r.get::<_, i64>(0))?
+                > 0;
+        let vectors = conn
+            .query_row(
+                "SELECT model, dim, seq, length(vectors) FROM profile_vectors WHERE profile_id = ?1",
+                [id],
+                |r| {
+                    let dim = r.get::<_, i64>(1)?.max(1) as u64;
+                    Ok(VectorFacts {
+                        model: r.get(0)?,
+                        dimensions: dim,
+                        of_version: r.get::<_, i64>(2)? as u64,
+                        passages: r.get::<_, i64>(3)? as u64 / (4 * dim),
+                    })
+                },
+            )
+            .optional()?;
+        Ok(Some(ProfileFacts { version: version as u64, has_edit_token, vectors }))
     }
 
     /// Gives tests and sibling modules access to the connection.

@@ -5,3 +5,4 @@ mod http;
 mod openapi;
 mod web;
 mod webdriver;
+mod privacy;

@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{demands, events, ops, profiles, shortlist};
+use super::{demands, events, export, ops, profiles, shortlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,7 @@ use super::{demands, events, ops, profiles, shortlist};
         ops::healthz,
         ops::metrics,
         ops::openapi,
+        export::export,
     ),
     modifiers(&BearerTokens),
     tags(

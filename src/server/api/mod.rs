@@ -8,6 +8,7 @@ mod auth;
 mod demands;
 mod doc;
 mod events;
+mod export;
 mod ops;
 mod profiles;
 mod shortlist;
@@ -38,6 +39,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/healthz", handler: |r| r.to(ops::healthz) },
     RouteDef { verb: Verb::Get, path: "/metrics", handler: |r| r.to(ops::metrics) },
     RouteDef { verb: Verb::Get, path: "/api/v1/openapi.json", handler: |r| r.to(ops::openapi) },
+    RouteDef { verb: Verb::Get, path: "/api/v1/profiles/{id}/export", handler: |r| r.to(export::export) },
 ];
 
 /// Registers every route of [`ROUTES`], one resource per path, so a known path with another

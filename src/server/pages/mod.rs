@@ -8,6 +8,7 @@
 
 mod context;
 mod csrf;
+mod export;
 mod landscape;
 mod layout;
 mod organiser;
@@ -59,6 +60,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         handler: |r| r.to(organiser::selection_csv),
     },
     RouteDef { verb: Verb::Get, path: "/landscape", handler: |r| r.to(organiser::landscape) },
+    RouteDef { verb: Verb::Post, path: "/supplier/export", handler: |r| r.to(export::export) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].
