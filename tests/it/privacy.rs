@@ -285,12 +285,14 @@ fn a_deleted_profile_leaves_no_trace_in_the_data_dir() {
     assert!(!list.to_string().contains(marker), "{list}");
     drop(server);
 
-    // Imported by an organiser, deleted by the organiser.
+    // Imported by an organiser (with another profile), deleted by the organiser.
     let marker = "vwkqzjxpam";
     let p = json!({"id": "p-imported", "name": format!("{marker} valves B.V."), "kind": "company", "language": "en",
                    "summary": format!("Hydrogen valves for vans by {marker}."),
                    "contact_email": format!("{marker}@example.org")});
-    let file = f.file("one.jsonl", &jsonl(&[p]));
+    // With a companion in the same import, so that the index segment holding it lives on.
+    let companion = profile("p-companion", "Begeleider B.V.", "Hydrogen valves for city buses.");
+    let file = f.file("two.jsonl", &jsonl(&[p, companion]));
     ok(&data, &["import", "--profiles", &file]);
     let server = f.serve();
     assert!(!files_containing(&data, marker).is_empty(), "the import stored it");
@@ -303,7 +305,7 @@ fn a_deleted_profile_leaves_no_trace_in_the_data_dir() {
     assert_eq!(files_containing(&data, marker), Vec::<PathBuf>::new(), "left behind after the server stopped");
     // The rest of the data is intact.
     let out = ok(&data, &["rank", "--demand", "d-h2", "--ranker", "lexical", "--format", "jsonl"]);
-    assert!(out.contains("p-tanks") && out.contains("p-valves"), "{out}");
+    assert!(out.contains("p-tanks") && out.contains("p-companion"), "{out}");
 }
 
 // ------------------------------------------------------------------------------------------------
