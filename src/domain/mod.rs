@@ -490,9 +490,9 @@ pub fn text_problem(s: &str, kind: TextKind) -> Option<String> {
             _ => format!("must not contain control characters (found U+{:04X})", c as u32),
         });
     }
-    s.chars().find(|&c| is_invisible_formatting(c)).map(|c| {
-        format!("must not contain invisible direction or zero-width characters (found U+{:04X})", c as u32)
-    })
+    s.chars()
+        .find(|&c| is_invisible_formatting(c))
+        .map(|c| format!("must not contain invisible direction or zero-width characters (found U+{:04X})", c as u32))
 }
 
 /// True for 1-64 characters of `[A-Za-z0-9._-]`, except `.` and `..`: ids are URL path segments
@@ -795,9 +795,10 @@ mod tests {
         p["innovations"] = json!(["fine", "bidi \u{2067}x"]);
         let fields: Vec<String> = Profile::from_json(&p).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["innovations[1]", "keywords[1]"]);
-        let errs = DemandArea::from_json(&json!({"id": "d1", "organisation": "PSA\u{85}", "title": "Batt\u{200C}eries",
+        let errs =
+            DemandArea::from_json(&json!({"id": "d1", "organisation": "PSA\u{85}", "title": "Batt\u{200C}eries",
             "description": "Nous recherchons des partenaires pour la recharge."}))
-        .unwrap_err();
+            .unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["organisation", "title"]);
         let errs = Event::from_json(&json!({"id": "e", "organisation": "X", "title": "Day\u{1b}", "slots": 1,

@@ -158,7 +158,13 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
             ShortlistFormat::Table => {
                 let head = match (&list.demand_id, &list.organisation) {
                     (Some(id), Some(org)) => {
-                        format!("{} · {} · {} [{}]", printable(id), printable(org), printable(&list.title), list.language)
+                        format!(
+                            "{} · {} · {} [{}]",
+                            printable(id),
+                            printable(org),
+                            printable(&list.title),
+                            list.language
+                        )
                     }
                     _ => format!("search: {} [{}]", printable(&list.title), list.language),
                 };

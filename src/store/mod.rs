@@ -340,10 +340,9 @@ impl Store {
     /// open (its schema version is not newer than this build's).
     pub fn restore_copy(source: &Path, dest: &Path) -> Result<()> {
         use rusqlite::OpenFlags;
-        let bad = |why: String| Error::User(crate::error::UserError::UnreadableInput {
-            path: source.display().to_string(),
-            reason: why,
-        });
+        let bad = |why: String| {
+            Error::User(crate::error::UserError::UnreadableInput { path: source.display().to_string(), reason: why })
+        };
         if !source.is_file() {
             return Err(bad("no such file".into()));
         }
@@ -380,9 +379,8 @@ impl Store {
     /// `None` when the profile does not exist.
     pub fn profile_facts(&self, id: &str) -> Result<Option<ProfileFacts>> {
         let conn = self.conn();
-        let Some(version) = conn
-            .query_row("SELECT seq FROM profiles WHERE id = ?1", [id], |r| r.get::<_, i64>(0))
-            .optional()?
+        let Some(version) =
+            conn.query_row("SELECT seq FROM profiles WHERE id = ?1", [id], |r| r.get::<_, i64>(0)).optional()?
         else {
             return Ok(None);
         };

@@ -3,6 +3,6 @@ mod drills;
 mod helpers;
 mod http;
 mod openapi;
+mod privacy;
 mod web;
 mod webdriver;
-mod privacy;

@@ -230,7 +230,8 @@ fn control_and_invisible_characters_are_refused_and_text_is_stored_nfc() {
     assert_eq!(stored["summary"], "Hydrogen refuelling valves.\n\tFor city buses and vans.");
     drop(server);
 
-    let bad = f.file("bad.jsonl", &jsonl(&[profile("p-esc", "Esc\u{1b}[31m B.V.", "Hydrogen tanks for light trucks.")]));
+    let bad =
+        f.file("bad.jsonl", &jsonl(&[profile("p-esc", "Esc\u{1b}[31m B.V.", "Hydrogen tanks for light trucks.")]));
     let out = run(&f.data(), &["import", "--profiles", &bad]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -393,7 +394,12 @@ fn a_backup_taken_while_serving_restores_to_identical_rankings() {
     assert!(tokens.contains("privacy\torganiser"), "{tokens}");
 
     let out = run(&data, &["restore", backup.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "restore into a non-empty data dir: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "restore into a non-empty data dir: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
     let not_a_store = f.file("notes.txt", "not a database");
     let out = run(&f.dir.path().join("elsewhere"), &["restore", &not_a_store]);
