@@ -284,4 +284,23 @@ mod tests {
         assert_eq!(printable("zero\u{200B}width\u{FEFF}"), "zero\u{FFFD}width\u{FFFD}");
         assert_eq!(printable("line\nbreak"), "line\u{FFFD}break");
     }
+
+    #[test]
+    fn selection_csv_defuses_ids_and_keeps_numbers() {
+        let pitch = |id: &str| serde_json::json!({"profile_id": id, "demand_id": "d-1", "value": -0.5, "rank": 1, "kind": "company", "size": null, "themes": []});
+        let event = serde_json::json!({"event_id": "e-1", "objective": 1.0, "optimal": true,
+            "selected": [pitch("-2-3"), pitch("p-1")], "reserves": [], "left_out": [], "unmet": []});
+        let stats = serde_json::json!({"method": "ilp", "candidates": 2, "variables": 2, "constraints": 1,
+            "solve_seconds": 0.0, "total_seconds": 0.0});
+        let sel: SeasonSelection = serde_json::from_value(serde_json::json!({"events": [event], "objective": 1.0,
+            "optimal": true, "unmet": [], "stats": stats}))
+        .expect("selection");
+        let mut out = Vec::new();
+        write_selection(SelectionFormat::Csv, &sel, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines[0], "event_id,role,position,profile_id,demand_id,value");
+        assert_eq!(lines[1], "e-1,selected,1,'-2-3,d-1,-0.5000");
+        assert_eq!(lines[2], "e-1,selected,2,p-1,d-1,-0.5000");
+    }
 }
