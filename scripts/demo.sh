@@ -2,13 +2,18 @@
 # The main job on the bundled demo data, end to end: build, import the demo profiles, demand areas
 # and events into a fresh data dir, print explained shortlists and an event line-up, create an
 # organiser token, then serve the API on 127.0.0.1:8080 (Ctrl-C stops it).
+#
+# The data dir is PITCHMATCH_DEMO_DIR (default index/demo), never PITCHMATCH_DATA_DIR: the demo
+# starts from scratch, and it deletes a directory only if an earlier demo run made it (see
+# demo-dir.sh); a real data dir is refused before anything is built or written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA_DIR="${PITCHMATCH_DATA_DIR:-index/demo}"
+source scripts/demo-dir.sh
+DATA_DIR="${PITCHMATCH_DEMO_DIR:-index/demo}"
 ADDR="${PITCHMATCH_ADDR:-127.0.0.1:8080}"
+prepare_demo_dir "$DATA_DIR" || exit 2
 cargo build --release --locked --quiet
 bin=target/release/pitchmatch
-rm -rf "$DATA_DIR"
 "$bin" --data-dir "$DATA_DIR" import --profiles demo/profiles.jsonl --demands demo/demands.jsonl --events demo/events.jsonl
 echo
 "$bin" --data-dir "$DATA_DIR" rank --demand demo-d-01 demo-d-05 demo-d-11 -k 5

@@ -305,6 +305,16 @@ pub enum Command {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         limit: u64,
     },
+    /// Write a consistent copy of the store to FILE (a new file); safe while `serve` runs.
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        file: PathBuf,
+    },
+    /// Restore a copy made by `backup` into an empty (or new) data dir and rebuild the index.
+    Restore {
+        /// The copy to restore.
+        file: PathBuf,
+    },
 }
 
 /// `pitchmatch moderation ...`

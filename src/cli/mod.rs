@@ -3,6 +3,7 @@
 //! exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
 
 pub mod args;
+mod private;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ use crate::settings::{Overrides, Settings};
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
+    private::owner_only_files();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -234,7 +236,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 args::TokenAction::List => {
                     for t in engine.tokens()? {
                         let state = t.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
-                        writeln!(out, "{}\t{}\tcreated {}\t{state}", t.name, t.role.as_str(), t.created_at)?;
+                        let name = render::printable(&t.name);
+                        writeln!(out, "{name}\t{}\tcreated {}\t{state}", t.role.as_str(), t.created_at)?;
                     }
                 }
                 args::TokenAction::Revoke { name } => {
@@ -279,6 +282,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let n = engine.reindex()?;
             writeln!(out, "reindexed {n} profiles in {:.2}s", started.elapsed().as_secs_f64())?;
+        }
+        Command::Backup { file } => {
+            // Beside a running server this opens read-only; the copy is one consistent snapshot.
+            let engine = open_for_reading(false)?;
+            engine.backup(&file)?;
+            writeln!(out, "backed up {} to {}", data_dir.display(), file.display())?;
+        }
+        Command::Restore { file } => {
+            let started = std::time::Instant::now();
+            let engine = Engine::restore(&config(true, Access::ReadWrite), &file).with_context(context)?;
+            writeln!(
+                out,
+                "restored {} profiles from {} into {} in {:.2}s",
+                engine.profile_count()?,
+                file.display(),
+                data_dir.display(),
+                started.elapsed().as_secs_f64()
+            )?;
         }
     }
     out.flush()?;

@@ -309,6 +309,15 @@ impl<'a> FieldReader<'a> {
     }
 
     fn string(&mut self, field: &str, required: bool, min: usize, max: usize) -> Option<String> {
+        self.text(field, required, min, max, TextKind::Line)
+    }
+
+    /// A free text that may span lines (a summary, a description).
+    fn multiline(&mut self, field: &str, required: bool, min: usize, max: usize) -> Option<String> {
+        self.text(field, required, min, max, TextKind::Multiline)
+    }
+
+    fn text(&mut self, field: &str, required: bool, min: usize, max: usize, kind: TextKind) -> Option<String> {
         let Some(value) = self.get(field) else {
             if required {
                 self.fail(field, "is required", None);
@@ -319,11 +328,12 @@ impl<'a> FieldReader<'a> {
             self.fail(field, "must be a string", Some(value));
             return None;
         };
-        self.check_length(field, s, min, max, value);
-        if s.contains('\0') {
-            self.fail(field, "must not contain NUL characters", None);
+        let s = clean_text(s, kind);
+        self.check_length(field, &s, min, max, value);
+        if let Some(rule) = text_problem(&s, kind) {
+            self.fail(field, rule, None);
         }
-        Some(s.clone())
+        Some(s)
     }
 
     fn check_length(&mut self, field: &str, s: &str, min: usize, max: usize, value: &Value) {
@@ -347,7 +357,7 @@ impl<'a> FieldReader<'a> {
         Some(id)
     }
 
-    fn string_list(&mut self, field: &str, max_items: usize, max_chars: usize) -> Vec<String> {
+    fn string_list(&mut self, field: &str, max_items: usize, max_chars: usize, kind: TextKind) -> Vec<String> {
         let Some(value) = self.get(field) else { return Vec::new() };
         let Value::Array(items) = value else {
             self.fail(field, "must be an array of strings", Some(value));
@@ -359,14 +369,18 @@ impl<'a> FieldReader<'a> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let name = format!("{field}[{i}]");
-            match item {
-                Value::String(s) if s.chars().count() > max_chars => {
+            let Value::String(s) = item else {
+                self.fail(&name, "must be a string", Some(item));
+                continue;
+            };
+            let s = clean_text(s, kind);
+            match text_problem(&s, kind) {
+                _ if s.chars().count() > max_chars => {
                     self.fail(&name, format!("must be at most {max_chars} characters (is {})", s.chars().count()), None)
                 }
-                Value::String(s) if s.trim().is_empty() => self.fail(&name, "must not be empty", None),
-                Value::String(s) if s.contains('\0') => self.fail(&name, "must not contain NUL characters", None),
-                Value::String(s) => out.push(s.clone()),
-                other => self.fail(&name, "must be a string", Some(other)),
+                _ if s.trim().is_empty() => self.fail(&name, "must not be empty", None),
+                Some(rule) => self.fail(&name, rule, None),
+                None => out.push(s),
             }
         }
         out
@@ -431,6 +445,56 @@ impl<'a> FieldReader<'a> {
             _ => Err(self.violations),
         }
     }
+}
+
+/// Whether a text field may span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// One line: a name, an id, a title, an e-mail address, a URL, a keyword.
+    Line,
+    /// Free text that may hold line breaks and tabs: a summary, a description, an innovation.
+    Multiline,
+}
+
+/// True for the invisible characters that make a text read differently from what it holds:
+/// direction overrides and isolates (U+202A-202E, U+2066-2069), which can make `gpj.exe` show as
+/// `exe.jpg`, and zero-width characters (U+200B-200F, U+2060, U+FEFF), which make two names that
+/// look the same differ (or a blocked word pass).
+pub fn is_invisible_formatting(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// `s` in the form it is stored and compared in: Unicode NFC (so that `é` typed as one character
+/// or as `e` plus an accent is the same text, for search and for uniqueness), with line breaks of
+/// multi-line text as `\n` (browsers post `\r\n`).
+pub fn clean_text(s: &str, kind: TextKind) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let s = match kind {
+        TextKind::Multiline if s.contains('\r') => s.replace("\r\n", "\n").replace('\r', "\n"),
+        _ => s.to_string(),
+    };
+    if unicode_normalization::is_nfc(&s) {
+        s
+    } else {
+        s.nfc().collect()
+    }
+}
+
+/// The rule a text breaks by the characters it holds, if any: C0 and C1 control characters (NUL,
+/// escape sequences; a multi-line text may hold line breaks and tabs) and invisible formatting
+/// characters (see [`is_invisible_formatting`]) are refused, naming the first one found.
+pub fn text_problem(s: &str, kind: TextKind) -> Option<String> {
+    let allowed = |c: char| kind == TextKind::Multiline && matches!(c, '\n' | '\t');
+    if let Some(c) = s.chars().find(|&c| c.is_control() && !allowed(c)) {
+        return Some(match c {
+            '\0' => "must not contain NUL characters".to_string(),
+            '\n' | '\r' | '\t' => format!("must be one line, without line breaks or tabs (found U+{:04X})", c as u32),
+            _ => format!("must not contain control characters (found U+{:04X})", c as u32),
+        });
+    }
+    s.chars()
+        .find(|&c| is_invisible_formatting(c))
+        .map(|c| format!("must not contain invisible direction or zero-width characters (found U+{:04X})", c as u32))
 }
 
 /// True for 1-64 characters of `[A-Za-z0-9._-]`, except `.` and `..`: ids are URL path segments
@@ -510,9 +574,9 @@ impl Profile {
         let size = r.enum_value::<Size>("size", false, "startup, sme, large");
         let city = r.string("city", false, 0, 200);
         let language = r.enum_value::<Language>("language", false, "nl, en, fr");
-        let summary = r.string("summary", true, 20, 5000);
-        let innovations = r.string_list("innovations", 20, 500);
-        let keywords = r.string_list("keywords", 30, 100);
+        let summary = r.multiline("summary", true, 20, 5000);
+        let innovations = r.string_list("innovations", 20, 500, TextKind::Multiline);
+        let keywords = r.string_list("keywords", 30, 100, TextKind::Line);
         let themes = r.themes("themes");
         let trl = r.integer("trl", false, 1, 9).map(|n| n as u8);
         let website = r.string("website", false, 0, 500);
@@ -562,7 +626,7 @@ impl DemandArea {
         let id = r.id("id");
         let organisation = r.string("organisation", true, 1, 200);
         let title = r.string("title", true, 3, 200);
-        let description = r.string("description", true, 20, 5000);
+        let description = r.multiline("description", true, 20, 5000);
         let language = r.enum_value::<Language>("language", false, "nl, en, fr");
         let themes = r.themes("themes");
         let event = r.string("event", false, 1, 64);
@@ -604,7 +668,7 @@ impl Event {
                 None
             }
             Some(_) => {
-                let ids = r.string_list("demand_ids", 1000, 64);
+                let ids = r.string_list("demand_ids", 1000, 64, TextKind::Line);
                 for (i, d) in ids.iter().enumerate() {
                     if !valid_id(d) {
                         r.fail(&format!("demand_ids[{i}]"), "must be a demand id of [A-Za-z0-9._-]", None);
@@ -706,5 +770,58 @@ mod tests {
         );
         assert_eq!(detect_language("We are looking for partners for electric vehicle charging"), Language::En);
         assert_eq!(detect_language("Wij zoeken partners voor het laden van elektrische voertuigen"), Language::Nl);
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_refused_with_the_field_named() {
+        let cases = [
+            ("name", json!("Volt\u{1b}[2Jaris")),
+            ("name", json!("Voltaris\nB.V.")),
+            ("name", json!("Volt\u{9b}aris")),
+            ("name", json!("Voltaris \u{202E}V.B")),
+            ("name", json!("Volt\u{200B}aris")),
+            ("city", json!("Eind\u{2066}hoven")),
+            ("contact_email", json!("info\u{FEFF}@voltaris.example")),
+            ("website", json!("https://volt\u{200D}aris.example")),
+            ("summary", json!("Wij ontwikkelen \u{7}snelladers voor elektrische bussen.")),
+            ("summary", json!("Wij ontwikkelen snelladers \u{202D}voor elektrische bussen.")),
+        ];
+        for (field, value) in cases {
+            let mut p = good_profile();
+            p[field] = value.clone();
+            let errs = Profile::from_json(&p).expect_err(&format!("{field} = {value}"));
+            assert!(errs.iter().any(|e| e.field == field && e.rule.contains("U+")), "{field} = {value}: {errs:?}");
+        }
+        let mut p = good_profile();
+        p["keywords"] = json!(["ok", "tab\there"]);
+        p["innovations"] = json!(["fine", "bidi \u{2067}x"]);
+        let fields: Vec<String> = Profile::from_json(&p).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["innovations[1]", "keywords[1]"]);
+        let errs =
+            DemandArea::from_json(&json!({"id": "d1", "organisation": "PSA\u{85}", "title": "Batt\u{200C}eries",
+            "description": "Nous recherchons des partenaires pour la recharge."}))
+            .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["organisation", "title"]);
+        let errs = Event::from_json(&json!({"id": "e", "organisation": "X", "title": "Day\u{1b}", "slots": 1,
+            "demand_ids": ["a"]}))
+        .unwrap_err();
+        assert_eq!(errs[0].field, "title");
+    }
+
+    #[test]
+    fn multi_line_texts_keep_line_breaks_and_everything_is_nfc() {
+        let mut p = good_profile();
+        p["name"] = json!("Ve\u{301}lo B.V.");
+        p["summary"] = json!("Wij ontwikkelen snelladers.\r\n\tVoor elektrische bussen en vrachtwagens.");
+        p["innovations"] = json!(["Type IV\ntank"]);
+        let profile = Profile::from_json(&p).expect("valid");
+        assert_eq!(profile.name, "V\u{e9}lo B.V.");
+        assert_eq!(profile.summary, "Wij ontwikkelen snelladers.\n\tVoor elektrische bussen en vrachtwagens.");
+        assert_eq!(profile.innovations, ["Type IV\ntank"]);
+        assert_eq!(text_problem("plain text, accents: é ü ç", TextKind::Line), None);
+        assert_eq!(text_problem("a\u{0}b", TextKind::Multiline).as_deref(), Some("must not contain NUL characters"));
+        assert!(text_problem("a\r\nb", TextKind::Line).is_some());
+        assert!(text_problem("a\nb", TextKind::Multiline).is_none());
     }
 }

@@ -236,13 +236,16 @@ impl Indexer {
         self.embed_stale()
     }
 
-    /// Deletes a profile from the store, the index and the vectors. False when it did not exist.
+    /// Deletes a profile from the store, the index and the vectors, and erases it from their files.
+    /// False when it did not exist.
     /// Call under the write lock.
     pub(super) fn remove_profile(&self, id: &str) -> Result<bool> {
         if !self.store.delete_profile(id)? {
             return Ok(false);
         }
         self.catch_up_index()?;
+        // The index only marks the document deleted; its words stay on disk until merged away.
+        self.index.purge_deleted()?;
         Ok(true)
     }
 

@@ -7,6 +7,7 @@
 
 mod changes;
 mod explainer;
+mod export;
 mod import_files;
 mod indexer;
 mod rankings;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use self::explainer::Explainer;
+pub use self::export::{ExportEmbeddings, ExportStatus, ExportToken, ProfileExport};
 pub use self::import_files::{ImportFiles, ImportOptions, ImportReport};
 use self::indexer::Indexer;
 use self::rankings::RankingCache;

@@ -337,6 +337,18 @@ impl RankingCache {
         ranking
     }
 
+    /// Drops every explained entry of profile `id` (its name, passage and matched terms) from every
+    /// cached ranking, at once rather than when the ranking is next asked for: a deleted profile's
+    /// data must not stay in memory. The rows (id and scores only) go when the ranking takes in the
+    /// change.
+    pub fn forget(&self, id: &str) {
+        for (_, slot) in self.slots.iter() {
+            if let Some(ranking) = slot.lock().as_ref() {
+                ranking.explained.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+            }
+        }
+    }
+
     /// The ranking of `key` if it reflects change `latest`, without waiting for one being computed.
     pub fn current(&self, key: &RankingKey, latest: u64) -> Option<Arc<Ranking>> {
         let slot = self.slots.get(key)?;

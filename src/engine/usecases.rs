@@ -129,15 +129,20 @@ impl Engine {
         Ok(status)
     }
 
-    /// Deletes a profile, approved or pending, with its edit token and its vectors.
+    /// Deletes a profile, approved or pending, with its edit token and its vectors, and erases it
+    /// (the right to erasure): from the store's file and WAL, from the index's files and from every
+    /// in-memory cache.
     pub fn delete_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
-        let _writes = self.indexer.lock_writes();
-        if self.indexer.remove_profile(id)? {
-            self.explainer.forget(id);
-        } else if !self.indexer.store.delete_pending_profile(id)? {
+        let writes = self.indexer.lock_writes();
+        if !self.indexer.remove_profile(id)? && !self.indexer.store.delete_pending_profile(id)? {
             return Err(unknown("profile", id).into());
         }
-        self.audit(&who.into(), "delete", "profile", id)
+        self.audit(&who.into(), "delete", "profile", id)?;
+        drop(writes);
+        self.explainer.forget(id);
+        // Outside the write lock: a ranking being computed holds its slot meanwhile.
+        self.rankings.forget(id);
+        Ok(())
     }
 
     /// Approves a pending submission: from now on it is ranked, searched, selected and mapped like
@@ -360,5 +365,47 @@ impl Engine {
     /// this instead of the token and checks it with [`Engine::principal_for_hash`].
     pub fn token_hash(token: &str) -> String {
         hash_token(token)
+    }
+
+    /// Writes a consistent copy of the store to `dest`, which must not exist yet; safe while
+    /// another process (a running server) writes the data dir. The index and the vectors in memory
+    /// are derived data and not copied: [`Engine::restore`] rebuilds them.
+    pub fn backup(&self, dest: &std::path::Path) -> Result<()> {
+        if dest.exists() {
+            return Err(UserError::BadArgument {
+                field: dest.display().to_string(),
+                message: "exists already; give a new file name (a backup never overwrites)".into(),
+            }
+            .into());
+        }
+        self.indexer.store.backup_to(dest).inspect_err(|_| {
+            let _ = std::fs::remove_file(dest);
+        })
+    }
+
+    /// Restores a copy made by [`Engine::backup`] into the data dir of `config`, which must be
+    /// empty or absent, and opens the engine on it: the search index is built from the restored
+    /// store and the stored vectors are used (profiles without them are embedded).
+    pub fn restore(config: &super::EngineConfig, backup: &std::path::Path) -> Result<Engine> {
+        let data_dir = &config.data_dir;
+        let occupied = match std::fs::read_dir(data_dir) {
+            Ok(mut entries) => entries.next().is_some(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e.into()),
+        };
+        if occupied {
+            return Err(UserError::BadArgument {
+                field: data_dir.display().to_string(),
+                message: "is not empty; restore only into an empty or new data dir".into(),
+            }
+            .into());
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let store_path = data_dir.join("pitchmatch.sqlite");
+        if let Err(e) = crate::store::Store::restore_copy(backup, &store_path) {
+            let _ = std::fs::remove_file(&store_path);
+            return Err(e);
+        }
+        Engine::open_with(&super::EngineConfig { access: super::Access::ReadWrite, ..config.clone() })
     }
 }

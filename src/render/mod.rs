@@ -1,8 +1,13 @@
 //! Shortlists and selections as files and text: JSON Lines (the contract scripts rely on), CSV (for
-//! spreadsheets: a header row, RFC 4180 quoting, UTF-8 with a byte-order mark so Excel reads
-//! accents right) and an aligned table for people. It is a library module of its own because two
-//! front ends write the same bytes: the command line prints them and the organiser pages offer them
-//! as downloads, and a CSV export must not differ by where it was made.
+//! spreadsheets: a header row, RFC 4180 quoting by the `csv` crate, UTF-8 with a byte-order mark so
+//! Excel reads accents right) and an aligned table for people. It is a library module of its own
+//! because two front ends write the same bytes: the command line prints them and the organiser
+//! pages offer them as downloads, and a CSV export must not differ by where it was made.
+//!
+//! Names and snippets come from anyone who submits a profile and end up in an organiser's
+//! spreadsheet or terminal, so both outputs defuse them: a CSV cell a spreadsheet would run as a
+//! formula is prefixed with a single quote (OWASP's advice on CSV injection), and a table never
+//! passes control characters (terminal escape sequences) or invisible direction overrides through.
 
 use std::io::Write;
 
@@ -31,14 +36,74 @@ pub enum SelectionFormat {
     Table,
 }
 
-/// Quotes a CSV field when it needs it.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A text cell as a spreadsheet may safely open it: one starting with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return would be read as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `-2+3`), so it
+/// gets a leading single quote, which spreadsheets show as text and do not evaluate.
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
     } else {
-        s.to_string()
+        std::borrow::Cow::Borrowed(s)
     }
 }
+
+/// True for characters a terminal or a text view would act on instead of showing: C0 and C1
+/// controls (escape sequences start with ESC or CSI), direction overrides and isolates, and
+/// zero-width characters.
+pub fn is_invisible_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// `s` with every control or invisible character replaced by U+FFFD, for aligned tables: a stored
+/// text cannot move the cursor, recolour or clear the organiser's terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(is_invisible_or_control) {
+        std::borrow::Cow::Owned(s.chars().map(|c| if is_invisible_or_control(c) { '\u{FFFD}' } else { c }).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A CSV writer over `out` with the product's conventions: `\n` line ends, quoting only where needed.
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
+}
+
+/// Writes one CSV record whose text cells are made [`spreadsheet_safe`] (numbers the product
+/// formats itself are written as they are, so that spreadsheets still read them as numbers).
+fn write_row<W: Write>(csv: &mut csv::Writer<W>, cells: &[Cell<'_>]) -> std::io::Result<()> {
+    let fields: Vec<std::borrow::Cow<'_, str>> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(s) => spreadsheet_safe(s),
+            Cell::Number(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        })
+        .collect();
+    let fields = fields.iter().map(|f| f.as_bytes());
+    csv.write_record(fields).map_err(std::io::Error::from)
+}
+
+/// One CSV cell: text from the data, or a number formatted here.
+enum Cell<'a> {
+    Text(&'a str),
+    Number(String),
+}
+
+const SHORTLIST_CSV_HEADER: [&str; 12] = [
+    "demand_id",
+    "organisation",
+    "rank",
+    "profile_id",
+    "name",
+    "score",
+    "kind",
+    "size",
+    "language",
+    "trl",
+    "reason",
+    "snippet",
+];
 
 /// Writes shortlists one after another in one format.
 pub struct ShortlistWriter<'w, W: Write> {
@@ -51,7 +116,9 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
     pub fn new(format: ShortlistFormat, out: &'w mut W) -> std::io::Result<Self> {
         if format == ShortlistFormat::Csv {
             out.write_all("\u{feff}".as_bytes())?;
-            writeln!(out, "demand_id,organisation,rank,profile_id,name,score,kind,size,language,trl,reason,snippet")?;
+            let mut csv = csv_writer(&mut *out);
+            csv.write_record(SHORTLIST_CSV_HEADER)?;
+            csv.flush()?;
         }
         Ok(ShortlistWriter { format, out })
     }
@@ -64,43 +131,59 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
                 writeln!(self.out)
             }
             ShortlistFormat::Csv => {
+                let mut csv = csv_writer(&mut *self.out);
+                let demand_id = list.demand_id.as_deref().unwrap_or_default();
+                let organisation = list.organisation.as_deref().unwrap_or_default();
                 for r in &list.results {
-                    let fields = [
-                        list.demand_id.clone().unwrap_or_default(),
-                        list.organisation.clone().unwrap_or_default(),
-                        r.rank.to_string(),
-                        r.profile_id.clone(),
-                        r.name.clone(),
-                        format!("{:.4}", r.score),
-                        r.kind.as_str().to_string(),
-                        r.size.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                        r.language.code().to_string(),
-                        r.trl.map(|t| t.to_string()).unwrap_or_default(),
-                        r.explanation.reason.clone(),
-                        r.explanation.snippet.clone().unwrap_or_default(),
-                    ];
-                    let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                    writeln!(self.out, "{}", line.join(","))?;
+                    write_row(
+                        &mut csv,
+                        &[
+                            Cell::Text(demand_id),
+                            Cell::Text(organisation),
+                            Cell::Number(r.rank.to_string()),
+                            Cell::Text(&r.profile_id),
+                            Cell::Text(&r.name),
+                            Cell::Number(format!("{:.4}", r.score)),
+                            Cell::Text(r.kind.as_str()),
+                            Cell::Text(r.size.map(|s| s.as_str()).unwrap_or_default()),
+                            Cell::Text(r.language.code()),
+                            Cell::Number(r.trl.map(|t| t.to_string()).unwrap_or_default()),
+                            Cell::Text(&r.explanation.reason),
+                            Cell::Text(r.explanation.snippet.as_deref().unwrap_or_default()),
+                        ],
+                    )?;
                 }
-                Ok(())
+                csv.flush()
             }
             ShortlistFormat::Table => {
                 let head = match (&list.demand_id, &list.organisation) {
-                    (Some(id), Some(org)) => format!("{id} · {org} · {} [{}]", list.title, list.language),
-                    _ => format!("search: {} [{}]", list.title, list.language),
+                    (Some(id), Some(org)) => {
+                        format!(
+                            "{} · {} · {} [{}]",
+                            printable(id),
+                            printable(org),
+                            printable(&list.title),
+                            list.language
+                        )
+                    }
+                    _ => format!("search: {} [{}]", printable(&list.title), list.language),
                 };
                 writeln!(self.out, "{head}")?;
                 if list.results.is_empty() {
                     writeln!(self.out, "  (no matching profiles)")?;
                 }
                 for r in &list.results {
-                    let name: String = r.name.chars().take(34).collect();
+                    let name: String = printable(&r.name).chars().take(34).collect();
                     writeln!(
                         self.out,
                         "  {:>3}  {:>8.3}  {:<14} {:<34} {}",
-                        r.rank, r.score, r.profile_id, name, r.language
+                        r.rank,
+                        r.score,
+                        printable(&r.profile_id),
+                        name,
+                        r.language
                     )?;
-                    writeln!(self.out, "                 {}", r.explanation.reason)?;
+                    writeln!(self.out, "                 {}", printable(&r.explanation.reason))?;
                 }
                 writeln!(self.out)
             }
@@ -120,24 +203,26 @@ pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection,
         }
         SelectionFormat::Csv => {
             out.write_all("\u{feff}".as_bytes())?;
-            writeln!(out, "event_id,role,position,profile_id,demand_id,value")?;
+            let mut csv = csv_writer(&mut *out);
+            csv.write_record(["event_id", "role", "position", "profile_id", "demand_id", "value"])?;
             for e in &sel.events {
                 for (role, list) in [("selected", &e.selected), ("reserve", &e.reserves)] {
                     for (i, p) in list.iter().enumerate() {
-                        let fields = [
-                            e.event_id.clone(),
-                            role.to_string(),
-                            (i + 1).to_string(),
-                            p.profile_id.clone(),
-                            p.demand_id.clone(),
-                            format!("{:.4}", p.value),
-                        ];
-                        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                        writeln!(out, "{}", line.join(","))?;
+                        write_row(
+                            &mut csv,
+                            &[
+                                Cell::Text(&e.event_id),
+                                Cell::Text(role),
+                                Cell::Number((i + 1).to_string()),
+                                Cell::Text(&p.profile_id),
+                                Cell::Text(&p.demand_id),
+                                Cell::Number(format!("{:.4}", p.value)),
+                            ],
+                        )?;
                     }
                 }
             }
-            Ok(())
+            csv.flush()
         }
         SelectionFormat::Table => {
             for e in &sel.events {
@@ -159,11 +244,15 @@ pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection,
                     writeln!(
                         out,
                         "       {:<16} -> {:<16} {:.3} (rank {}): {}",
-                        l.profile_id, l.demand_id, l.value, l.rank, l.detail
+                        l.profile_id,
+                        l.demand_id,
+                        l.value,
+                        l.rank,
+                        printable(&l.detail)
                     )?;
                 }
                 for u in &e.unmet {
-                    writeln!(out, "  UNMET: {u}")?;
+                    writeln!(out, "  UNMET: {}", printable(u))?;
                 }
                 writeln!(out)?;
             }
@@ -177,9 +266,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quoting() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn formula_cells_are_neutralised_and_others_left_alone() {
+        for bad in ["=1+1", "+31 6", "-2+3", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"), "{bad:?}");
+        }
+        for fine in ["plain", "Voltaris B.V.", "a=b", "", " =1", "'quoted"] {
+            assert_eq!(spreadsheet_safe(fine), fine, "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn printable_replaces_escapes_and_invisible_characters() {
+        assert_eq!(printable("Voltaris B.V."), "Voltaris B.V.");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\u{FFFD}[2Jb");
+        assert_eq!(printable("x\u{9b}31my"), "x\u{FFFD}31my");
+        assert_eq!(printable("evil\u{202E}gpj.exe"), "evil\u{FFFD}gpj.exe");
+        assert_eq!(printable("zero\u{200B}width\u{FEFF}"), "zero\u{FFFD}width\u{FFFD}");
+        assert_eq!(printable("line\nbreak"), "line\u{FFFD}break");
+    }
+
+    #[test]
+    fn selection_csv_defuses_ids_and_keeps_numbers() {
+        let pitch = |id: &str| serde_json::json!({"profile_id": id, "demand_id": "d-1", "value": -0.5, "rank": 1, "kind": "company", "size": null, "themes": []});
+        let event = serde_json::json!({"event_id": "e-1", "objective": 1.0, "optimal": true,
+            "selected": [pitch("-2-3"), pitch("p-1")], "reserves": [], "left_out": [], "unmet": []});
+        let stats = serde_json::json!({"method": "ilp", "candidates": 2, "variables": 2, "constraints": 1,
+            "solve_seconds": 0.0, "total_seconds": 0.0});
+        let sel: SeasonSelection = serde_json::from_value(serde_json::json!({"events": [event], "objective": 1.0,
+            "optimal": true, "unmet": [], "stats": stats}))
+        .expect("selection");
+        let mut out = Vec::new();
+        write_selection(SelectionFormat::Csv, &sel, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines[0], "event_id,role,position,profile_id,demand_id,value");
+        assert_eq!(lines[1], "e-1,selected,1,'-2-3,d-1,-0.5000");
+        assert_eq!(lines[2], "e-1,selected,2,p-1,d-1,-0.5000");
     }
 }

@@ -216,6 +216,39 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().iter().any(|s| s.has_deletes())
     }
 
+    /// Erases deleted documents from disk: merges every segment that holds one into a segment
+    /// without it and removes the files nothing uses any more. A delete only marks a document
+    /// deleted; its terms (a deleted profile's name among them) stay in the segment's files until a
+    /// merge rewrites it, and a profile deleted for its owner's right to erasure must not linger
+    /// there. Rewrites only the affected segments.
+    pub fn purge_deleted(&self) -> Result<()> {
+        let mut writer = self.lock_writer()?;
+        // A segment the merge policy is merging in the background at that moment cannot be merged
+        // here, and a background merge that began before the delete carries it over as a mark: so
+        // look again after each pass.
+        for _ in 0..3 {
+            self.reader.reload()?;
+            let affected: Vec<tantivy::index::SegmentId> = self
+                .reader
+                .searcher()
+                .segment_readers()
+                .iter()
+                .filter(|s| s.has_deletes())
+                .map(|s| s.segment_id())
+                .collect();
+            if affected.is_empty() {
+                break;
+            }
+            if let Err(e) = writer.merge(&affected).wait() {
+                tracing::warn!(error = %e, "merging away deleted documents failed; trying again");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        writer.garbage_collect_files().wait()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Replaces the whole index content with `profiles`, reflecting store sequence `seq`.
     pub fn rebuild(&self, profiles: &[Profile], seq: u64) -> Result<()> {
         let mut writer = self.lock_writer()?;

@@ -2,6 +2,10 @@
 //! matrix) is derived from it and can be rebuilt. It runs in WAL mode with `synchronous=FULL`, so a
 //! write that returned is on disk, and every profile change gets a sequence number so derived
 //! structures can tell exactly which changes they have not yet applied (crash recovery).
+//!
+//! The store holds personal data (names, contact e-mails), so a delete erases: `secure_delete`
+//! overwrites deleted content with zeros instead of leaving it in free pages, and after deleting a
+//! profile the WAL, which still holds the pages as they were, is checkpointed and truncated.
 
 mod audit;
 mod migrations;
@@ -39,6 +43,30 @@ pub struct ProfileChanges {
     pub up_to: u64,
 }
 
+/// What the store keeps about a profile beside its record (see [`Store::profile_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileFacts {
+    /// The change sequence number of the stored version.
+    pub version: u64,
+    /// Whether an edit token (its hash) is stored.
+    pub has_edit_token: bool,
+    /// The stored passage embeddings, if any.
+    pub vectors: Option<VectorFacts>,
+}
+
+/// A profile's stored embeddings, described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorFacts {
+    /// The model that computed them.
+    pub model: String,
+    /// Numbers per vector.
+    pub dimensions: u64,
+    /// Vectors (one per passage of the profile's text).
+    pub passages: u64,
+    /// The profile version they were computed from.
+    pub of_version: u64,
+}
+
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(|e| Error::Internal(format!("corrupt stored record: {e}")))
 }
@@ -50,6 +78,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrations::apply(&mut conn)?;
         Ok(Store { conn: Mutex::new(conn) })
@@ -116,8 +145,18 @@ impl Store {
         })
     }
 
-    /// Deletes a profile (and its vectors). Returns false when it did not exist.
+    /// Deletes a profile (and its vectors and edit token) and erases it: the deleted rows are
+    /// overwritten in the database file (`secure_delete`) and the WAL, which holds earlier versions
+    /// of the pages, is checkpointed and truncated. Returns false when it did not exist.
     pub fn delete_profile(&self, id: &str) -> Result<bool> {
+        let deleted = self.delete_profile_rows(id)?;
+        if deleted {
+            self.truncate_wal();
+        }
+        Ok(deleted)
+    }
+
+    fn delete_profile_rows(&self, id: &str) -> Result<bool> {
         self.write(|tx| {
             let n = tx.execute("DELETE FROM profiles WHERE id = ?1", [id])?;
             if n == 0 {
@@ -271,10 +310,118 @@ impl Store {
         Ok(out)
     }
 
+    /// Copies every page of the WAL into the database file and truncates the WAL to zero bytes, so
+    /// that no earlier version of a page (a deleted record among them) stays on disk beside the
+    /// database. When a reader in another process still uses the WAL (a `rank` beside `serve`), the
+    /// WAL cannot be truncated now; it is then logged, and the next delete or a restart does it.
+    pub fn truncate_wal(&self) {
+        let outcome = self.conn().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => tracing::warn!("the WAL is in use by a reader; it is truncated at the next delete"),
+            Err(e) => tracing::warn!(error = %e, "checkpointing the WAL failed"),
+        }
+    }
+
+    /// Writes a consistent copy of the whole database to `dest` (a new file) with SQLite's online
+    /// backup API: one read transaction, so that writes by a running server neither block it nor
+    /// tear it. The copy is a single file (rollback journal mode) checked with SQLite's
+    /// `integrity_check`.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let mut target = Connection::open(dest)?;
+        {
+            let conn = self.conn();
+            let backup = rusqlite::backup::Backup::new(&conn, &mut target)?;
+            // All pages in one step: one snapshot of the source.
+            backup.step(-1)?;
+        }
+        target.pragma_update(None, "journal_mode", "DELETE")?;
+        check_copy(&target, dest)
+    }
+
+    /// Copies the database in `source` (a file [`Store::backup_to`] wrote) to `dest`, a path where
+    /// nothing exists yet, after checking that it is an intact pitchmatch store this build can
+    /// open (its schema version is not newer than this build's).
+    pub fn restore_copy(source: &Path, dest: &Path) -> Result<()> {
+        use rusqlite::OpenFlags;
+        let bad = |why: String| {
+            Error::User(crate::error::UserError::UnreadableInput { path: source.display().to_string(), reason: why })
+        };
+        if !source.is_file() {
+            return Err(bad("no such file".into()));
+        }
+        let from = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| bad(format!("not an SQLite database: {e}")))?;
+        let version: i64 = from
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| bad(format!("not an SQLite database: {e}")))?;
+        let has_profiles: bool = from
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'profiles'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n == 1)
+            .unwrap_or(false);
+        if !has_profiles || version < 1 {
+            return Err(bad("not a pitchmatch store (no profiles table)".into()));
+        }
+        if version > migrations::MIGRATIONS.len() as i64 {
+            return Err(bad(format!(
+                "written by a newer pitchmatch (schema version {version}; this build knows {})",
+                migrations::MIGRATIONS.len()
+            )));
+        }
+        let mut target = Connection::open(dest)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&from, &mut target)?;
+            backup.step(-1)?;
+        }
+        target.pragma_update(None, "journal_mode", "DELETE")?;
+        check_copy(&target, dest)
+    }
+
+    /// What the store keeps about profile `id` beside its record, for the owner's data export:
+    /// `None` when the profile does not exist.
+    pub fn profile_facts(&self, id: &str) -> Result<Option<ProfileFacts>> {
+        let conn = self.conn();
+        let Some(version) =
+            conn.query_row("SELECT seq FROM profiles WHERE id = ?1", [id], |r| r.get::<_, i64>(0)).optional()?
+        else {
+            return Ok(None);
+        };
+        let has_edit_token =
+            conn.query_row("SELECT COUNT(*) FROM profile_tokens WHERE profile_id = ?1", [id], |r| r.get::<_, i64>(0))?
+                > 0;
+        let vectors = conn
+            .query_row(
+                "SELECT model, dim, seq, length(vectors) FROM profile_vectors WHERE profile_id = ?1",
+                [id],
+                |r| {
+                    let dim = r.get::<_, i64>(1)?.max(1) as u64;
+                    Ok(VectorFacts {
+                        model: r.get(0)?,
+                        dimensions: dim,
+                        of_version: r.get::<_, i64>(2)? as u64,
+                        passages: r.get::<_, i64>(3)? as u64 / (4 * dim),
+                    })
+                },
+            )
+            .optional()?;
+        Ok(Some(ProfileFacts { version: version as u64, has_edit_token, vectors }))
+    }
+
     /// Gives tests and sibling modules access to the connection.
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         f(&self.conn())
     }
+}
+
+/// SQLite's own check of a copy just written.
+fn check_copy(conn: &Connection, path: &Path) -> Result<()> {
+    let report: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if report != "ok" {
+        return Err(Error::Internal(format!("the copy {} fails SQLite's integrity check: {report}", path.display())));
+    }
+    Ok(())
 }
 
 fn current_seq(conn: &Connection) -> Result<u64> {

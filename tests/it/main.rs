@@ -5,5 +5,6 @@ mod helpers;
 mod http;
 mod moderation;
 mod openapi;
+mod privacy;
 mod web;
 mod webdriver;

@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, demands, events, moderation, ops, profiles, shortlist};
+use super::{audit, demands, events, export, moderation, ops, profiles, shortlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,7 @@ use super::{audit, demands, events, moderation, ops, profiles, shortlist};
         moderation::approve,
         moderation::reject,
         audit::list,
+        export::export,
     ),
     modifiers(&BearerTokens),
     tags(

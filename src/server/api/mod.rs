@@ -9,6 +9,7 @@ mod auth;
 mod demands;
 mod doc;
 mod events;
+mod export;
 mod moderation;
 mod ops;
 mod profiles;
@@ -44,6 +45,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Post, path: "/api/v1/pending/{id}/approve", handler: |r| r.to(moderation::approve) },
     RouteDef { verb: Verb::Post, path: "/api/v1/pending/{id}/reject", handler: |r| r.to(moderation::reject) },
     RouteDef { verb: Verb::Get, path: "/api/v1/audit", handler: |r| r.to(audit::list) },
+    RouteDef { verb: Verb::Get, path: "/api/v1/profiles/{id}/export", handler: |r| r.to(export::export) },
 ];
 
 /// Registers every route of [`ROUTES`], one resource per path, so a known path with another

@@ -8,6 +8,7 @@
 
 mod context;
 mod csrf;
+mod export;
 mod landscape;
 mod layout;
 mod moderation;
@@ -64,6 +65,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/approve", handler: |r| r.to(moderation::approve) },
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/reject", handler: |r| r.to(moderation::reject) },
     RouteDef { verb: Verb::Get, path: "/organiser/audit", handler: |r| r.to(moderation::audit) },
+    RouteDef { verb: Verb::Post, path: "/supplier/export", handler: |r| r.to(export::export) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].

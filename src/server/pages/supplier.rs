@@ -271,6 +271,13 @@ fn edit_page(
                 input type="hidden" name="edit_token" value=(token);
                 button.danger type="submit" id="delete-profile" { "Profiel verwijderen / Delete profile" }
             }
+            h2 { "Uw gegevens / Your data" }
+            form.inline method="post" action="/supplier/export" {
+                input type="hidden" name="csrf" value=(csrf.value());
+                input type="hidden" name="id" value=(values.id);
+                input type="hidden" name="edit_token" value=(token);
+                button type="submit" id="export-profile" { "Alles wat over dit profiel is opgeslagen downloaden / Download everything stored about this profile (JSON)" }
+            }
         },
     );
     ctx.page(status, body)
