@@ -34,7 +34,7 @@ python3 "$ROOT/bench/gen_profiles.py" "$N" --seed 7 > "$WORK/profiles.jsonl"
 "$BIN" --data-dir "$WORK/data" import --demands "$ROOT/demo/demands.jsonl"
 TOKEN=$("$BIN" --data-dir "$WORK/data" token create --role organiser --name bench 2>/dev/null)
 RUST_LOG=warn "$BIN" --data-dir "$WORK/data" serve --addr "127.0.0.1:$PORT" --submissions-per-minute 0 \
-  --writes-per-minute 0 --global-writes-per-minute 0 &
+  --writes-per-minute 0 --global-writes-per-minute 0 --moderation false &
 SERVER=$!
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 BASE="http://127.0.0.1:$PORT/api/v1/demands"

@@ -42,7 +42,7 @@ python3 "$ROOT/bench/gen_profiles.py" "$SEED_PROFILES" --seed 7 > "$WORK/profile
 "$BIN" --data-dir "$WORK/data" import --profiles "$WORK/profiles.jsonl" --demands "$ROOT/demo/demands.jsonl" >/dev/null
 TOKEN=$("$BIN" --data-dir "$WORK/data" token create --role organiser --name soak 2>/dev/null)
 RUST_LOG=warn "$BIN" --data-dir "$WORK/data" serve --addr 127.0.0.1:0 --submissions-per-minute 0 \
-  --writes-per-minute 0 --global-writes-per-minute 0 2> >(tee "$WORK/serve.log" >&2) &
+  --writes-per-minute 0 --global-writes-per-minute 0 --moderation false 2> >(tee "$WORK/serve.log" >&2) &
 SERVER=$!
 PORT=""
 for _ in $(seq 600); do

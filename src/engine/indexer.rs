@@ -140,6 +140,9 @@ impl Indexer {
         }
         let changes = self.store.profile_changes_since(applied)?;
         self.index.apply(&changes)?;
+        if !changes.deleted.is_empty() {
+            self.store.forget_tombstones(changes.up_to)?;
+        }
         // A rebuilt index replays profiles whose stored vectors still hold; those keep them.
         let upserted: Vec<String> = changes.upserted.iter().map(|p| p.id.clone()).collect();
         let current = self.store.ids_with_current_vectors(self.model_id, self.dim, &upserted)?;

@@ -138,6 +138,8 @@ impl Engine {
             return Err(unknown("profile", id).into());
         }
         self.audit(&who.into(), "delete", "profile", id)?;
+        let alias = format!("erased-{}", &hash_token(&generate_token("")?)[..12]);
+        self.indexer.store.pseudonymise_audit(id, &alias)?;
         drop(writes);
         self.explainer.forget(id);
         // Outside the write lock: a ranking being computed holds its slot meanwhile.

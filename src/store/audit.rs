@@ -39,6 +39,20 @@ impl Store {
         })
     }
 
+    /// Renames profile `id` to `alias` in every entry (as the record and as the supplier who
+    /// wrote), then truncates the WAL. A profile's id carries a slug of its name, which may be a
+    /// person's: once the profile is erased, its entries stay, linked to each other by the alias
+    /// but no longer to the name.
+    pub fn pseudonymise_audit(&self, id: &str, alias: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE audit_log SET record_id = ?2 WHERE kind = 'profile' AND record_id = ?1", [id, alias])?;
+            tx.execute("UPDATE audit_log SET actor = 'supplier ' || ?2 WHERE actor = 'supplier ' || ?1", [id, alias])?;
+            Ok(())
+        })?;
+        self.truncate_wal();
+        Ok(())
+    }
+
     /// Up to `limit` entries newest first, older than `before` when given, only about record
     /// `record_id` when given.
     pub fn audit_page(&self, before: Option<u64>, record_id: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>> {

@@ -223,6 +223,15 @@ impl Store {
         Ok(ProfileChanges { upserted, deleted, up_to })
     }
 
+    /// Drops the tombstones of deletes up to sequence number `applied`, once the index has taken
+    /// them in: a deleted profile's id (a slug of its name) must not outlive it in the store.
+    pub fn forget_tombstones(&self, applied: u64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM profile_tombstones WHERE seq <= ?1", [applied as i64])?;
+            Ok(())
+        })
+    }
+
     /// The highest profile sequence number handed out so far.
     pub fn profile_seq(&self) -> Result<u64> {
         current_seq(&self.conn())

@@ -23,9 +23,11 @@ fn summary(n: usize) -> String {
 }
 
 /// Behind a trusted proxy at 127.0.0.1, each `X-Forwarded-For` address is a client of its own.
+/// Submissions are approved at once: these tests are about budgets, not moderation.
 fn behind_proxy(tweak: impl FnOnce(&mut HttpConfig)) -> TestApp {
     spawn_app_with(|c| {
         c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.moderation = false;
         tweak(c);
     })
 }
@@ -58,30 +60,32 @@ fn assert_rate_limited(res: Response) {
 #[test]
 fn profile_writes_are_limited_per_token_and_per_client() {
     let app = behind_proxy(|c| c.writes_per_minute = 3);
-    let tokens: Vec<String> = (0..4)
+    // The server makes the ids: each submission's comes back with its edit token.
+    let (ids, tokens): (Vec<String>, Vec<String>) = (0..4)
         .map(|i| {
             let (status, body) = submit_from(&app, &format!("w-{i}"), &format!("192.0.2.{i}"));
             assert_eq!(status, 201, "{body}");
-            body["edit_token"].as_str().unwrap().to_string()
+            (body["id"].as_str().unwrap().to_string(), body["edit_token"].as_str().unwrap().to_string())
         })
-        .collect();
+        .unzip();
 
     // One token, three clients: the token's budget runs out.
     for n in 1..=3 {
-        assert_eq!(put_profile(&app, "w-0", &tokens[0], &format!("198.51.100.{n}"), n).status().as_u16(), 200);
+        assert_eq!(put_profile(&app, &ids[0], &tokens[0], &format!("198.51.100.{n}"), n).status().as_u16(), 200);
     }
-    assert_rate_limited(put_profile(&app, "w-0", &tokens[0], "198.51.100.9", 4));
-    let delete = from(app.request(Method::DELETE, "/api/v1/profiles/w-0", Some(&tokens[0])), "198.51.100.10");
+    assert_rate_limited(put_profile(&app, &ids[0], &tokens[0], "198.51.100.9", 4));
+    let delete =
+        from(app.request(Method::DELETE, &format!("/api/v1/profiles/{}", ids[0]), Some(&tokens[0])), "198.51.100.10");
     assert_rate_limited(delete.send().unwrap());
-    assert_eq!(app.engine.profile("w-0").unwrap().unwrap().summary, summary(3), "the refused write was applied");
+    assert_eq!(app.engine.profile(&ids[0]).unwrap().unwrap().summary, summary(3), "the refused write was applied");
 
     // One client, three tokens: the client's budget runs out.
-    assert_eq!(put_profile(&app, "w-1", &tokens[1], "203.0.113.7", 1).status().as_u16(), 200);
-    assert_eq!(put_profile(&app, "w-2", &tokens[2], "203.0.113.7", 1).status().as_u16(), 200);
-    assert_eq!(put_profile(&app, "w-2", &tokens[2], "203.0.113.7", 2).status().as_u16(), 200);
-    assert_rate_limited(put_profile(&app, "w-3", &tokens[3], "203.0.113.7", 1));
+    assert_eq!(put_profile(&app, &ids[1], &tokens[1], "203.0.113.7", 1).status().as_u16(), 200);
+    assert_eq!(put_profile(&app, &ids[2], &tokens[2], "203.0.113.7", 1).status().as_u16(), 200);
+    assert_eq!(put_profile(&app, &ids[2], &tokens[2], "203.0.113.7", 2).status().as_u16(), 200);
+    assert_rate_limited(put_profile(&app, &ids[3], &tokens[3], "203.0.113.7", 1));
     // Another client with a fresh token is served meanwhile.
-    assert_eq!(put_profile(&app, "w-3", &tokens[3], "203.0.113.8", 1).status().as_u16(), 200);
+    assert_eq!(put_profile(&app, &ids[3], &tokens[3], "203.0.113.8", 1).status().as_u16(), 200);
 
     // Organisers' demand and event writes count too.
     let demand = |n: usize| {
@@ -112,9 +116,9 @@ fn all_writes_share_a_global_budget() {
     assert_eq!(submit_from(&app, "g-0", "192.0.2.1").0, 201);
     let (status, body) = submit_from(&app, "g-1", "192.0.2.2");
     assert_eq!(status, 201);
-    let token = body["edit_token"].as_str().unwrap().to_string();
-    assert_eq!(put_profile(&app, "g-1", &token, "192.0.2.3", 1).status().as_u16(), 200);
-    assert_rate_limited(put_profile(&app, "g-1", &token, "192.0.2.4", 2));
+    let (id, token) = (body["id"].as_str().unwrap(), body["edit_token"].as_str().unwrap());
+    assert_eq!(put_profile(&app, id, token, "192.0.2.3", 1).status().as_u16(), 200);
+    assert_rate_limited(put_profile(&app, id, token, "192.0.2.4", 2));
     let (status, body) = submit_from(&app, "g-2", "192.0.2.5");
     assert_eq!(status, 429, "{body}");
 }

@@ -75,7 +75,10 @@ impl Fixture {
     }
 
     fn serve(&self) -> Server {
-        Server::start(&self.data(), &self.dir.path().join("serve.log"), &[])
+        // Submissions approved at once and cookies for plain http: these tests are about what is
+        // stored and written, not moderation or transport.
+        let env = [("PITCHMATCH_MODERATION", "false"), ("PITCHMATCH_INSECURE_HTTP_COOKIES", "true")];
+        Server::start(&self.data(), &self.dir.path().join("serve.log"), &env)
     }
 }
 
@@ -251,8 +254,14 @@ fn control_and_invisible_characters_are_refused_and_text_is_stored_nfc() {
     p["summary"] = json!("Hydrogen refuelling valves.\r\n\tFor city buses and vans.");
     let res = http.post(url(&server, "/api/v1/profiles")).json(&p).send().unwrap();
     assert_eq!(res.status().as_u16(), 201);
-    let stored: Value =
-        http.get(url(&server, "/api/v1/profiles/p-new")).bearer_auth(&organiser).send().unwrap().json().unwrap();
+    let id = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    let stored: Value = http
+        .get(url(&server, &format!("/api/v1/profiles/{id}")))
+        .bearer_auth(&organiser)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(stored["name"], "V\u{e9}lo B.V.");
     assert_eq!(stored["summary"], "Hydrogen refuelling valves.\n\tFor city buses and vans.");
     drop(server);
@@ -288,7 +297,9 @@ fn a_deleted_profile_leaves_no_trace_in_the_data_dir() {
                    "contact_email": format!("{marker}@example.org")});
     let res = http.post(url(&server, "/api/v1/profiles")).json(&p).send().unwrap();
     assert_eq!(res.status().as_u16(), 201);
-    let edit_token = res.json::<Value>().unwrap()["edit_token"].as_str().unwrap().to_string();
+    let created: Value = res.json().unwrap();
+    let (id, edit_token) =
+        (created["id"].as_str().unwrap().to_string(), created["edit_token"].as_str().unwrap().to_string());
     let list: Value = http
         .get(url(&server, "/api/v1/demands/d-h2/shortlist?ranker=lexical"))
         .bearer_auth(&organiser)
@@ -299,7 +310,7 @@ fn a_deleted_profile_leaves_no_trace_in_the_data_dir() {
     assert!(list.to_string().contains(marker), "{list}");
     assert!(!files_containing(&data, marker).is_empty(), "the store holds it");
     assert!(!index_terms_containing(&data, marker).is_empty(), "the index holds it");
-    let res = http.delete(url(&server, "/api/v1/profiles/p-erase")).bearer_auth(&edit_token).send().unwrap();
+    let res = http.delete(url(&server, &format!("/api/v1/profiles/{id}"))).bearer_auth(&edit_token).send().unwrap();
     assert_eq!(res.status().as_u16(), 204);
     assert_eq!(files_containing(&data, marker), Vec::<PathBuf>::new(), "left behind after the delete");
     assert_eq!(index_terms_containing(&data, marker), Vec::<String>::new(), "left in the index");
@@ -503,7 +514,9 @@ fn a_supplier_exports_everything_stored_about_its_profile() {
     p["contact_email"] = json!("privacy@mijnbedrijf.example");
     let res = http.post(url(&server, "/api/v1/profiles")).json(&p).send().unwrap();
     assert_eq!(res.status().as_u16(), 201);
-    let token = res.json::<Value>().unwrap()["edit_token"].as_str().unwrap().to_string();
+    let created: Value = res.json().unwrap();
+    let (mine, token) =
+        (created["id"].as_str().unwrap().to_string(), created["edit_token"].as_str().unwrap().to_string());
     let res = http
         .post(url(&server, "/api/v1/profiles"))
         .json(&profile("p-other", "Ander B.V.", "Seats and interior panels for vans and buses."))
@@ -511,11 +524,14 @@ fn a_supplier_exports_everything_stored_about_its_profile() {
         .unwrap();
     let other = res.json::<Value>().unwrap()["edit_token"].as_str().unwrap().to_string();
 
-    let path = "/api/v1/profiles/p-mine/export";
+    let path = &format!("/api/v1/profiles/{mine}/export");
     let res = http.get(url(&server, path)).bearer_auth(&token).send().unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.contains("attachment") && disposition.contains("profile-p-mine.json"), "{disposition}");
+    assert!(
+        disposition.contains("attachment") && disposition.contains(&format!("profile-{mine}.json")),
+        "{disposition}"
+    );
     let text = res.text().unwrap();
     let export: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(export["profile"]["contact_email"], "privacy@mijnbedrijf.example");
@@ -537,7 +553,7 @@ fn a_supplier_exports_everything_stored_about_its_profile() {
     let form = |action: &str, token: &str| {
         http.post(url(&server, action))
             .header("cookie", format!("pm_csrf={csrf}"))
-            .form(&[("csrf", csrf.as_str()), ("id", "p-mine"), ("edit_token", token)])
+            .form(&[("csrf", csrf.as_str()), ("id", mine.as_str()), ("edit_token", token)])
             .send()
             .unwrap()
     };
@@ -545,7 +561,7 @@ fn a_supplier_exports_everything_stored_about_its_profile() {
     assert!(page.contains("action=\"/supplier/export\"") && page.contains("id=\"export-profile\""), "{page}");
     let res = form("/supplier/export", &token);
     assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("profile-p-mine.json"));
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains(&format!("profile-{mine}.json")));
     let downloaded: Value = res.json().unwrap();
     assert_eq!(downloaded["profile"], export["profile"]);
     assert_eq!(form("/supplier/export", &other).status().as_u16(), 403);
