@@ -1061,7 +1061,7 @@ fn crash_drill_loses_no_acknowledged_submission() {
         "transport_errors_retried": transport_errors,
         "unexpected_responses": unexpected,
         "not_readable": missing,
-        "not_ranked_first_lexical": not_ranked,
+        "not_in_lexical_top3": not_ranked,
         "profiles_without_current_vectors": without_vectors,
         "stored_via_api": stored_via_api,
         "stored": stored,
