@@ -95,14 +95,14 @@ impl From<SelectFormat> for crate::render::SelectionFormat {
 /// Filters shared by `rank` and `search`.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
-    /// Only this kind of organisation.
-    #[arg(long, value_parser = parse_kind)]
+    /// Only this kind of organisation: company or knowledge_institution.
+    #[arg(long, value_parser = parse_kind, value_name = "KIND")]
     pub kind: Option<Kind>,
-    /// Only this size class.
-    #[arg(long, value_parser = parse_size)]
+    /// Only this size class: startup, sme or large.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub size: Option<Size>,
-    /// Only profiles with this theme.
-    #[arg(long, value_parser = parse_theme)]
+    /// Only profiles with this theme: smart_mobility, green_mobility, materials or manufacturing.
+    #[arg(long, value_parser = parse_theme, value_name = "THEME")]
     pub theme: Option<Theme>,
     /// Only profiles at or above this TRL.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=9))]

@@ -235,9 +235,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 args::TokenAction::List => {
                     for t in engine.tokens()? {
-                        let state = t.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
+                        let state =
+                            t.revoked_at.map_or("active".to_string(), |at| format!("revoked {}", render::utc_time(at)));
                         let name = render::printable(&t.name);
-                        writeln!(out, "{name}\t{}\tcreated {}\t{state}", t.role.as_str(), t.created_at)?;
+                        let created = render::utc_time(t.created_at);
+                        writeln!(out, "{name}\t{}\tcreated {created}\t{state}", t.role.as_str())?;
                     }
                 }
                 args::TokenAction::Revoke { name } => {
@@ -253,8 +255,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 loop {
                     let page = engine.pending_profiles(after.as_deref(), 500)?;
                     for p in &page {
-                        let email = p.profile.contact_email.as_deref().unwrap_or("-");
-                        writeln!(out, "{}\tsubmitted {}\t{}\t{email}", p.profile.id, p.submitted_at, p.profile.name)?;
+                        // Supplier-written text: never let it drive the terminal.
+                        let email = render::printable(p.profile.contact_email.as_deref().unwrap_or("-"));
+                        let (name, at) = (render::printable(&p.profile.name), render::utc_time(p.submitted_at));
+                        writeln!(out, "{}\tsubmitted {at}\t{name}\t{email}", p.profile.id)?;
                     }
                     match page.last() {
                         Some(last) if page.len() == 500 => after = Some(last.profile.id.clone()),
@@ -274,7 +278,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { before, record_id, limit } => {
             let engine = open_for_reading(false)?;
             for e in engine.audit_log(before, record_id.as_deref(), limit as usize)? {
-                writeln!(out, "{}\t{}\t{}\t{} {} {}", e.seq, e.at, e.actor, e.action, e.kind, e.record_id)?;
+                let (at, actor) = (render::utc_time(e.at), render::printable(&e.actor));
+                writeln!(out, "{}\t{at}\t{actor}\t{} {} {}", e.seq, e.action, e.kind, render::printable(&e.record_id))?;
             }
         }
         Command::Reindex => {

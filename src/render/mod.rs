@@ -261,8 +261,31 @@ pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection,
     }
 }
 
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`, the way the pages and the command line show when
+/// something happened; without a date crate: days to a civil date by Howard Hinnant's algorithm.
+pub fn utc_time(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unix_seconds_read_as_utc_dates() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_time(951_827_696), "2000-02-29 12:34:56 UTC");
+        assert_eq!(utc_time(1_767_225_599), "2025-12-31 23:59:59 UTC");
+    }
     use super::*;
 
     #[test]

@@ -455,6 +455,9 @@ fn token_cli_create_list_revoke() {
     assert!(token.starts_with("pmo_") && token.len() == 68, "{token}");
     let list = String::from_utf8(run(&["token", "list"]).stdout).unwrap();
     assert!(list.contains("ops\torganiser") && list.contains("active") && !list.contains(&token), "{list}");
+    // When, as a date a person reads, not Unix seconds.
+    let created = list.split('\t').find_map(|f| f.strip_prefix("created ")).expect("created column");
+    assert!(created.len() == 23 && created.starts_with("20") && created.ends_with(" UTC"), "{list}");
     assert_eq!(run(&["token", "create", "--role", "organiser", "--name", "ops"]).status.code(), Some(2));
     assert!(run(&["token", "revoke", "ops"]).status.success());
     assert_eq!(run(&["token", "revoke", "ops"]).status.code(), Some(2));
