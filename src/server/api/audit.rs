@@ -11,9 +11,6 @@ use crate::domain::AuditEntry;
 use crate::server::error::{blocking, ApiError, ErrorBody};
 use crate::server::AppState;
 
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 500;
-
 /// Query of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -64,10 +61,7 @@ pub async fn list(
 ) -> Result<web::Json<AuditPage>, ApiError> {
     who.require_organiser()?;
     let AuditQuery { before, record_id, limit } = query.into_inner();
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
-    }
+    let limit = super::page_limit(limit)?;
     let state = state.into_inner();
     let entries = blocking(move || Ok(state.engine.audit_log(before, record_id.as_deref(), limit)?)).await?;
     let next_before = if entries.len() == limit { entries.last().map(|e| e.seq) } else { None };

@@ -18,7 +18,21 @@ mod shortlist;
 use actix_web::web;
 
 pub(crate) use self::doc::openapi_document;
-use super::{RouteDef, Verb};
+use super::{ApiError, RouteDef, Verb};
+
+/// Rows per page of a listing (profiles, pending submissions, audit entries) when `limit` is not
+/// given, and the most a client may ask for (the OpenAPI parameters state the same bounds).
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 500;
+
+/// The page size a listing's `limit` asks for, or a 400 naming the bounds.
+fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
+    }
+    Ok(limit)
+}
 
 /// Every route of the API. The paths are a public contract.
 pub(crate) const ROUTES: &[RouteDef] = &[

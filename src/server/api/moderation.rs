@@ -11,9 +11,6 @@ use crate::domain::Profile;
 use crate::server::error::{blocking, ApiError, ErrorBody};
 use crate::server::AppState;
 
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 500;
-
 /// Query of the pending list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -70,10 +67,7 @@ pub async fn list(
 ) -> Result<web::Json<PendingPage>, ApiError> {
     who.require_organiser()?;
     let PendingQuery { after, limit } = query.into_inner();
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
-    }
+    let limit = super::page_limit(limit)?;
     let state = state.into_inner();
     let rows = blocking(move || Ok(state.engine.pending_profiles(after.as_deref(), limit)?)).await?;
     let next_after = if rows.len() == limit { rows.last().map(|p| p.profile.id.clone()) } else { None };

@@ -15,10 +15,6 @@ use crate::server::submit::{submit_profile, SubmitError, Submitted};
 use crate::server::writes::charge_api_write;
 use crate::server::AppState;
 
-/// Default and largest page size of the profile list.
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 500;
-
 fn validate(body: &[u8]) -> Result<Profile, ApiError> {
     Profile::from_json(&parse_json(body)?).map_err(ApiError::Invalid)
 }
@@ -279,10 +275,7 @@ pub async fn list(
 ) -> Result<web::Json<ProfilePage>, ApiError> {
     who.require_organiser()?;
     let PageQuery { after, limit } = query.into_inner();
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad("bad_argument", Some("limit"), format!("limit must be 1-{MAX_PAGE}")));
-    }
+    let limit = super::page_limit(limit)?;
     let state = state.into_inner();
     let profiles = blocking(move || Ok(state.engine.profile_page(after.as_deref(), limit)?)).await?;
     let next_after = if profiles.len() == limit { profiles.last().map(|p| p.id.clone()) } else { None };
