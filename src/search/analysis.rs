@@ -46,19 +46,29 @@ pub fn full_analyzer(lang: Language) -> TextAnalyzer {
 /// stop-word set; indexing and explaining need one per profile, so each thread keeps its own.
 pub fn with_full_analyzer<R>(lang: Language, f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
     thread_local! {
-        static ANALYZERS: std::cell::RefCell<Vec<(Language, TextAnalyzer)>> = const { std::cell::RefCell::new(Vec::new()) };
+        static FULL: AnalyzerCache = const { std::cell::RefCell::new(Vec::new()) };
     }
-    ANALYZERS.with(|cell| {
-        let mut analyzers = cell.borrow_mut();
-        let at = match analyzers.iter().position(|(l, _)| *l == lang) {
-            Some(at) => at,
-            None => {
-                analyzers.push((lang, full_analyzer(lang)));
-                analyzers.len() - 1
-            }
-        };
-        f(&mut analyzers[at].1)
-    })
+    FULL.with(|cache| with_cached(cache, lang, full_analyzer, f))
+}
+
+/// A thread's analyzers of one kind, built on first use per language.
+type AnalyzerCache = std::cell::RefCell<Vec<(Language, TextAnalyzer)>>;
+
+fn with_cached<R>(
+    cache: &AnalyzerCache,
+    lang: Language,
+    build: fn(Language) -> TextAnalyzer,
+    f: impl FnOnce(&mut TextAnalyzer) -> R,
+) -> R {
+    let mut analyzers = cache.borrow_mut();
+    let at = match analyzers.iter().position(|(l, _)| *l == lang) {
+        Some(at) => at,
+        None => {
+            analyzers.push((lang, build(lang)));
+            analyzers.len() - 1
+        }
+    };
+    f(&mut analyzers[at].1)
 }
 
 /// Split, lower-case and drop the stop words of `lang`, keeping surface forms. Used on query text so
@@ -93,15 +103,20 @@ const FILLER_WORDS: &[&str] = &[
 /// every language, so a word that is a stop word in one ("we", "an") matches in another's field
 /// where it is not one; an organiser reading "demand terms found" wants the words that matter.
 pub fn is_filler_word(word: &str) -> bool {
-    thread_local! {
-        static SURFACE: std::cell::RefCell<Vec<TextAnalyzer>> =
-            std::cell::RefCell::new(Language::ALL.iter().map(|&l| surface_analyzer(l)).collect());
-    }
     let lower = word.to_lowercase();
     if lower.chars().count() < 2 || FILLER_WORDS.contains(&lower.as_str()) {
         return true;
     }
-    SURFACE.with(|cell| cell.borrow_mut().iter_mut().any(|analyzer| tokens(analyzer, &lower).is_empty()))
+    Language::ALL.iter().any(|&lang| with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty()))
+}
+
+/// Runs `f` with this thread's [`surface_analyzer`] for `lang` (building one builds its stop-word
+/// set, and every explained profile asks about its matched words).
+pub fn with_surface_analyzer<R>(lang: Language, f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
+    thread_local! {
+        static SURFACE: AnalyzerCache = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SURFACE.with(|cache| with_cached(cache, lang, surface_analyzer, f))
 }
 
 /// Registers the three full analyzers.

@@ -5,7 +5,7 @@
 //! are not sure, the words decide: the language in which the text names glossary concepts and
 //! uses stop words.
 
-use super::analysis::{surface_analyzer, tokens};
+use super::analysis::{tokens, with_surface_analyzer};
 use super::Glossary;
 use crate::domain::Language;
 
@@ -40,7 +40,7 @@ pub fn detect_search_language(glossary: &Glossary, text: &str) -> Language {
 /// one Dutch term, `tanks`, of one) plus its stop words of that language.
 pub fn word_evidence(glossary: &Glossary, text: &str, lang: Language) -> usize {
     let words = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count();
-    let kept = tokens(&mut surface_analyzer(lang), text).len();
+    let kept = with_surface_analyzer(lang, |analyzer| tokens(analyzer, text).len());
     let stop_words = words.saturating_sub(kept);
     let concept_words: usize = glossary
         .mentions(lang, text)
