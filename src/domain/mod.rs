@@ -4,6 +4,7 @@
 //! (`docs/data-format.md`) and reports *every* violated rule, not just the first, so a user can
 //! fix a file in one pass.
 
+mod decision;
 mod filter;
 mod principal;
 mod ranker;
@@ -14,6 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use self::decision::{Decision, Verdict, MAX_NOTE_CHARS};
 pub use self::filter::{Facets, Filter};
 pub use self::principal::Principal;
 pub use self::ranker::Ranker;

@@ -11,6 +11,13 @@ pub enum Principal {
     Organiser(String),
     /// The edit token of this profile (the supplier who submitted it).
     Supplier(String),
+    /// A reviewer token with this name, scoped to one organisation's demand areas and events.
+    Reviewer {
+        /// The token's name.
+        name: String,
+        /// The OEM or Tier-1 whose pre-selection this reviewer takes part in.
+        organisation: String,
+    },
 }
 
 impl Principal {
@@ -24,9 +31,33 @@ impl Principal {
         match self {
             Principal::Organiser(_) => true,
             Principal::Supplier(own) => own == id,
-            Principal::Anonymous => false,
+            Principal::Anonymous | Principal::Reviewer { .. } => false,
         }
     }
+
+    /// Whether this caller may see and decide on the records of `organisation` (a demand area's or
+    /// an event's): organisers always, reviewers only for their own organisation, matched like
+    /// conflicts of interest (trimmed, case-insensitive).
+    pub fn may_review(&self, organisation: &str) -> bool {
+        match self {
+            Principal::Organiser(_) => true,
+            Principal::Reviewer { organisation: own, .. } => same_organisation(own, organisation),
+            Principal::Supplier(_) | Principal::Anonymous => false,
+        }
+    }
+
+    /// The name a decision or an audit entry is recorded under, for callers that have one.
+    pub fn token_name(&self) -> Option<&str> {
+        match self {
+            Principal::Organiser(name) | Principal::Reviewer { name, .. } => Some(name),
+            Principal::Supplier(_) | Principal::Anonymous => None,
+        }
+    }
+}
+
+/// Whether two organisation names name the same organisation: trimmed, case-insensitive.
+pub fn same_organisation(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 #[cfg(test)]
@@ -41,5 +72,15 @@ mod tests {
         assert!(!supplier.is_organiser());
         assert!(supplier.may_edit_profile("a") && !supplier.may_edit_profile("b"));
         assert!(!Principal::Anonymous.may_edit_profile("a") && !Principal::Anonymous.is_organiser());
+    }
+
+    #[test]
+    fn reviewers_review_only_their_own_organisation_and_edit_nothing() {
+        let reviewer = Principal::Reviewer { name: "r".into(), organisation: "Renault Group".into() };
+        assert!(reviewer.may_review("  renault group ") && !reviewer.may_review("Valeo"));
+        assert!(!reviewer.is_organiser() && !reviewer.may_edit_profile("a"));
+        assert!(Principal::Organiser("o".into()).may_review("Valeo"));
+        assert!(!Principal::Supplier("a".into()).may_review("Valeo") && !Principal::Anonymous.may_review("Valeo"));
+        assert_eq!(reviewer.token_name(), Some("r"));
     }
 }

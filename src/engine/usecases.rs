@@ -52,7 +52,7 @@ impl Actor {
 impl From<&Principal> for Actor {
     fn from(who: &Principal) -> Actor {
         match who {
-            Principal::Organiser(name) => Actor(name.clone()),
+            Principal::Organiser(name) | Principal::Reviewer { name, .. } => Actor(name.clone()),
             Principal::Supplier(id) => Actor::supplier(id),
             Principal::Anonymous => Actor("anonymous".into()),
         }

@@ -38,6 +38,7 @@ impl WriteLimits {
         let token = match who {
             Principal::Organiser(name) => Some(format!("o:{name}")),
             Principal::Supplier(id) => Some(format!("s:{id}")),
+            Principal::Reviewer { name, .. } => Some(format!("r:{name}")),
             Principal::Anonymous => None,
         };
         if let Some(token) = token {

@@ -22,7 +22,9 @@ impl Principal {
         match self {
             Principal::Organiser(_) => Ok(()),
             Principal::Anonymous => Err(ApiError::Unauthorized("this endpoint needs an organiser token")),
-            Principal::Supplier(_) => Err(ApiError::Forbidden("this endpoint is for organisers only")),
+            Principal::Supplier(_) | Principal::Reviewer { .. } => {
+                Err(ApiError::Forbidden("this endpoint is for organisers only"))
+            }
         }
     }
 
@@ -32,6 +34,7 @@ impl Principal {
             Principal::Organiser(_) => Ok(()),
             Principal::Supplier(own) if own == id => Ok(()),
             Principal::Supplier(_) => Err(ApiError::Forbidden("this token is for another profile")),
+            Principal::Reviewer { .. } => Err(ApiError::Forbidden("reviewers do not edit profiles")),
             Principal::Anonymous => Err(ApiError::Unauthorized("this endpoint needs the profile's edit token")),
         }
     }
