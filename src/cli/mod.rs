@@ -194,7 +194,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 (None, None) => unreachable!("clap requires --event or --season"),
             };
-            render::write_selection(format.into(), &selection, &mut out)?;
+            let labels = line_up_labels(&engine, &selection)?;
+            render::write_selection_labelled(format.into(), &selection, &labels, &mut out)?;
         }
         Command::Serve { .. } => {
             let config = crate::server::HttpConfig {
@@ -326,6 +327,20 @@ fn read_rules(path: &std::path::Path) -> anyhow::Result<SeasonRules> {
         return Err(Error::from(UserError::BadArgument { field: path.display().to_string(), message }).into());
     }
     Ok(rules)
+}
+
+/// The names and titles a line-up table shows instead of bare ids.
+fn line_up_labels(engine: &Engine, selection: &crate::select::SeasonSelection) -> anyhow::Result<render::LineUpLabels> {
+    let mut ids: Vec<String> = Vec::new();
+    for e in &selection.events {
+        ids.extend(e.selected.iter().chain(&e.reserves).map(|p| p.profile_id.clone()));
+        ids.extend(e.left_out.iter().map(|l| l.profile_id.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    let profiles = engine.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect();
+    let demands = engine.demands()?.into_iter().map(|d| (d.id, d.title)).collect();
+    Ok(render::LineUpLabels { profiles, demands })
 }
 
 /// Runs a selection with a progress bar on stderr (hidden when stderr is not a terminal).

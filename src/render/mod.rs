@@ -172,18 +172,26 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
                 if list.results.is_empty() {
                     writeln!(self.out, "  (no matching profiles)")?;
                 }
-                for r in &list.results {
-                    let name: String = printable(&r.name).chars().take(34).collect();
+                let name_width = list.results.iter().map(|r| printable(&r.name).chars().count()).max().unwrap_or(0);
+                let name_width = name_width.clamp("name".len(), MAX_NAME_COLUMN);
+                if !list.results.is_empty() {
                     writeln!(
                         self.out,
-                        "  {:>3}  {:>8.3}  {:<14} {:<34} {}",
+                        "  {:>4}  {:>7}  {:<22} {:<name_width$}  lang",
+                        "rank", "score", "profile", "name"
+                    )?;
+                }
+                for r in &list.results {
+                    writeln!(
+                        self.out,
+                        "  {:>4}  {:>7.3}  {:<22} {:<name_width$}  {}",
                         r.rank,
                         r.score,
                         printable(&r.profile_id),
-                        name,
+                        ellipsis(&printable(&r.name), MAX_NAME_COLUMN),
                         r.language
                     )?;
-                    writeln!(self.out, "                 {}", printable(&r.explanation.reason))?;
+                    writeln!(self.out, "        {}", printable(&r.explanation.reason))?;
                 }
                 writeln!(self.out)
             }
@@ -191,8 +199,54 @@ impl<'w, W: Write> ShortlistWriter<'w, W> {
     }
 }
 
+/// The widest a name column of a table grows; longer names end in `…` (the full name is in the
+/// JSON, JSON Lines and CSV formats).
+pub const MAX_NAME_COLUMN: usize = 48;
+
+/// `s` cut to at most `max` characters, with `…` as the last one when it was cut.
+pub fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Names for the ids of a line-up, so a table reads like the pages: profile names and demand-area
+/// titles. An id without a name is shown as itself.
+#[derive(Debug, Default, Clone)]
+pub struct LineUpLabels {
+    /// Profile id to organisation name.
+    pub profiles: std::collections::HashMap<String, String>,
+    /// Demand-area id to title.
+    pub demands: std::collections::HashMap<String, String>,
+}
+
+impl LineUpLabels {
+    fn profile(&self, id: &str) -> String {
+        let name = self.profiles.get(id).map(String::as_str).unwrap_or(id);
+        ellipsis(&printable(name), 40)
+    }
+
+    fn demand(&self, id: &str) -> String {
+        let title = self.demands.get(id).map(String::as_str).unwrap_or(id);
+        ellipsis(&printable(title), 40)
+    }
+}
+
 /// Writes a selection: for one event the event object of the CLI contract, for several the season.
 pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection, out: &mut W) -> std::io::Result<()> {
+    write_selection_labelled(format, sel, &LineUpLabels::default(), out)
+}
+
+/// [`write_selection`] with names and titles for the table format.
+pub fn write_selection_labelled<W: Write>(
+    format: SelectionFormat,
+    sel: &SeasonSelection,
+    labels: &LineUpLabels,
+    out: &mut W,
+) -> std::io::Result<()> {
     match format {
         SelectionFormat::Json => {
             match sel.events.as_slice() {
@@ -227,27 +281,54 @@ pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection,
         SelectionFormat::Table => {
             for e in &sel.events {
                 let proof = if e.optimal { "proven optimal" } else { "NOT proven optimal" };
-                writeln!(out, "{} · objective {:.3} ({proof})", e.event_id, e.objective)?;
+                writeln!(out, "{} · objective {:.3} ({proof})", printable(&e.event_id), e.objective)?;
+                writeln!(
+                    out,
+                    "  value = how well the profile fits its demand area (1 = the best there); a demand area's \
+                     n-th pitch adds value × decay^(n-1); the objective is the sum of what the pitches add"
+                )?;
+                writeln!(
+                    out,
+                    "  {:>3}  {:<40}  {:<40}  {:>5}  {:>5}  {:>5}",
+                    "#", "pitch", "for demand area", "rank", "value", "adds"
+                )?;
                 for (i, p) in e.selected.iter().enumerate() {
-                    writeln!(out, "  {:>3}  {:<16} -> {:<16} {:.3}", i + 1, p.profile_id, p.demand_id, p.value)?;
+                    writeln!(
+                        out,
+                        "  {:>3}  {:<40}  {:<40}  {:>5}  {:>5.3}  {:>5.3}{}",
+                        i + 1,
+                        labels.profile(&p.profile_id),
+                        labels.demand(&p.demand_id),
+                        p.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        p.value,
+                        p.weighted_value.unwrap_or(p.value),
+                        if p.pinned { "  pinned" } else { "" }
+                    )?;
                 }
                 if !e.reserves.is_empty() {
-                    writeln!(out, "  reserves:")?;
+                    writeln!(out, "  reserves (next in line if a pitch drops out):")?;
                     for p in &e.reserves {
-                        writeln!(out, "       {:<16} -> {:<16} {:.3}", p.profile_id, p.demand_id, p.value)?;
+                        writeln!(
+                            out,
+                            "       {:<40}  {:<40}  {:>5}  {:>5.3}",
+                            labels.profile(&p.profile_id),
+                            labels.demand(&p.demand_id),
+                            p.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                            p.value
+                        )?;
                     }
                 }
                 if !e.left_out.is_empty() {
-                    writeln!(out, "  strongest left out:")?;
+                    writeln!(out, "  strongest left out, and why:")?;
                 }
                 for l in &e.left_out {
                     writeln!(
                         out,
-                        "       {:<16} -> {:<16} {:.3} (rank {}): {}",
-                        l.profile_id,
-                        l.demand_id,
-                        l.value,
+                        "       {} for {} (rank {}, value {:.3}): {}",
+                        labels.profile(&l.profile_id),
+                        labels.demand(&l.demand_id),
                         l.rank,
+                        l.value,
                         printable(&l.detail)
                     )?;
                 }
@@ -296,6 +377,13 @@ mod tests {
         for fine in ["plain", "Voltaris B.V.", "a=b", "", " =1", "'quoted"] {
             assert_eq!(spreadsheet_safe(fine), fine, "{fine:?}");
         }
+    }
+
+    #[test]
+    fn long_names_end_in_an_ellipsis_and_short_ones_are_kept_whole() {
+        assert_eq!(ellipsis("Voltaris B.V.", 13), "Voltaris B.V.");
+        assert_eq!(ellipsis("Technische Universiteit Eindhoven", 12), "Technische …");
+        assert_eq!(ellipsis("Technische Universiteit Eindhoven", 12).chars().count(), 12);
     }
 
     #[test]

@@ -9,6 +9,34 @@ use super::problem::Problem;
 use super::solve::Outcome;
 use super::{EventSelection, LeftOut, LeftOutReason, Pitch, SeasonSelection, SolveStats};
 
+/// Why a candidate lost to a full line-up, in its own numbers: what it would add as the next pitch
+/// of its demand area (its value decayed by the pitches that area already has) against the weakest
+/// pitch kept. Candidates differ in value and demand area, so their sentences differ too; when it
+/// would add more than the weakest pitch, that pitch is there to cover its own demand area.
+fn slot_limit_detail(slots: usize, demand_id: &str, value: f64, decay: f64, selected: &[Pitch]) -> String {
+    let already = selected.iter().filter(|p| p.demand_id == demand_id).count();
+    let adds = value * decay.powi(already as i32);
+    let as_nth = match already {
+        0 => format!("as the first pitch for {demand_id} it would add {adds:.3}"),
+        n => format!("as pitch no. {} for {demand_id} it would add {adds:.3} ({value:.3} × {decay}^{n})", n + 1),
+    };
+    let weakest = selected
+        .iter()
+        .filter_map(|p| p.weighted_value.map(|w| (w, p)))
+        .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.profile_id.cmp(&b.1.profile_id)));
+    match weakest {
+        Some((w, p)) if adds <= w => format!(
+            "all {slots} slots are taken: {as_nth}, less than the weakest pitch kept ({} for {} adds {w:.3})",
+            p.profile_id, p.demand_id
+        ),
+        Some((w, p)) => format!(
+            "all {slots} slots are taken: {as_nth}, more than the weakest pitch kept ({} for {} adds {w:.3}), which covers its demand area (min_per_demand)",
+            p.profile_id, p.demand_id
+        ),
+        None => format!("all {slots} slots are taken by pins: {as_nth}"),
+    }
+}
+
 /// Per-event tallies of a line-up.
 struct Tally {
     sme: usize,
@@ -318,13 +346,7 @@ pub(crate) fn assemble(problem: &Problem, outcome: Outcome, start: Instant) -> S
                         .to_string(),
                 )
             } else if used >= ev.slots {
-                (
-                    LeftOutReason::SlotLimit,
-                    format!(
-                        "all {} slots are taken by pitches worth more after diminishing returns, or needed to cover other demand areas",
-                        ev.slots
-                    ),
-                )
+                (LeftOutReason::SlotLimit, slot_limit_detail(ev.slots, &demand_id, value, rules.decay, &selected))
             } else {
                 (LeftOutReason::Other, "not selected although a slot is free (tie or non-optimal line-up)".to_string())
             };
@@ -361,5 +383,37 @@ pub(crate) fn assemble(problem: &Problem, outcome: Outcome, start: Instant) -> S
             solve_seconds: outcome.solve_seconds,
             total_seconds: start.elapsed().as_secs_f64(),
         },
+    }
+}
+
+#[cfg(test)]
+mod slot_limit_tests {
+    use super::*;
+
+    fn pitch(profile_id: &str, demand_id: &str, weighted: f64) -> Pitch {
+        Pitch {
+            profile_id: profile_id.into(),
+            demand_id: demand_id.into(),
+            value: weighted,
+            rank: Some(1),
+            position: Some(1),
+            weighted_value: Some(weighted),
+            pinned: false,
+            kind: "company".into(),
+            size: None,
+            themes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn candidates_beaten_by_a_full_line_up_are_told_their_own_numbers() {
+        let line_up = [pitch("a", "d1", 1.0), pitch("b", "d1", 0.72), pitch("c", "d2", 0.5)];
+        let third_for_d1 = slot_limit_detail(3, "d1", 0.9, 0.8, &line_up);
+        assert!(third_for_d1.contains("as pitch no. 3 for d1 it would add 0.576 (0.900 × 0.8^2)"), "{third_for_d1}");
+        assert!(third_for_d1.contains("weakest pitch kept (c for d2 adds 0.500)"), "{third_for_d1}");
+        assert!(third_for_d1.contains("more than"), "{third_for_d1}");
+        let weak_new_area = slot_limit_detail(3, "d3", 0.4, 0.8, &line_up);
+        assert!(weak_new_area.contains("as the first pitch for d3 it would add 0.400, less than"), "{weak_new_area}");
+        assert_ne!(third_for_d1, weak_new_area);
     }
 }

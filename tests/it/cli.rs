@@ -326,6 +326,39 @@ fn select_event_respects_slots_and_is_reproducible() {
     assert_eq!(v["reserves"], second["reserves"]);
 }
 
+/// The tables read like the pages: column headers, organisation names and demand titles instead of
+/// bare ids, long names cut with an ellipsis, what `value` and `objective` mean, and a reason per
+/// left-out candidate in its own numbers rather than one sentence for all.
+#[test]
+fn tables_have_headers_names_and_reasons_that_differ() {
+    let d = DataDir::new();
+    d.import_demo();
+    let shortlist = d.ok(&["rank", "--demand", "demo-d-01", "-k", "5"]);
+    let header = shortlist.lines().nth(1).unwrap();
+    for column in ["rank", "score", "profile", "name", "lang"] {
+        assert!(header.contains(column), "no {column} header in {header:?}");
+    }
+    let json: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
+    let table = d.ok(&["select", "--event", "psa-2027"]);
+    let first = &json["selected"][0];
+    let name = d.rank_jsonl(&["--demand", first["demand_id"].as_str().unwrap(), "-k", "100"])[0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["profile_id"] == first["profile_id"])
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .unwrap();
+    let shown: String = name.chars().take(39).collect();
+    assert!(table.contains(&shown), "line-up table lacks the name {name:?}:\n{table}");
+    assert!(table.contains("objective is the sum") && table.contains("for demand area"), "{table}");
+    let details: Vec<&str> =
+        json["left_out"].as_array().unwrap().iter().map(|l| l["detail"].as_str().unwrap()).collect();
+    let mut distinct = details.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(details.len() < 2 || distinct.len() > 1, "every left-out candidate got the same reason: {details:?}");
+}
+
 /// While `serve` holds the data dir, the commands that only read work on it (and see what the
 /// server sees), and the commands that write refuse with one plain message and exit code 2. Once
 /// the server is gone (even killed), writing works again.
