@@ -13,6 +13,7 @@
 //!   stand-in for tests), its block format and kernels, and the in-memory vector matrix.
 //! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, the organiser's reason.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
+//! - [`agenda`] — the day's timetable from a line-up: rooms, changeovers, breaks; CSV and iCalendar.
 //! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
 //! - [`engine`] — one handle over all of it: use cases own every write; the indexer keeps the
 //!   index and vectors in step with the store; a ranking cache takes in changed profiles.
@@ -23,6 +24,7 @@
 //! - [`cli`] — the `pitchmatch` command line (the binary in `src/main.rs` only calls it).
 #![warn(missing_docs)]
 
+pub mod agenda;
 pub mod cli;
 pub mod domain;
 pub mod embed;

@@ -72,6 +72,19 @@ pub enum SelectFormat {
     Table,
 }
 
+/// Output format of an agenda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgendaFormat {
+    /// Aligned text for people.
+    Table,
+    /// One row per pitch or break, for spreadsheets.
+    Csv,
+    /// iCalendar (.ics): one calendar entry per pitch.
+    Ics,
+    /// One JSON document.
+    Json,
+}
+
 impl From<Format> for crate::render::ShortlistFormat {
     fn from(f: Format) -> Self {
         match f {
@@ -314,6 +327,43 @@ pub enum Command {
     Restore {
         /// The copy to restore.
         file: PathBuf,
+    },
+    /// Plan an event's day: its optimal line-up as a timetable, grouped by demand area, with
+    /// changeovers, breaks and parallel rooms.
+    Agenda {
+        /// A stored event.
+        #[arg(long)]
+        event: String,
+        /// Selection rules (JSON: pins, bans, conflicts, limits) for the line-up.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The day, YYYY-MM-DD (default: the event's date).
+        #[arg(long)]
+        date: Option<String>,
+        /// When the first pitch starts, HH:MM local time.
+        #[arg(long, default_value = "09:00")]
+        start: String,
+        /// Minutes per pitch, questions included.
+        #[arg(long, default_value_t = 15)]
+        pitch_minutes: u32,
+        /// Minutes between two pitches in a room.
+        #[arg(long, default_value_t = 5)]
+        changeover_minutes: u32,
+        /// A break after this many pitches in a room (0: none).
+        #[arg(long, default_value_t = 6)]
+        break_after: u32,
+        /// Minutes per break.
+        #[arg(long, default_value_t = 15)]
+        break_minutes: u32,
+        /// Parallel rooms; a demand area stays in one room.
+        #[arg(long, default_value_t = 1)]
+        rooms: u32,
+        /// Local time's offset from UTC (calendar entries are written in UTC).
+        #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
+        utc_offset: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AgendaFormat::Table)]
+        format: AgendaFormat,
     },
 }
 

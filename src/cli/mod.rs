@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use self::args::{Cli, Command};
+use self::args::{AgendaFormat, Cli, Command};
 use crate::domain::Ranker;
 use crate::embed::EmbedderChoice;
 use crate::engine::{Access, Actor, Engine, EngineConfig, ImportFiles, ImportOptions};
@@ -294,6 +294,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let engine = open_for_reading(false)?;
             engine.backup(&file)?;
             writeln!(out, "backed up {} to {}", data_dir.display(), file.display())?;
+        }
+        Command::Agenda {
+            event,
+            rules,
+            date,
+            start,
+            pitch_minutes,
+            changeover_minutes,
+            break_after,
+            break_minutes,
+            rooms,
+            utc_offset,
+            format,
+        } => {
+            let engine = open_for_reading(true)?;
+            let rules = match rules {
+                Some(path) => read_rules(&path)?,
+                None => SeasonRules::default(),
+            };
+            let plan = crate::agenda::DayPlan {
+                date: date.unwrap_or_default(),
+                start,
+                pitch_minutes,
+                changeover_minutes,
+                break_after,
+                break_minutes,
+                rooms,
+                utc_offset,
+            };
+            let agenda = engine.event_agenda(&event, rules, &plan)?;
+            match format {
+                AgendaFormat::Table => render::write_agenda_table(&agenda, &mut out)?,
+                AgendaFormat::Csv => render::write_agenda_csv(&agenda, &mut out)?,
+                AgendaFormat::Ics => out.write_all(crate::agenda::to_ics(&agenda).as_bytes())?,
+                AgendaFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &agenda)?;
+                    writeln!(out)?;
+                }
+            }
         }
         Command::Restore { file } => {
             let started = std::time::Instant::now();

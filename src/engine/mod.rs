@@ -5,6 +5,7 @@
 //! profiles instead of starting over; the [`explainer`] keeps each profile's analysed text;
 //! [`selection`] turns rankings into an event line-up; [`import_files`] validates batch files.
 
+mod agenda;
 mod changes;
 mod explainer;
 mod export;

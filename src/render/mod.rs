@@ -342,6 +342,72 @@ pub fn write_selection_labelled<W: Write>(
     }
 }
 
+/// An agenda for people: room, time, who pitches to which demand area, and the breaks.
+pub fn write_agenda_table<W: Write>(agenda: &crate::agenda::Agenda, out: &mut W) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} · {} (times at UTC{})",
+        printable(&agenda.event_id),
+        printable(&agenda.event_title),
+        agenda.utc_offset
+    )?;
+    writeln!(out, "  {:>4}  {:<16}  {:<5}  {:<40}  demand area", "room", "day", "until", "pitch")?;
+    for item in &agenda.items {
+        let (day, from) = item.start.split_once('T').unwrap_or((&item.start, ""));
+        let until = item.end.split_once('T').map(|(_, t)| t).unwrap_or(&item.end);
+        match &item.pitch {
+            Some(p) => writeln!(
+                out,
+                "  {:>4}  {day} {from}  {until}  {:<40}  {}",
+                item.room,
+                ellipsis(&printable(&p.profile_name), 40),
+                printable(&p.demand_title)
+            )?,
+            None => writeln!(out, "  {:>4}  {day} {from}  {until}  (break)", item.room)?,
+        }
+    }
+    Ok(())
+}
+
+/// An agenda as CSV: one row per pitch or break, names neutralised for spreadsheets.
+pub fn write_agenda_csv<W: Write>(agenda: &crate::agenda::Agenda, out: &mut W) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut csv = csv_writer(&mut *out);
+    csv.write_record([
+        "event_id",
+        "room",
+        "start",
+        "end",
+        "kind",
+        "profile_id",
+        "profile_name",
+        "demand_id",
+        "demand_title",
+    ])?;
+    for item in &agenda.items {
+        let kind = match item.kind {
+            crate::agenda::ItemKind::Pitch => "pitch",
+            crate::agenda::ItemKind::Break => "break",
+        };
+        let p = item.pitch.as_ref();
+        write_row(
+            &mut csv,
+            &[
+                Cell::Text(&agenda.event_id),
+                Cell::Number(item.room.to_string()),
+                Cell::Text(&item.start),
+                Cell::Text(&item.end),
+                Cell::Text(kind),
+                Cell::Text(p.map(|p| p.profile_id.as_str()).unwrap_or_default()),
+                Cell::Text(p.map(|p| p.profile_name.as_str()).unwrap_or_default()),
+                Cell::Text(p.map(|p| p.demand_id.as_str()).unwrap_or_default()),
+                Cell::Text(p.map(|p| p.demand_title.as_str()).unwrap_or_default()),
+            ],
+        )?;
+    }
+    csv.flush()
+}
+
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`, the way the pages and the command line show when
 /// something happened; without a date crate: days to a civil date by Howard Hinnant's algorithm.
 pub fn utc_time(secs: i64) -> String {

@@ -359,6 +359,49 @@ fn tables_have_headers_names_and_reasons_that_differ() {
     assert!(details.len() < 2 || distinct.len() > 1, "every left-out candidate got the same reason: {details:?}");
 }
 
+/// The day's agenda of an event: every pitch of the line-up once in the calendar file, which parses
+/// as iCalendar, at the planned times (given in local time, written in UTC), rooms never holding
+/// two pitches at once; a setting that cannot be used is named.
+#[test]
+fn an_event_agenda_is_a_calendar_with_one_entry_per_pitch() {
+    use icalendar::Component;
+    let d = DataDir::new();
+    d.import_demo();
+    let line_up: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
+    let pitches = line_up["selected"].as_array().unwrap().len();
+    let ics = d.ok(&["agenda", "--event", "psa-2027", "--format", "ics", "--start", "10:00", "--rooms", "2"]);
+    let calendar: icalendar::Calendar = ics.parse().expect("the agenda parses as iCalendar");
+    let events: Vec<&icalendar::Event> = calendar.components.iter().filter_map(|c| c.as_event()).collect();
+    assert_eq!(events.len(), pitches, "{ics}");
+    let mut uids: Vec<&str> = events.iter().filter_map(|e| e.get_uid()).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), pitches, "one entry per pitch");
+    let starts: Vec<String> = events.iter().filter_map(|e| e.property_value("DTSTART").map(str::to_string)).collect();
+    assert!(starts.contains(&"20270316T090000Z".to_string()), "10:00 at +01:00 on the event's date: {starts:?}");
+
+    let json: Value =
+        serde_json::from_str(&d.ok(&["agenda", "--event", "psa-2027", "--format", "json", "--rooms", "2"])).unwrap();
+    let items = json["items"].as_array().unwrap();
+    for room in [1, 2] {
+        let mut slots: Vec<(&str, &str)> = items
+            .iter()
+            .filter(|i| i["room"] == room)
+            .map(|i| (i["start"].as_str().unwrap(), i["end"].as_str().unwrap()))
+            .collect();
+        slots.sort();
+        assert!(!slots.is_empty(), "room {room} unused: {json}");
+        assert!(slots.windows(2).all(|w| w[0].1 <= w[1].0), "room {room} overlaps: {slots:?}");
+    }
+    let table = d.ok(&["agenda", "--event", "psa-2027"]);
+    assert!(table.contains("2027-03-16 09:00") && table.contains("demand area"), "{table}");
+
+    let out = d.run(&["agenda", "--event", "psa-2027", "--start", "25:00"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("start: must be a time like 09:00"), "{stderr}");
+}
+
 /// While `serve` holds the data dir, the commands that only read work on it (and see what the
 /// server sees), and the commands that write refuse with one plain message and exit code 2. Once
 /// the server is gone (even killed), writing works again.
