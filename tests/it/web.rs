@@ -141,6 +141,35 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     assert!(csv.starts_with("\u{feff}event_id,role,position,profile_id,demand_id,value"), "{csv}");
     assert_eq!(csv.lines().filter(|l| l.starts_with("psa-2027,selected,")).count(), 8, "{csv}");
 
+    // The day's agenda: two rooms from 10:00, a setting that cannot be used is shown at its field,
+    // and the calendar file holds the 8 pitches at their times.
+    browser.find("#plan-agenda").click();
+    browser.wait_for("#agenda", Duration::from_secs(180));
+    browser.find("#a-rooms").clear().type_text("0");
+    browser.find("#plan-day").click();
+    assert!(browser.wait_for("#a-rooms-error", WAIT).text().contains("must be 1-20"));
+    browser.find("#a-rooms").clear().type_text("2");
+    browser.find("#a-start").clear().type_text("10:00");
+    browser.find("#plan-day").click();
+    browser.wait_for("#agenda", Duration::from_secs(180));
+    assert_eq!(browser.find_all("#agenda tbody tr:not(.break)").len(), 8, "one row per pitch");
+    shot("07b-agenda");
+    browser.find("#agenda-ics").click();
+    let ics = String::from_utf8(browser.wait_for_download("agenda-psa-2027.ics", Duration::from_secs(180))).unwrap();
+    let calendar: icalendar::Calendar = ics.parse().expect("the agenda parses as iCalendar");
+    let starts: Vec<&str> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .filter_map(|e| icalendar::Component::property_value(e, "DTSTART"))
+        .collect();
+    assert_eq!(starts.len(), 8, "{ics}");
+    assert_eq!(
+        starts.iter().filter(|s| **s == "20270316T090000Z").count(),
+        2,
+        "both rooms start at 10:00 (+01:00): {starts:?}"
+    );
+
     // The landscape: every embedded profile (56 demo + the new one) and every demand area.
     browser.goto(&app.url("/landscape"));
     browser.wait_for("#landscape-map svg", WAIT);
@@ -258,12 +287,22 @@ fn web_pages_carry_a_strict_csp_and_forms_need_the_csrf_token() {
 fn web_organiser_pages_need_a_live_session() {
     let app = spawn_app();
     let client = raw_client();
-    for path in ["/landscape", "/organiser/demands/demo-d-10", "/organiser/events/psa-2027"] {
+    for path in [
+        "/landscape",
+        "/organiser/demands/demo-d-10",
+        "/organiser/events/psa-2027",
+        "/organiser/events/psa-2027/agenda",
+    ] {
         let res = client.get(app.url(path)).send().unwrap();
         assert_eq!(res.status().as_u16(), 303, "{path} without a session");
         assert_eq!(res.headers()["location"], "/organiser");
     }
-    for path in ["/organiser/demands/demo-d-10/shortlist.csv", "/organiser/events/psa-2027/selection.csv"] {
+    for path in [
+        "/organiser/demands/demo-d-10/shortlist.csv",
+        "/organiser/events/psa-2027/selection.csv",
+        "/organiser/events/psa-2027/agenda.ics",
+        "/organiser/events/psa-2027/agenda.csv",
+    ] {
         assert_eq!(client.get(app.url(path)).send().unwrap().status().as_u16(), 403, "{path}");
     }
     // A forged session cookie is nobody.

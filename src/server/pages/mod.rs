@@ -6,6 +6,7 @@
 //! maud escapes all text, every form that posts is CSRF-checked, and every response carries a
 //! strict Content-Security-Policy (no inline script or style; the stylesheet is a static route).
 
+mod agenda;
 mod context;
 mod csrf;
 mod export;
@@ -66,6 +67,9 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/reject", handler: |r| r.to(moderation::reject) },
     RouteDef { verb: Verb::Get, path: "/organiser/audit", handler: |r| r.to(moderation::audit) },
     RouteDef { verb: Verb::Post, path: "/supplier/export", handler: |r| r.to(export::export) },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda", handler: |r| r.to(agenda::page) },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.ics", handler: |r| r.to(agenda::ics) },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.csv", handler: |r| r.to(agenda::csv) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].

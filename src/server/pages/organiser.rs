@@ -24,12 +24,12 @@ use crate::select::{EventSelection, SeasonRules, SeasonSelection};
 use crate::server::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::server::AppState;
 
-fn organiser_page(ctx: &PageContext, title: &str, content: Markup) -> HttpResponse {
+pub(crate) fn organiser_page(ctx: &PageContext, title: &str, content: Markup) -> HttpResponse {
     ctx.page(StatusCode::OK, layout(ctx, title, Nav::Organiser, content))
 }
 
 /// Pages for organisers only: without a live session, back to sign-in.
-fn to_sign_in() -> HttpResponse {
+pub(crate) fn to_sign_in() -> HttpResponse {
     see_other("/organiser").finish()
 }
 
@@ -375,6 +375,7 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
         (event_header(&event, &demands))
         p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
         (run_form(&event.id, &ctx.csrf, false))
+        p { a href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" } }
     };
     Ok(organiser_page(&ctx, "Event", content))
 }
@@ -443,6 +444,7 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
         p {
             a.button href=(format!("/organiser/events/{}/selection.csv", event.id)) id="selection-csv" download { "Export CSV" }
             " " (run_form(&event.id, &ctx.csrf, true))
+            " " a.button href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
         }
         @if !sel.unmet.is_empty() {
             div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
