@@ -242,9 +242,39 @@ impl Engine {
         self.audit(&who.into(), "delete", "demand", id)
     }
 
+    /// Replaces an existing event. Every demand area it names must exist.
+    pub fn replace_event(&self, event: &Event, who: impl Into<Actor>) -> Result<()> {
+        let _writes = self.indexer.lock_writes();
+        if self.indexer.store.event(&event.id)?.is_none() {
+            return Err(unknown("event", &event.id).into());
+        }
+        self.check_event_demands(event)?;
+        self.indexer.store.upsert_events(std::slice::from_ref(event))?;
+        self.audit(&who.into(), "replace", "event", &event.id)
+    }
+
+    /// Deletes an event (its demand areas stay).
+    pub fn delete_event(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
+        let _writes = self.indexer.lock_writes();
+        if !self.indexer.store.delete_event(id)? {
+            return Err(unknown("event", id).into());
+        }
+        self.audit(&who.into(), "delete", "event", id)
+    }
+
     /// Creates an event. Every demand area it names must exist; one with the same id is a conflict.
     pub fn create_event(&self, event: &Event, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
+        self.check_event_demands(event)?;
+        if self.indexer.store.event(&event.id)?.is_some() {
+            return Err(UserError::Conflict { kind: "event", id: event.id.clone() }.into());
+        }
+        self.indexer.store.upsert_events(std::slice::from_ref(event))?;
+        self.audit(&who.into(), "create", "event", &event.id)
+    }
+
+    /// Every demand area an event names must exist: else the rule, as for an import.
+    fn check_event_demands(&self, event: &Event) -> Result<()> {
         let missing = self.indexer.store.missing_demand_ids(event.demand_ids.iter().map(String::as_str))?;
         if !missing.is_empty() {
             let problems = missing
@@ -262,11 +292,7 @@ impl Engine {
                 .collect();
             return Err(UserError::InvalidRecords(problems).into());
         }
-        if self.indexer.store.event(&event.id)?.is_some() {
-            return Err(UserError::Conflict { kind: "event", id: event.id.clone() }.into());
-        }
-        self.indexer.store.upsert_events(std::slice::from_ref(event))?;
-        self.audit(&who.into(), "create", "event", &event.id)
+        Ok(())
     }
 
     /// Makes a new API token named `name` and returns it (shown once; only its hash is stored).

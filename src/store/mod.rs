@@ -256,6 +256,11 @@ impl Store {
         self.write(|tx| Ok(tx.execute("DELETE FROM demands WHERE id = ?1", [id])? > 0))
     }
 
+    /// Deletes an event; `false` when there was none.
+    pub fn delete_event(&self, id: &str) -> Result<bool> {
+        self.write(|tx| Ok(tx.execute("DELETE FROM events WHERE id = ?1", [id])? > 0))
+    }
+
     /// One demand area by id.
     pub fn demand(&self, id: &str) -> Result<Option<DemandArea>> {
         Ok(self.query_records("SELECT record FROM demands WHERE id = ?1", [id])?.pop())

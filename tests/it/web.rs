@@ -170,13 +170,62 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
         "both rooms start at 10:00 (+01:00): {starts:?}"
     );
 
+    // A new event made in the pages: a demand area with mistakes (each rule at its field, nothing
+    // saved), corrected; a second one; the event with both; its line-up from their shortlists.
+    browser.goto(&app.url("/organiser"));
+    browser.find("#new-demand").click();
+    browser.wait_for("#demand-form", WAIT);
+    browser.find("#f-id").type_text("valeo-thermal");
+    browser.find("#f-title").type_text("Thermal loops");
+    browser.find("#f-description").type_text("too short");
+    browser.find("#save-demand").click();
+    browser.wait_for("#form-errors", WAIT);
+    assert!(browser.find("#e-organisation").text().contains("is required"));
+    assert!(browser.find("#e-description").text().contains("must be 20-5000 characters"));
+    assert!(app.engine.demand("valeo-thermal").unwrap().is_none(), "an invalid demand area was saved");
+    shot("07c-demand-errors");
+    browser.find("#f-organisation").type_text("Valeo");
+    browser.find("#f-description").clear().type_text(
+        "Une seule boucle thermique pour la batterie et l'habitacle : pompes à chaleur, vannes et capteurs de température.",
+    );
+    browser.find("#save-demand").click();
+    browser.wait_for("#filters", Duration::from_secs(180));
+    let thermal = app.engine.demand("valeo-thermal").unwrap().expect("saved");
+    assert_eq!(thermal.language.code(), "fr");
+    browser.goto(&app.url("/organiser/new-demand"));
+    browser.find("#f-id").type_text("valeo-h2");
+    browser.find("#f-organisation").type_text("Valeo");
+    browser.find("#f-title").type_text("Hydrogen storage");
+    browser.find("#f-description").type_text("Lighter composite pressure vessels and valves for hydrogen vans.");
+    browser.find("#save-demand").click();
+    browser.wait_for("#filters", Duration::from_secs(180));
+    browser.goto(&app.url("/organiser/new-event"));
+    browser.find("#f-id").type_text("valeo-2027");
+    browser.find("#f-organisation").type_text("Valeo");
+    browser.find("#f-slots").type_text("four");
+    browser.find("input[name=demand_ids][value=valeo-thermal]").click();
+    browser.find("input[name=demand_ids][value=valeo-h2]").click();
+    browser.find("#save-event").click();
+    assert!(browser.wait_for("#e-slots", WAIT).text().contains("must be"), "a bad slot count is named");
+    browser.find("#f-slots").clear().type_text("4");
+    browser.find("#save-event").click();
+    browser.wait_for("#run-selection", WAIT).click();
+    browser.wait_for("#lineup", Duration::from_secs(180));
+    let demands: Vec<String> = browser.find_all("#lineup tbody tr td:nth-child(3)").iter().map(|c| c.text()).collect();
+    assert_eq!(demands.len(), 4, "{demands:?}");
+    assert!(
+        demands.iter().any(|d| d == "Thermal loops") && demands.iter().any(|d| d == "Hydrogen storage"),
+        "{demands:?}"
+    );
+    shot("07d-new-event");
+
     // The landscape: every embedded profile (56 demo + the new one) and every demand area.
     browser.goto(&app.url("/landscape"));
     browser.wait_for("#landscape-map svg", WAIT);
     assert_eq!(browser.find_all("#landscape-map circle.profile").len(), 57);
-    assert_eq!(browser.find_all("#landscape-map polygon.demand").len(), 12);
+    assert_eq!(browser.find_all("#landscape-map polygon.demand").len(), 14);
     assert!(browser.find_all("#clusters li").len() >= 2);
-    assert_eq!(browser.find_all("#demand-supply tbody tr").len(), 12);
+    assert_eq!(browser.find_all("#demand-supply tbody tr").len(), 14);
     shot("08-landscape");
 
     // Sign-out ends the session: organiser pages send the browser back to sign-in.
@@ -292,6 +341,10 @@ fn web_organiser_pages_need_a_live_session() {
         "/organiser/demands/demo-d-10",
         "/organiser/events/psa-2027",
         "/organiser/events/psa-2027/agenda",
+        "/organiser/new-demand",
+        "/organiser/demands/demo-d-10/edit",
+        "/organiser/new-event",
+        "/organiser/events/psa-2027/edit",
     ] {
         let res = client.get(app.url(path)).send().unwrap();
         assert_eq!(res.status().as_u16(), 303, "{path} without a session");
@@ -310,8 +363,31 @@ fn web_organiser_pages_need_a_live_session() {
     assert_eq!(res.status().as_u16(), 303);
 
     let csrf = csrf_from(&client.get(app.url("/organiser")).send().unwrap());
+    // A valid form token is not a session: no record is written or deleted without one.
+    for path in ["/organiser/events/psa-2027/delete", "/organiser/demands/demo-d-10/delete", "/organiser/new-event"] {
+        let res = client
+            .post(app.url(path))
+            .header("cookie", format!("pm_csrf={csrf}"))
+            .form(&[("csrf", csrf.as_str()), ("id", "x"), ("organisation", "X"), ("slots", "1")])
+            .send()
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{path} without a session");
+    }
+    assert!(app.engine.event("psa-2027").unwrap().is_some() && app.engine.demand("demo-d-10").unwrap().is_some());
     let session = session_cookie(&app, &client, &csrf);
     let cookies = format!("{session}; pm_csrf={csrf}");
+    // Signed in, an event is deleted from its edit page (its demand areas stay) and the log says who.
+    let res = client
+        .post(app.url("/organiser/events/renault-2027/delete"))
+        .header("cookie", &cookies)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(app.engine.event("renault-2027").unwrap().is_none());
+    assert!(app.engine.demand("demo-d-03").unwrap().is_some(), "an event's demand areas outlive it");
+    let log = app.engine.audit_log(None, Some("renault-2027"), 10).unwrap();
+    assert!(log.iter().any(|e| e.action == "delete" && e.kind == "event" && e.actor == "test-organiser"), "{log:?}");
     let res = client.get(app.url("/organiser/demands/demo-d-10?kind=bogus")).header("cookie", &cookies).send().unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.text().unwrap().contains("unknown kind"), "a bad filter must be reported");

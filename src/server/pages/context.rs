@@ -141,4 +141,11 @@ impl FormFields {
     pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
+
+    /// Sets `name` to `value` alone, whatever the form posted for it (a record's id comes from
+    /// the page's path, not from a field the client could change).
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_string(), value.to_string()));
+    }
 }

@@ -14,6 +14,7 @@ mod landscape;
 mod layout;
 mod moderation;
 mod organiser;
+mod records;
 mod supplier;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -70,6 +71,16 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda", handler: |r| r.to(agenda::page) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.ics", handler: |r| r.to(agenda::ics) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.csv", handler: |r| r.to(agenda::csv) },
+    RouteDef { verb: Verb::Get, path: "/organiser/new-demand", handler: |r| r.to(records::new_demand) },
+    RouteDef { verb: Verb::Post, path: "/organiser/new-demand", handler: |r| r.to(records::create_demand) },
+    RouteDef { verb: Verb::Get, path: "/organiser/demands/{id}/edit", handler: |r| r.to(records::edit_demand) },
+    RouteDef { verb: Verb::Post, path: "/organiser/demands/{id}/edit", handler: |r| r.to(records::replace_demand) },
+    RouteDef { verb: Verb::Post, path: "/organiser/demands/{id}/delete", handler: |r| r.to(records::delete_demand) },
+    RouteDef { verb: Verb::Get, path: "/organiser/new-event", handler: |r| r.to(records::new_event) },
+    RouteDef { verb: Verb::Post, path: "/organiser/new-event", handler: |r| r.to(records::create_event) },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/edit", handler: |r| r.to(records::edit_event) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/edit", handler: |r| r.to(records::replace_event) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/delete", handler: |r| r.to(records::delete_event) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].

@@ -76,6 +76,7 @@ pub(crate) async fn dashboard(ctx: PageContext) -> Result<HttpResponse, WebError
         div.cards {
             section.card {
                 h2 { "Events" }
+                p { a.button href="/organiser/new-event" id="new-event" { "New event" } }
                 @if events.is_empty() { p.muted { "No events yet." } }
                 ul.plain {
                     @for e in &events {
@@ -94,6 +95,7 @@ pub(crate) async fn dashboard(ctx: PageContext) -> Result<HttpResponse, WebError
             }
         }
         h2 { "Demand areas" }
+        p { a.button href="/organiser/new-demand" id="new-demand" { "New demand area" } }
         @if demands.is_empty() { p.muted { "No demand areas yet." } }
         @for (organisation, list) in &by_organisation {
             section.organisation {
@@ -240,6 +242,7 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
         p.crumbs { a href="/organiser" { "Dashboard" } " › " (demand.organisation) }
         h1 { (demand.title) }
         p.description { (demand.description) }
+        p { a href=(format!("/organiser/demands/{id}/edit")) id="edit-demand" { "Edit the demand area" } }
         form.filters method="get" action=(format!("/organiser/demands/{id}")) id="filters" {
             div { (select_options("kind", "Kind", KIND_OPTIONS, q.filter.kind.map(Kind::as_str))) }
             div { (select_options("size", "Size", SIZE_OPTIONS, q.filter.size.map(Size::as_str))) }
@@ -375,7 +378,10 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
         (event_header(&event, &demands))
         p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
         (run_form(&event.id, &ctx.csrf, false))
-        p { a href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" } }
+        p {
+            a href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
+            " · " a href=(format!("/organiser/events/{}/edit", event.id)) id="edit-event" { "Edit the event" }
+        }
     };
     Ok(organiser_page(&ctx, "Event", content))
 }
