@@ -236,6 +236,18 @@ pub struct Event {
     pub slots: u32,
     /// The demand areas this event selects for.
     pub demand_ids: Vec<String>,
+    /// At least this many pitches by start-ups and SMEs (0-500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_sme_or_startup: Option<u32>,
+    /// At least this many pitches by knowledge institutions (0-500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_knowledge_institutions: Option<u32>,
+    /// At most this many pitches by knowledge institutions (0-500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_knowledge_institutions: Option<u32>,
+    /// At most this many pitches by profiles of any one theme (0-500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_theme: Option<u32>,
 }
 
 /// One broken rule: which field, what value, which rule.
@@ -649,7 +661,18 @@ impl DemandArea {
 }
 
 impl Event {
-    const FIELDS: [&'static str; 6] = ["id", "organisation", "title", "date", "slots", "demand_ids"];
+    const FIELDS: [&'static str; 10] = [
+        "id",
+        "organisation",
+        "title",
+        "date",
+        "slots",
+        "demand_ids",
+        "min_sme_or_startup",
+        "min_knowledge_institutions",
+        "max_knowledge_institutions",
+        "max_per_theme",
+    ];
 
     /// Validates a raw JSON record; on failure returns every violated rule.
     pub fn from_json(value: &Value) -> Result<Event, Vec<Violation>> {
@@ -679,10 +702,33 @@ impl Event {
                 Some(ids)
             }
         };
-        let event = match (id, organisation, slots, demand_ids) {
-            (Some(id), Some(organisation), Some(slots), Some(demand_ids)) => {
-                Some(Event { id, organisation, title, date, slots, demand_ids })
+        let mut quota = |field: &str| r.integer(field, false, 0, 500).map(|n| n as u32);
+        let min_sme_or_startup = quota("min_sme_or_startup");
+        let min_knowledge_institutions = quota("min_knowledge_institutions");
+        let max_knowledge_institutions = quota("max_knowledge_institutions");
+        let max_per_theme = quota("max_per_theme");
+        if let (Some(min), Some(max)) = (min_knowledge_institutions, max_knowledge_institutions) {
+            if min > max {
+                r.fail(
+                    "max_knowledge_institutions",
+                    format!("must not be below min_knowledge_institutions ({min})"),
+                    None,
+                );
             }
+        }
+        let event = match (id, organisation, slots, demand_ids) {
+            (Some(id), Some(organisation), Some(slots), Some(demand_ids)) => Some(Event {
+                id,
+                organisation,
+                title,
+                date,
+                slots,
+                demand_ids,
+                min_sme_or_startup,
+                min_knowledge_institutions,
+                max_knowledge_institutions,
+                max_per_theme,
+            }),
             _ => None,
         };
         r.finish(event)
@@ -748,6 +794,20 @@ mod tests {
                                             "date": "4 March"}))
         .unwrap_err();
         assert_eq!(errs.len(), 3, "{errs:?}");
+    }
+
+    #[test]
+    fn an_event_carries_its_quotas_and_contradicting_ones_are_named() {
+        let e = Event::from_json(&json!({"id": "e", "organisation": "X", "slots": 8, "demand_ids": ["a"],
+                                         "min_sme_or_startup": 3, "max_per_theme": 4}))
+        .unwrap();
+        assert_eq!((e.min_sme_or_startup, e.max_per_theme, e.min_knowledge_institutions), (Some(3), Some(4), None));
+        let errs = Event::from_json(&json!({"id": "e", "organisation": "X", "slots": 8, "demand_ids": ["a"],
+                                            "min_knowledge_institutions": 3, "max_knowledge_institutions": 1,
+                                            "max_per_theme": -1}))
+        .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["max_per_theme", "max_knowledge_institutions"], "{errs:?}");
     }
 
     #[test]

@@ -61,7 +61,12 @@ impl Engine {
             organisation: event.organisation.clone(),
             slots: event.slots,
             demands: event.demand_ids.clone(),
-            quotas: Default::default(),
+            quotas: crate::select::Quotas {
+                min_sme_or_startup: event.min_sme_or_startup,
+                min_knowledge_institutions: event.min_knowledge_institutions,
+                max_knowledge_institutions: event.max_knowledge_institutions,
+                max_per_theme: event.max_per_theme,
+            },
         }
     }
 

@@ -208,8 +208,10 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     browser.find("#save-event").click();
     assert!(browser.wait_for("#e-slots", WAIT).text().contains("must be"), "a bad slot count is named");
     browser.find("#f-slots").clear().type_text("4");
+    browser.find("#f-min_knowledge_institutions").type_text("2");
     browser.find("#save-event").click();
-    browser.wait_for("#run-selection", WAIT).click();
+    assert!(browser.wait_for("#event-quotas", WAIT).text().contains("at least 2 knowledge institutions"));
+    browser.find("#run-selection").click();
     browser.wait_for("#lineup", Duration::from_secs(180));
     let demands: Vec<String> = browser.find_all("#lineup tbody tr td:nth-child(3)").iter().map(|c| c.text()).collect();
     assert_eq!(demands.len(), 4, "{demands:?}");
@@ -218,6 +220,12 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
         "{demands:?}"
     );
     shot("07d-new-event");
+    let line_up = app
+        .engine
+        .select_event("valeo-2027", &pitchmatch::select::SeasonRules::default(), pitchmatch::domain::Ranker::default())
+        .unwrap();
+    let institutions = line_up.events[0].selected.iter().filter(|p| p.kind == "knowledge_institution").count();
+    assert!(institutions >= 2, "the quota set in the page reached the solver: {:?}", line_up.events[0]);
 
     // The landscape: every embedded profile (56 demo + the new one) and every demand area.
     browser.goto(&app.url("/landscape"));

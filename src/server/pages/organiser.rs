@@ -348,6 +348,18 @@ fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
             (event.organisation) " · " (event.slots) " pitch slots"
             @if let Some(d) = &event.date { " · " (d) }
         }
+        @let quotas = [
+            (event.min_sme_or_startup, "at least {} start-ups/SMEs"),
+            (event.min_knowledge_institutions, "at least {} knowledge institutions"),
+            (event.max_knowledge_institutions, "at most {} knowledge institutions"),
+            (event.max_per_theme, "at most {} per theme"),
+        ];
+        @if quotas.iter().any(|(v, _)| v.is_some()) {
+            p id="event-quotas" {
+                "Quotas: "
+                (quotas.iter().filter_map(|(v, f)| v.map(|n| f.replace("{}", &n.to_string()))).collect::<Vec<_>>().join(" · "))
+            }
+        }
         h2 { "Demand areas" }
         ul.plain {
             @for d in demands {

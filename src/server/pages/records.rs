@@ -143,9 +143,12 @@ fn event_form(
     demands: &[DemandArea],
 ) -> Markup {
     let chosen = listed(values, "demand_ids");
-    let slots = values
-        .get("slots")
-        .map(|v| v.as_u64().map_or_else(|| v.as_str().unwrap_or_default().to_string(), |n| n.to_string()));
+    let number = |name: &str| {
+        values
+            .get(name)
+            .map(|v| v.as_u64().map_or_else(|| v.as_str().unwrap_or_default().to_string(), |n| n.to_string()))
+            .unwrap_or_default()
+    };
     html! {
         @if !errors.is_empty() {
             p.error-summary role="alert" id="form-errors" { "Please correct the fields marked below; nothing was saved." }
@@ -161,7 +164,13 @@ fn event_form(
             (text("organisation", "Host organisation", value_of(values, "organisation"), "The OEM or Tier-1 that hosts the day.", errors))
             (text("title", "Title", value_of(values, "title"), "Optional, up to 200 characters.", errors))
             (text("date", "Date", value_of(values, "date"), "Optional: YYYY-MM-DD.", errors))
-            (text("slots", "Pitch slots", slots.as_deref().unwrap_or_default(), "1-500: how many pitches the day holds.", errors))
+            (text("slots", "Pitch slots", &number("slots"), "1-500: how many pitches the day holds.", errors))
+            fieldset {
+                legend { "Quotas" }
+                div.row {
+                    @for (name, label, help) in QUOTAS { (text(name, label, &number(name), help, errors)) }
+                }
+            }
             fieldset class=(class("demand_ids", errors)) {
                 legend { "Demand areas" }
                 @if demands.is_empty() { p.muted { "No demand areas yet: create them first." } }
@@ -241,7 +250,25 @@ pub(crate) async fn edit_demand(ctx: PageContext, id: web::Path<String>) -> Resu
 }
 
 const DEMAND_FIELDS: [&str; 6] = ["id", "organisation", "title", "description", "language", "event"];
-const EVENT_FIELDS: [&str; 5] = ["id", "organisation", "title", "date", "slots"];
+const QUOTAS: [(&str, &str, &str); 4] = [
+    ("min_sme_or_startup", "At least … start-ups and SMEs", "Optional, 0-500."),
+    ("min_knowledge_institutions", "At least … knowledge institutions", "Optional, 0-500."),
+    ("max_knowledge_institutions", "At most … knowledge institutions", "Optional, 0-500."),
+    ("max_per_theme", "At most … pitches per theme", "Optional, 0-500: keeps one theme from taking the day."),
+];
+const EVENT_FIELDS: [&str; 9] = [
+    "id",
+    "organisation",
+    "title",
+    "date",
+    "slots",
+    "min_sme_or_startup",
+    "min_knowledge_institutions",
+    "max_knowledge_institutions",
+    "max_per_theme",
+];
+const EVENT_NUMBERS: [&str; 5] =
+    ["slots", "min_sme_or_startup", "min_knowledge_institutions", "max_knowledge_institutions", "max_per_theme"];
 
 async fn save_demand(ctx: PageContext, editing: bool, action: String) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
@@ -332,7 +359,7 @@ pub(crate) async fn edit_event(ctx: PageContext, id: web::Path<String>) -> Resul
 async fn save_event(ctx: PageContext, editing: bool, action: String) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids"], &["slots"]);
+    let raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids"], &EVENT_NUMBERS);
     let errors = match Event::from_json(&raw) {
         Err(violations) => violations_by_field(&violations),
         Ok(event) => {
