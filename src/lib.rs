@@ -14,6 +14,7 @@
 //! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, the organiser's reason.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`agenda`] — the day's timetable from a line-up: rooms, changeovers, breaks; CSV and iCalendar.
+//! - [`evaluate`] — nDCG@10, recall and MRR of the ranking against graded judgments, per language pair.
 //! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
 //! - [`engine`] — one handle over all of it: use cases own every write; the indexer keeps the
 //!   index and vectors in step with the store; a ranking cache takes in changed profiles.
@@ -30,6 +31,7 @@ pub mod domain;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod evaluate;
 pub mod import;
 pub mod rank;
 pub mod render;

@@ -72,6 +72,15 @@ pub enum SelectFormat {
     Table,
 }
 
+/// Output format of an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvaluateFormat {
+    /// Aligned text for people.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
 /// Output format of an agenda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AgendaFormat {
@@ -327,6 +336,22 @@ pub enum Command {
     Restore {
         /// The copy to restore.
         file: PathBuf,
+    },
+    /// Score the current ranking against graded judgments (past selections or reviewers'
+    /// decisions): nDCG@10, Recall@10, Recall@20 and MRR@10, overall and per language pair.
+    Evaluate {
+        /// Tab-separated demand_id, profile_id, grade 0-3 (an optional query-id header line).
+        #[arg(long)]
+        judgments: PathBuf,
+        /// Also per language pair (demand language -> profile language).
+        #[arg(long)]
+        by_language: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = EvaluateFormat::Table)]
+        format: EvaluateFormat,
+        /// Which signals rank.
+        #[arg(long, value_enum, default_value_t = Ranker::default())]
+        ranker: Ranker,
     },
     /// Plan an event's day: its optimal line-up as a timetable, grouped by demand area, with
     /// changeovers, breaks and parallel rooms.

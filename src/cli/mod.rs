@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use self::args::{AgendaFormat, Cli, Command};
+use self::args::{AgendaFormat, Cli, Command, EvaluateFormat};
 use crate::domain::Ranker;
 use crate::embed::EmbedderChoice;
 use crate::engine::{Access, Actor, Engine, EngineConfig, ImportFiles, ImportOptions};
@@ -294,6 +294,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let engine = open_for_reading(false)?;
             engine.backup(&file)?;
             writeln!(out, "backed up {} to {}", data_dir.display(), file.display())?;
+        }
+        Command::Evaluate { judgments, by_language, format, ranker } => {
+            let judgments = crate::evaluate::read_judgments(&judgments).map_err(Error::from)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
+            let evaluation = engine.evaluate(&judgments, ranker, by_language)?;
+            if !evaluation.unknown_demands.is_empty() {
+                eprintln!(
+                    "warning: {} judged demand area(s) are not stored and count as 0: {}",
+                    evaluation.unknown_demands.len(),
+                    evaluation.unknown_demands.join(", ")
+                );
+            }
+            match format {
+                EvaluateFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &evaluation)?;
+                    writeln!(out)?;
+                }
+                EvaluateFormat::Table => render::write_evaluation(&evaluation, &mut out)?,
+            }
         }
         Command::Agenda {
             event,

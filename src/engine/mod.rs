@@ -7,6 +7,7 @@
 
 mod agenda;
 mod changes;
+mod evaluate;
 mod explainer;
 mod export;
 mod import_files;

@@ -342,6 +342,24 @@ pub fn write_selection_labelled<W: Write>(
     }
 }
 
+/// An evaluation for people: one line per slice, like the evaluation kit's `score.py`.
+pub fn write_evaluation<W: Write>(e: &crate::evaluate::Evaluation, out: &mut W) -> std::io::Result<()> {
+    let line = |f: &crate::evaluate::Figures| {
+        format!(
+            "nDCG@10={:.4} Recall@10={:.4} Recall@20={:.4} MRR@10={:.4} demands={}",
+            f.ndcg10, f.recall10, f.recall20, f.mrr10, f.demands
+        )
+    };
+    match &e.all {
+        Some(f) => writeln!(out, "all: {}", line(f))?,
+        None => writeln!(out, "all: no judged demand area has a relevant profile")?,
+    }
+    for s in &e.slices {
+        writeln!(out, "{}->{}: {}", s.demand_language, s.profile_language, line(&s.figures))?;
+    }
+    Ok(())
+}
+
 /// An agenda for people: room, time, who pitches to which demand area, and the breaks.
 pub fn write_agenda_table<W: Write>(agenda: &crate::agenda::Agenda, out: &mut W) -> std::io::Result<()> {
     writeln!(

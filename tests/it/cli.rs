@@ -402,6 +402,76 @@ fn an_event_agenda_is_a_calendar_with_one_entry_per_pitch() {
     assert!(stderr.contains("start: must be a time like 09:00"), "{stderr}");
 }
 
+/// `evaluate` gives the evaluation kit's figures: on the dev set (when the kit is beside the
+/// repository, as in CI) every line of `score.py --by-language` over `rank --all` output agrees to
+/// its printed precision; on the bundled demo judgments it runs without the kit; a bad judgment
+/// line is named by file and line.
+#[test]
+fn evaluate_agrees_with_the_evaluation_kit() {
+    let d = DataDir::new();
+    d.import_demo();
+    let demo_figures: Value = serde_json::from_str(&d.ok(&[
+        "evaluate",
+        "--judgments",
+        demo("qrels.tsv").to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let ndcg = demo_figures["all"]["nDCG@10"].as_f64().unwrap();
+    assert!(ndcg > 0.5 && ndcg <= 1.0, "{demo_figures}");
+    let bad = d.file("bad.tsv", b"demo-d-01\tdemo-p-001\t2\ndemo-d-01\tdemo-p-002\thigh\n");
+    let out = d.run(&["evaluate", "--judgments", &bad]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.tsv:2: field grade: must be a whole number from 0 to 3"), "{stderr}");
+
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval");
+    if !kit.join("tools/score.py").exists() {
+        eprintln!("the evaluation kit is not beside the repository: dev agreement not checked");
+        return;
+    }
+    let dev = DataDir::new();
+    let (profiles, demands, qrels) =
+        (kit.join("dev/profiles.jsonl"), kit.join("dev/demands.jsonl"), kit.join("dev/qrels.tsv"));
+    dev.ok(&["import", "--profiles", profiles.to_str().unwrap(), "--demands", demands.to_str().unwrap()]);
+    let ours = dev.ok(&["evaluate", "--judgments", qrels.to_str().unwrap(), "--by-language"]);
+    let ranking = dev.ok(&["rank", "--all", "-k", "1000", "--format", "jsonl"]);
+    let ranking_file = dev.file("ranking.jsonl", ranking.as_bytes());
+    let theirs = Command::new("python3")
+        .arg(kit.join("tools/score.py"))
+        .args([qrels.to_str().unwrap(), &ranking_file, "--by-language"])
+        .args([demands.to_str().unwrap(), profiles.to_str().unwrap()])
+        .output()
+        .expect("python3 runs score.py");
+    let theirs = String::from_utf8(theirs.stdout).unwrap();
+    let parse = |text: &str| -> Vec<(String, Vec<f64>)> {
+        text.lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(slice, figures)| {
+                let values = figures
+                    .split(' ')
+                    .filter_map(|kv| kv.split_once('=').and_then(|(_, v)| v.parse::<f64>().ok()))
+                    .collect();
+                (slice.to_string(), values)
+            })
+            .collect()
+    };
+    let (ours_lines, theirs_lines) = (parse(&ours), parse(&theirs));
+    assert!(theirs_lines.len() >= 4, "score.py printed:\n{theirs}");
+    assert_eq!(
+        ours_lines.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        theirs_lines.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        "ours:\n{ours}\ntheirs:\n{theirs}"
+    );
+    for ((slice, a), (_, b)) in ours_lines.iter().zip(&theirs_lines) {
+        assert_eq!(a.len(), b.len(), "{slice}");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-3, "{slice}: ours {a:?} theirs {b:?}");
+        }
+    }
+}
+
 /// While `serve` holds the data dir, the commands that only read work on it (and see what the
 /// server sees), and the commands that write refuse with one plain message and exit code 2. Once
 /// the server is gone (even killed), writing works again.
