@@ -72,6 +72,22 @@ pub enum SelectFormat {
     Table,
 }
 
+/// `pitchmatch decisions ...`
+#[derive(Debug, Subcommand)]
+pub enum DecisionsAction {
+    /// Validate and store decisions from a JSON Lines file: all or nothing.
+    Import {
+        /// One decision per line: demand_id, profile_id, decision, optional note, by, at.
+        file: PathBuf,
+    },
+    /// Print the current decisions as JSON Lines.
+    Export {
+        /// Only these demand areas.
+        #[arg(long)]
+        demand: Vec<String>,
+    },
+}
+
 /// Output format of an evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EvaluateFormat {
@@ -353,6 +369,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
     },
+    /// Import or export reviewers' decisions (JSON Lines).
+    Decisions {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: DecisionsAction,
+    },
     /// Plan an event's day: its optimal line-up as a timetable, grouped by demand area, with
     /// changeovers, breaks and parallel rooms.
     Agenda {
@@ -414,6 +436,9 @@ pub enum ModerationAction {
 pub enum TokenRoleArg {
     /// Manages demands and events, sees every profile, ranks and selects.
     Organiser,
+    /// An OEM's innovation department: sees its organisation's demand areas, events and
+    /// shortlists (never contact e-mails) and records decisions on them.
+    Reviewer,
 }
 
 /// `pitchmatch token ...`
@@ -427,6 +452,9 @@ pub enum TokenAction {
         /// A unique name (who or what uses it).
         #[arg(long)]
         name: String,
+        /// The organisation a reviewer reviews for (reviewers only), as its demand areas spell it.
+        #[arg(long)]
+        organisation: Option<String>,
     },
     /// List tokens (names, roles, dates; never the tokens).
     List,

@@ -226,13 +226,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => open_with_embedding(false)?,
             };
             match action {
-                args::TokenAction::Create { role, name } => {
-                    let role = match role {
-                        args::TokenRoleArg::Organiser => crate::store::TokenRole::Organiser,
+                args::TokenAction::Create { role, name, organisation } => {
+                    let token = match (role, organisation) {
+                        (args::TokenRoleArg::Organiser, None) => {
+                            engine.create_token(&name, crate::store::TokenRole::Organiser)?
+                        }
+                        (args::TokenRoleArg::Organiser, Some(_)) => {
+                            return Err(Error::from(UserError::BadArgument {
+                                field: "--organisation".into(),
+                                message: "only reviewer tokens belong to an organisation; organisers see all".into(),
+                            })
+                            .into())
+                        }
+                        (args::TokenRoleArg::Reviewer, org) => {
+                            engine.create_reviewer_token(&name, org.as_deref().unwrap_or_default())?
+                        }
                     };
-                    let token = engine.create_token(&name, role)?;
                     writeln!(out, "{token}")?;
-                    eprintln!("created {} token {name:?}; it is shown only this once", role.as_str());
+                    eprintln!("created token {name:?}; it is shown only this once");
                 }
                 args::TokenAction::List => {
                     for t in engine.tokens()? {
@@ -240,7 +251,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             t.revoked_at.map_or("active".to_string(), |at| format!("revoked {}", render::utc_time(at)));
                         let name = render::printable(&t.name);
                         let created = render::utc_time(t.created_at);
-                        writeln!(out, "{name}\t{}\tcreated {created}\t{state}", t.role.as_str())?;
+                        let organisation = render::printable(t.organisation.as_deref().unwrap_or("-")).into_owned();
+                        writeln!(out, "{name}\t{}\t{organisation}\tcreated {created}\t{state}", t.role.as_str())?;
                     }
                 }
                 args::TokenAction::Revoke { name } => {
@@ -294,6 +306,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let engine = open_for_reading(false)?;
             engine.backup(&file)?;
             writeln!(out, "backed up {} to {}", data_dir.display(), file.display())?;
+        }
+        Command::Decisions { action: args::DecisionsAction::Import { file } } => {
+            let engine = open_with_embedding(false)?;
+            let source = file.display().to_string();
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::from(UserError::UnreadableInput { path: source.clone(), reason: e.to_string() }))?;
+            let mut lines = Vec::new();
+            let mut problems = Vec::new();
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let parsed = serde_json::from_str::<serde_json::Value>(line)
+                    .map_err(|e| {
+                        vec![crate::domain::Violation {
+                            field: "(record)".into(),
+                            rule: format!("is not valid JSON: {e}"),
+                            value: None,
+                        }]
+                    })
+                    .and_then(|v| crate::domain::Decision::from_json(&v));
+                match parsed {
+                    Ok(d) => lines.push((i + 1, d)),
+                    Err(violations) => problems.extend(violations.into_iter().map(|violation| {
+                        crate::error::RecordProblem { source: source.clone(), line: Some(i + 1), id: None, violation }
+                    })),
+                }
+            }
+            if !problems.is_empty() {
+                return Err(Error::from(UserError::InvalidRecords(problems)).into());
+            }
+            let n = engine.import_decisions(&source, lines)?;
+            writeln!(out, "imported {n} decisions")?;
+        }
+        Command::Decisions { action: args::DecisionsAction::Export { demand } } => {
+            let engine = open_for_reading(false)?;
+            for d in engine.all_decisions(&demand)? {
+                serde_json::to_writer(&mut out, &d)?;
+                writeln!(out)?;
+            }
         }
         Command::Evaluate { judgments, by_language, format, ranker } => {
             let judgments = crate::evaluate::read_judgments(&judgments).map_err(Error::from)?;

@@ -7,6 +7,7 @@
 
 mod agenda;
 mod changes;
+mod decisions;
 mod evaluate;
 mod explainer;
 mod export;
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::decisions::{for_reviewer, rfc3339_now};
 use self::explainer::Explainer;
 pub use self::export::{ExportEmbeddings, ExportStatus, ExportToken, ProfileExport};
 pub use self::import_files::{ImportFiles, ImportOptions, ImportReport};

@@ -85,7 +85,18 @@ impl Engine {
         list.demand_id = Some(demand.id.clone());
         list.organisation = Some(demand.organisation.clone());
         list.title = demand.title.clone();
+        self.mark_decisions(&mut list)?;
         Ok(list)
+    }
+
+    /// Puts each result's current reviewer decision on it.
+    fn mark_decisions(&self, list: &mut Shortlist) -> Result<()> {
+        let Some(demand_id) = &list.demand_id else { return Ok(()) };
+        let verdicts = self.verdicts(demand_id)?;
+        for r in &mut list.results {
+            r.decision = verdicts.get(&r.profile_id).copied();
+        }
+        Ok(())
     }
 
     /// The shortlist of [`Engine::rank_demand`] when it can be answered from work already done (a
@@ -112,17 +123,17 @@ impl Engine {
         let Some(ranking) = self.rankings.current(&key, self.indexer.latest_change()) else { return Ok(None) };
         let entries: Option<Vec<ShortlistEntry>> =
             ranking.top(filter, k).into_iter().map(|row| ranking.explained(&row.id)).collect();
-        Ok(entries.map(|entries| {
-            let results = numbered(entries);
-            Shortlist {
-                demand_id: Some(demand.id.clone()),
-                organisation: Some(demand.organisation.clone()),
-                title: demand.title.clone(),
-                language: demand.language,
-                ranker,
-                results,
-            }
-        }))
+        let Some(entries) = entries else { return Ok(None) };
+        let mut list = Shortlist {
+            demand_id: Some(demand.id.clone()),
+            organisation: Some(demand.organisation.clone()),
+            title: demand.title.clone(),
+            language: demand.language,
+            ranker,
+            results: numbered(entries),
+        };
+        self.mark_decisions(&mut list)?;
+        Ok(Some(list))
     }
 
     /// Ranks profiles for ad-hoc text (language detected when not given).

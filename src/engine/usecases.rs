@@ -23,7 +23,7 @@ pub const API_TOKEN_PREFIX: &str = "pmo_";
 /// Prefix of profile edit tokens.
 pub const EDIT_TOKEN_PREFIX: &str = "pme_";
 
-fn unknown(kind: &'static str, id: &str) -> UserError {
+pub(super) fn unknown(kind: &'static str, id: &str) -> UserError {
     UserError::NotFound { kind, id: id.to_string() }
 }
 
@@ -194,7 +194,7 @@ impl Engine {
 
     /// Appends one entry to the audit log. Call under the write lock, right after the write: the
     /// write stands either way, but a failure to log it is reported, not swallowed.
-    fn audit(&self, who: &Actor, action: &'static str, kind: &'static str, id: &str) -> Result<()> {
+    pub(super) fn audit(&self, who: &Actor, action: &'static str, kind: &'static str, id: &str) -> Result<()> {
         self.audit_many(who, action, kind, std::iter::once(id))
     }
 
@@ -329,6 +329,9 @@ impl Engine {
         if let Some(t) = self.indexer.store.api_token_by_hash(hash)? {
             return Ok(Some(match t.role {
                 TokenRole::Organiser => Principal::Organiser(t.name),
+                TokenRole::Reviewer => {
+                    Principal::Reviewer { name: t.name, organisation: t.organisation.unwrap_or_default() }
+                }
             }));
         }
         if let Some(id) = self.indexer.store.profile_id_by_token_hash(hash)? {

@@ -99,6 +99,9 @@ pub struct ShortlistEntry {
     pub trl: Option<u8>,
     /// Why it is here.
     pub explanation: Explanation,
+    /// The demand area's reviewer decision on this profile (`interested`, `maybe`,
+    /// `not_relevant`), or null: filled for stored demand areas.
+    pub decision: Option<crate::domain::Verdict>,
 }
 
 /// A ranked list of profiles for one demand area or one ad-hoc text.
@@ -180,6 +183,7 @@ pub fn entry(rank: usize, profile: &Profile, score: f32, explanation: Explanatio
         themes: profile.themes.clone(),
         trl: profile.trl,
         explanation,
+        decision: None,
     }
 }
 

@@ -46,6 +46,12 @@ impl Store {
     pub fn pseudonymise_audit(&self, id: &str, alias: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute("UPDATE audit_log SET record_id = ?2 WHERE kind = 'profile' AND record_id = ?1", [id, alias])?;
+            // Decisions are logged as `demand/profile`.
+            tx.execute(
+                "UPDATE audit_log SET record_id = substr(record_id, 1, length(record_id) - length(?1)) || ?2
+                 WHERE kind = 'decision' AND substr(record_id, -length(?1) - 1) = '/' || ?1",
+                [id, alias],
+            )?;
             tx.execute("UPDATE audit_log SET actor = 'supplier ' || ?2 WHERE actor = 'supplier ' || ?1", [id, alias])?;
             Ok(())
         })?;

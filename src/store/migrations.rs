@@ -62,6 +62,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          kind TEXT NOT NULL,
          record_id TEXT NOT NULL
      );",
+    // 5: OEM reviewers. A reviewer token is scoped to one organisation. A decision is the current
+    //    verdict of a reviewer (or organiser) on one profile for one demand area; it goes with the
+    //    profile or the demand area (cascade), its history stays in the audit log.
+    "ALTER TABLE api_tokens ADD COLUMN organisation TEXT;
+     CREATE TABLE decisions (
+         demand_id TEXT NOT NULL REFERENCES demands (id) ON DELETE CASCADE,
+         profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+         decision TEXT NOT NULL,
+         note TEXT,
+         decided_by TEXT NOT NULL,
+         decided_at TEXT NOT NULL,
+         PRIMARY KEY (demand_id, profile_id)
+     );
+     CREATE INDEX decisions_profile ON decisions (profile_id);",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -8,6 +8,7 @@
 //! profile the WAL, which still holds the pages as they were, is checkpointed and truncated.
 
 mod audit;
+mod decisions;
 mod migrations;
 mod moderation;
 mod tokens;

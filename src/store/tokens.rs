@@ -17,6 +17,9 @@ use crate::error::{Error, Result, UserError};
 pub enum TokenRole {
     /// Runs Co-Innovation Days: sees every profile, manages demands and events, ranks.
     Organiser,
+    /// An OEM's innovation department: sees its own organisation's demand areas, events and
+    /// shortlists, and records decisions on them.
+    Reviewer,
 }
 
 impl TokenRole {
@@ -24,6 +27,7 @@ impl TokenRole {
     pub fn as_str(self) -> &'static str {
         match self {
             TokenRole::Organiser => "organiser",
+            TokenRole::Reviewer => "reviewer",
         }
     }
 
@@ -31,6 +35,7 @@ impl TokenRole {
     pub fn parse(s: &str) -> Option<TokenRole> {
         match s {
             "organiser" | "organizer" => Some(TokenRole::Organiser),
+            "reviewer" => Some(TokenRole::Reviewer),
             _ => None,
         }
     }
@@ -43,6 +48,8 @@ pub struct ApiToken {
     pub name: String,
     /// What it may do.
     pub role: TokenRole,
+    /// The organisation a reviewer token is scoped to.
+    pub organisation: Option<String>,
     /// Unix seconds of creation.
     pub created_at: i64,
     /// Unix seconds of revocation; a revoked token authenticates nothing.
@@ -74,6 +81,17 @@ impl Store {
     /// Records a new API token under `name`. A revoked token's name may be reused; an active one's
     /// may not.
     pub fn create_api_token(&self, name: &str, role: TokenRole, token_hash: &str) -> Result<()> {
+        self.create_scoped_api_token(name, role, None, token_hash)
+    }
+
+    /// [`Store::create_api_token`] for a token scoped to an organisation (reviewers).
+    pub fn create_scoped_api_token(
+        &self,
+        name: &str,
+        role: TokenRole,
+        organisation: Option<&str>,
+        token_hash: &str,
+    ) -> Result<()> {
         if name.trim().is_empty() || name.chars().count() > 100 {
             return Err(
                 UserError::BadArgument { field: "name".into(), message: "must be 1-100 characters".into() }.into()
@@ -91,10 +109,11 @@ impl Store {
                 .into());
             }
             tx.execute(
-                "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL)
+                "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at, organisation)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)
                  ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash,
-                 created_at = excluded.created_at, revoked_at = NULL",
-                params![name, role.as_str(), token_hash, now()],
+                 created_at = excluded.created_at, revoked_at = NULL, organisation = excluded.organisation",
+                params![name, role.as_str(), token_hash, now(), organisation],
             )?;
             Ok(())
         })
@@ -114,16 +133,23 @@ impl Store {
     /// All API tokens (active and revoked), by name.
     pub fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         self.with_conn(|conn| {
-            let mut stmt = conn.prepare("SELECT name, role, created_at, revoked_at FROM api_tokens ORDER BY name")?;
+            let mut stmt =
+                conn.prepare("SELECT name, role, created_at, revoked_at, organisation FROM api_tokens ORDER BY name")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (name, role, created_at, revoked_at) = row?;
+                let (name, role, created_at, revoked_at, organisation) = row?;
                 let role =
                     TokenRole::parse(&role).ok_or_else(|| Error::Internal(format!("unknown token role {role}")))?;
-                out.push(ApiToken { name, role, created_at, revoked_at });
+                out.push(ApiToken { name, role, organisation, created_at, revoked_at });
             }
             Ok(out)
         })
@@ -134,7 +160,7 @@ impl Store {
         self.with_conn(|conn| {
             let row = conn
                 .query_row(
-                    "SELECT name, role, created_at, token_hash FROM api_tokens
+                    "SELECT name, role, created_at, token_hash, organisation FROM api_tokens
                      WHERE token_hash = ?1 AND revoked_at IS NULL",
                     [token_hash],
                     |r| {
@@ -143,16 +169,17 @@ impl Store {
                             r.get::<_, String>(1)?,
                             r.get::<_, i64>(2)?,
                             r.get::<_, String>(3)?,
+                            r.get::<_, Option<String>>(4)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((name, role, created_at, stored)) = row else { return Ok(None) };
+            let Some((name, role, created_at, stored, organisation)) = row else { return Ok(None) };
             if !bool::from(stored.as_bytes().ct_eq(token_hash.as_bytes())) {
                 return Ok(None);
             }
             let role = TokenRole::parse(&role).ok_or_else(|| Error::Internal(format!("unknown token role {role}")))?;
-            Ok(Some(ApiToken { name, role, created_at, revoked_at: None }))
+            Ok(Some(ApiToken { name, role, organisation, created_at, revoked_at: None }))
         })
     }
 

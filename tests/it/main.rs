@@ -6,5 +6,6 @@ mod http;
 mod moderation;
 mod openapi;
 mod privacy;
+mod review;
 mod web;
 mod webdriver;

@@ -28,6 +28,27 @@ impl Principal {
         }
     }
 
+    /// Allows organisers and reviewers (who then see only their own organisation's records).
+    pub fn require_organiser_or_reviewer(&self) -> Result<(), ApiError> {
+        match self {
+            Principal::Organiser(_) | Principal::Reviewer { .. } => Ok(()),
+            Principal::Anonymous => Err(ApiError::Unauthorized("this endpoint needs an organiser or reviewer token")),
+            Principal::Supplier(_) => Err(ApiError::Forbidden("this endpoint is for organisers and reviewers only")),
+        }
+    }
+
+    /// Allows organisers, and reviewers of `organisation` (the owner of the record asked for;
+    /// `None` when it does not exist, which a reviewer is told the same way as another's, so
+    /// that ids cannot be probed).
+    pub fn require_reviewer_of(&self, organisation: Option<&str>) -> Result<(), ApiError> {
+        self.require_organiser_or_reviewer()?;
+        match (self, organisation) {
+            (Principal::Organiser(_), _) => Ok(()),
+            (_, Some(org)) if self.may_review(org) => Ok(()),
+            _ => Err(ApiError::Forbidden("this record belongs to another organisation")),
+        }
+    }
+
     /// Allows organisers and the holder of profile `id`'s edit token.
     pub fn require_profile(&self, id: &str) -> Result<(), ApiError> {
         match self {

@@ -85,9 +85,10 @@ pub async fn create(
     )
 )]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<DemandArea>>, ApiError> {
-    who.require_organiser()?;
+    who.require_organiser_or_reviewer()?;
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || Ok(state.engine.demands()?)).await?))
+    let all = blocking(move || Ok(state.engine.demands()?)).await?;
+    Ok(web::Json(all.into_iter().filter(|d| who.may_review(&d.organisation)).collect()))
 }
 
 /// Read a demand area
@@ -111,10 +112,12 @@ pub async fn get(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<DemandArea>, ApiError> {
-    who.require_organiser()?;
+    who.require_organiser_or_reviewer()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || state.engine.demand(&id)?.ok_or_else(|| not_found(&id))).await?))
+    let demand = blocking(move || Ok(state.engine.demand(&id)?.ok_or_else(|| not_found(&id)))).await?;
+    who.require_reviewer_of(demand.as_ref().ok().map(|d| d.organisation.as_str()))?;
+    Ok(web::Json(demand?))
 }
 
 /// Replace a demand area

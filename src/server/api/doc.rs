@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, demands, events, export, moderation, ops, profiles, shortlist};
+use super::{audit, decisions, demands, events, export, moderation, ops, profiles, shortlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,9 @@ use super::{audit, demands, events, export, moderation, ops, profiles, shortlist
         moderation::reject,
         audit::list,
         export::export,
+        decisions::record,
+        decisions::delete,
+        decisions::list,
     ),
     modifiers(&BearerTokens),
     tags(
@@ -51,6 +54,7 @@ use super::{audit, demands, events, export, moderation, ops, profiles, shortlist
         (name = "ops", description = "Health, metrics and this document"),
         (name = "moderation", description = "Public submissions waiting for approval (organisers only)"),
         (name = "audit", description = "Who changed what, when (organisers only)"),
+        (name = "decisions", description = "OEM reviewers' decisions on shortlisted profiles"),
     )
 )]
 struct ApiDoc;
@@ -67,6 +71,10 @@ impl Modify for BearerTokens {
         };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("organiserToken", bearer("An organiser token from `pitchmatch token create`"));
+        components.add_security_scheme(
+            "reviewerToken",
+            bearer("A reviewer token from `pitchmatch token create --role reviewer --organisation ORG`"),
+        );
         components.add_security_scheme(
             "editToken",
             bearer("A profile's edit token, returned once by `POST /api/v1/profiles`"),

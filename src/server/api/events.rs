@@ -84,9 +84,10 @@ pub async fn create(
     )
 )]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<Event>>, ApiError> {
-    who.require_organiser()?;
+    who.require_organiser_or_reviewer()?;
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || Ok(state.engine.events()?)).await?))
+    let all = blocking(move || Ok(state.engine.events()?)).await?;
+    Ok(web::Json(all.into_iter().filter(|e| who.may_review(&e.organisation)).collect()))
 }
 
 /// Read an event
@@ -110,10 +111,12 @@ pub async fn get(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<Event>, ApiError> {
-    who.require_organiser()?;
+    who.require_organiser_or_reviewer()?;
     let id = id.into_inner();
     let state = state.into_inner();
-    Ok(web::Json(blocking(move || state.engine.event(&id)?.ok_or_else(|| not_found(&id))).await?))
+    let event = blocking(move || Ok(state.engine.event(&id)?.ok_or_else(|| not_found(&id)))).await?;
+    who.require_reviewer_of(event.as_ref().ok().map(|e| e.organisation.as_str()))?;
+    Ok(web::Json(event?))
 }
 
 /// Solve the event's pitch line-up

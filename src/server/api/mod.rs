@@ -6,6 +6,7 @@
 
 mod audit;
 mod auth;
+mod decisions;
 mod demands;
 mod doc;
 mod events;
@@ -60,6 +61,17 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Post, path: "/api/v1/pending/{id}/reject", handler: |r| r.to(moderation::reject) },
     RouteDef { verb: Verb::Get, path: "/api/v1/audit", handler: |r| r.to(audit::list) },
     RouteDef { verb: Verb::Get, path: "/api/v1/profiles/{id}/export", handler: |r| r.to(export::export) },
+    RouteDef { verb: Verb::Get, path: "/api/v1/demands/{id}/decisions", handler: |r| r.to(decisions::list) },
+    RouteDef {
+        verb: Verb::Put,
+        path: "/api/v1/demands/{id}/decisions/{profile_id}",
+        handler: |r| r.to(decisions::record),
+    },
+    RouteDef {
+        verb: Verb::Delete,
+        path: "/api/v1/demands/{id}/decisions/{profile_id}",
+        handler: |r| r.to(decisions::delete),
+    },
 ];
 
 /// Registers every route of [`ROUTES`], one resource per path, so a known path with another

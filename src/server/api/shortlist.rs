@@ -97,7 +97,12 @@ pub async fn shortlist(
     id: web::Path<String>,
     query: web::Query<ShortlistQuery>,
 ) -> Result<web::Json<Shortlist>, ApiError> {
-    who.require_organiser()?;
+    who.require_organiser_or_reviewer()?;
+    if !who.is_organiser() {
+        let (engine_state, wanted) = (state.clone().into_inner(), id.clone());
+        let owner = blocking(move || Ok(engine_state.engine.demand(&wanted)?.map(|d| d.organisation))).await?;
+        who.require_reviewer_of(owner.as_deref())?;
+    }
     let q = query.into_inner();
     let k = check_k(q.k)?;
     let filter = Filter { kind: q.kind, size: q.size, theme: q.theme, min_trl: q.min_trl };
