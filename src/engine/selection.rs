@@ -44,12 +44,18 @@ pub enum SelectionStep<'a> {
 impl Engine {
     /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]
     /// (see [`selection_value`]).
+    ///
+    /// A profile the demand area's reviewers marked `not_relevant` is no candidate for it: the OEM
+    /// said no, so the line-up does not propose it again.
     pub fn relevance_ranking(&self, demand_id: &str, top_n: usize, ranker: Ranker) -> Result<DemandRanking> {
-        let list = self.rank_demand(demand_id, top_n.clamp(1, MAX_K), &Filter::default(), ranker)?;
+        let refused = self.verdicts(demand_id)?.values().filter(|v| **v == crate::domain::Verdict::NotRelevant).count();
+        let list = self.rank_demand(demand_id, (top_n + refused).clamp(1, MAX_K), &Filter::default(), ranker)?;
         let best = list.results.first().map_or(0.0, |r| r.score);
         let ranked = list
             .results
             .iter()
+            .filter(|r| r.decision != Some(crate::domain::Verdict::NotRelevant))
+            .take(top_n.max(1))
             .map(|r| (r.profile_id.clone(), f64::from(selection_value(ranker, r.score, best))))
             .collect();
         Ok(DemandRanking { demand_id: demand_id.to_string(), ranked })

@@ -185,3 +185,29 @@ fn decisions_are_imported_all_or_nothing_and_exported_as_json_lines() {
     let list = String::from_utf8(run(&["token", "list"]).stdout).unwrap();
     assert!(list.contains("r\treviewer\tRenault\t"), "{list}");
 }
+
+/// The OEM's "not relevant" takes a profile out of that demand area's candidates: the next line-up
+/// does not propose it there again.
+#[test]
+fn a_profile_marked_not_relevant_leaves_the_line_up_of_that_demand_area() {
+    let app = spawn_app();
+    let line_up = |app: &crate::helpers::TestApp| {
+        let sel = app
+            .engine
+            .select_event(
+                "psa-2027",
+                &pitchmatch::select::SeasonRules::default(),
+                pitchmatch::domain::Ranker::default(),
+            )
+            .unwrap();
+        sel.events[0].selected.iter().map(|p| (p.profile_id.clone(), p.demand_id.clone())).collect::<Vec<_>>()
+    };
+    let before = line_up(&app);
+    let (profile, demand) = before[0].clone();
+    let path = format!("/api/v1/demands/{demand}/decisions/{profile}");
+    let res = app.send_json(Method::PUT, &path, Some(&app.organiser), &json!({"decision": "not_relevant"}));
+    assert_eq!(res.status().as_u16(), 200);
+    let after = line_up(&app);
+    assert!(!after.contains(&(profile.clone(), demand.clone())), "{profile} still pitches to {demand}: {after:?}");
+    assert_eq!(after.len(), before.len(), "the slot went to someone else");
+}
