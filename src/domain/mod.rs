@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 pub use self::decision::{Decision, Verdict, MAX_NOTE_CHARS};
 pub use self::filter::{Facets, Filter};
-pub use self::principal::Principal;
+pub use self::principal::{same_organisation, Principal};
 pub use self::ranker::Ranker;
 pub use self::submission::{new_profile_id, AuditEntry, ProfileStatus};
 

@@ -445,3 +445,62 @@ fn web_supplier_pages_need_the_profiles_own_token() {
     assert_eq!(delete.status().as_u16(), 403);
     assert!(app.engine.profile("web-owner").unwrap().is_some());
 }
+
+/// An OEM reviewer in the real browser: signs in with a reviewer token, sees only its
+/// organisation's demand areas, answers on a profile card with a note (in French), and the
+/// organiser sees the decision on the demand area's page. Another organisation's review page is
+/// refused, and no contact e-mail shows.
+#[test]
+fn web_reviewer_decides_on_the_pre_selection_in_a_real_browser() {
+    let app = spawn_app();
+    let reviewer = app.engine.create_reviewer_token("psa-innovation", "PSA Group").unwrap();
+    let browser = Browser::start();
+    let shots = screenshot_dir();
+    let shot = |name: &str| browser.screenshot(&shots.join(format!("{name}.png")));
+
+    browser.goto(&app.url("/organiser"));
+    browser.find("#f-token").type_text(&reviewer);
+    browser.find("#sign-in").click();
+    browser.wait_for("#review-areas", WAIT);
+    let areas: Vec<String> = browser.find_all("#review-areas li a").iter().map(|a| a.text()).collect();
+    assert_eq!(areas.len(), 2, "PSA Group has two demand areas: {areas:?}");
+    browser.find("#switch-lang").click();
+    browser.wait_for("#review-areas", WAIT);
+    assert!(browser.source().contains("Vos axes d'intérêt"), "no French labels");
+    browser.goto(&app.url("/review/demands/demo-d-01?lang=fr"));
+    browser.wait_for("#review-cards", Duration::from_secs(180));
+    let cards = browser.find_all("#review-cards article");
+    assert!(!cards.is_empty() && cards.len() <= 10, "{} cards", cards.len());
+    assert!(!browser.source().contains('@'), "a contact e-mail shows to a reviewer");
+    shot("11-review-fr");
+    let first = browser.find("#review-cards article").attr("id").trim_start_matches("p-").to_string();
+    browser.find(&format!("#note-{first}")).type_text("Rencontre prévue");
+    browser.find(&format!("#p-{first} button[value=interested]")).click();
+    browser.wait_for("#review-cards", WAIT);
+    assert_eq!(browser.find(&format!("#p-{first} .verdict")).text(), "Intéressé");
+    let stored = app.engine.decisions("demo-d-01").unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].profile_id.as_str(), stored[0].note.as_deref(), stored[0].by.as_deref()),
+        (first.as_str(), Some("Rencontre prévue"), Some("psa-innovation"))
+    );
+    shot("12-review-decided");
+
+    // Another organisation's demand area is not for this reviewer; nor are the organiser pages.
+    browser.goto(&app.url("/review/demands/demo-d-03"));
+    assert!(browser.source().contains("another organisation"));
+    browser.goto(&app.url("/organiser/demands/demo-d-01"));
+    browser.wait_for("#review-areas", WAIT);
+    assert!(browser.url().ends_with("/review"), "{}", browser.url());
+    browser.find("#sign-out").click();
+    browser.wait_for("#sign-in", WAIT);
+
+    // The organiser sees the decision, who made it and the note.
+    browser.find("#f-token").type_text(&app.organiser);
+    browser.find("#sign-in").click();
+    browser.wait_for("#sign-out", WAIT);
+    browser.goto(&app.url("/organiser/demands/demo-d-01"));
+    let table = browser.wait_for("#decisions", Duration::from_secs(180)).text();
+    assert!(table.contains(&first) && table.contains("interested") && table.contains("psa-innovation"), "{table}");
+    assert!(table.contains("Rencontre prévue"), "{table}");
+}

@@ -268,4 +268,10 @@ impl Element<'_> {
     pub fn text(&self) -> String {
         self.browser.command("GET", &self.path("text"), Value::Null).as_str().unwrap_or_default().to_string()
     }
+
+    /// An attribute's value (empty when absent).
+    pub fn attr(&self, name: &str) -> String {
+        let path = self.path(&format!("attribute/{name}"));
+        self.browser.command("GET", &path, Value::Null).as_str().unwrap_or_default().to_string()
+    }
 }

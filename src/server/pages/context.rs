@@ -52,6 +52,14 @@ impl PageContext {
         self.organiser().ok_or_else(|| WebError::Forbidden("Sign in as an organiser first.".into()))
     }
 
+    /// The signed-in reviewer's organisation.
+    pub(crate) fn reviewer_organisation(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::Reviewer { organisation, .. } => Some(organisation),
+            _ => None,
+        }
+    }
+
     /// Whether the request acts as the owner of profile `id` (by the edit token in its form).
     pub(crate) fn owns_profile(&self, id: &str) -> bool {
         matches!(&self.principal, Principal::Supplier(own) if own == id)
@@ -77,6 +85,9 @@ async fn session_principal(state: &web::Data<AppState>, req: &HttpRequest) -> Re
     let active = blocking(move || Ok(lookup.engine.principal_for_hash(&session.token_hash)?)).await?;
     Ok(match active {
         Some(Principal::Organiser(name)) if name == session.organiser => Some(Principal::Organiser(name)),
+        Some(Principal::Reviewer { name, organisation }) if name == session.organiser => {
+            Some(Principal::Reviewer { name, organisation })
+        }
         _ => None,
     })
 }

@@ -19,6 +19,8 @@ pub(crate) enum Nav {
     Public,
     /// The organiser's pages and sign-out.
     Organiser,
+    /// An OEM reviewer's pages and sign-out.
+    Reviewer,
 }
 
 /// The page frame of a request: head with the stylesheet, navigation (with the request's CSRF
@@ -58,6 +60,15 @@ fn frame(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Ma
                                     form.inline method="post" action="/organiser/sign-out" {
                                         input type="hidden" name="csrf" value=(csrf.value());
                                         button.link type="submit" id="sign-out" { "Sign out" }
+                                    }
+                                }
+                            }
+                            Nav::Reviewer => {
+                                a href="/review" { "Review" }
+                                @if let Some(csrf) = csrf {
+                                    form.inline method="post" action="/organiser/sign-out" {
+                                        input type="hidden" name="csrf" value=(csrf.value());
+                                        button.link type="submit" id="sign-out" { "Sign out / Déconnexion" }
                                     }
                                 }
                             }

@@ -15,6 +15,7 @@ mod layout;
 mod moderation;
 mod organiser;
 mod records;
+mod review;
 mod supplier;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -81,6 +82,9 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/edit", handler: |r| r.to(records::edit_event) },
     RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/edit", handler: |r| r.to(records::replace_event) },
     RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/delete", handler: |r| r.to(records::delete_event) },
+    RouteDef { verb: Verb::Get, path: "/review", handler: |r| r.to(review::index) },
+    RouteDef { verb: Verb::Get, path: "/review/demands/{id}", handler: |r| r.to(review::demand) },
+    RouteDef { verb: Verb::Post, path: "/review/demands/{id}/decide", handler: |r| r.to(review::decide) },
 ];
 
 /// Registers the pages. Called once from [`crate::server::create_app`].

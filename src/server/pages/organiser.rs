@@ -44,7 +44,7 @@ fn sign_in_page(ctx: &PageContext, status: StatusCode, message: Option<&str>) ->
             form.narrow method="post" action="/organiser/sign-in" {
                 input type="hidden" name="csrf" value=(ctx.csrf.value());
                 div.field {
-                    label for="f-token" { "Organiser token" }
+                    label for="f-token" { "Organiser or reviewer token" }
                     input type="password" id="f-token" name="token" autocomplete="off";
                     small.help { "The " (API_TOKEN_PREFIX) "… token from " code { "pitchmatch token create --role organiser" } "." }
                 }
@@ -57,6 +57,9 @@ fn sign_in_page(ctx: &PageContext, status: StatusCode, message: Option<&str>) ->
 
 /// `GET /organiser`: the sign-in form, or the dashboard once signed in.
 pub(crate) async fn dashboard(ctx: PageContext) -> Result<HttpResponse, WebError> {
+    if ctx.reviewer_organisation().is_some() {
+        return Ok(see_other("/review").finish());
+    }
     let Some(organiser) = ctx.organiser() else {
         return Ok(sign_in_page(&ctx, StatusCode::OK, None));
     };
@@ -121,10 +124,11 @@ pub(crate) async fn sign_in(ctx: PageContext) -> Result<HttpResponse, WebError> 
     let hash = Engine::token_hash(&token);
     let lookup = state.clone().into_inner();
     let found = blocking(move || Ok(lookup.engine.principal_for_hash(&hash)?)).await?;
-    let organiser = match found {
-        Some(Principal::Organiser(name)) if !token.is_empty() => name,
+    let (organiser, home) = match found {
+        Some(Principal::Organiser(name)) if !token.is_empty() => (name, "/organiser"),
+        Some(Principal::Reviewer { name, .. }) if !token.is_empty() => (name, "/review"),
         _ => {
-            let message = Some("Unknown or revoked organiser token.");
+            let message = Some("Unknown or revoked token.");
             return Ok(sign_in_page(&ctx, StatusCode::UNAUTHORIZED, message));
         }
     };
@@ -133,7 +137,7 @@ pub(crate) async fn sign_in(ctx: PageContext) -> Result<HttpResponse, WebError> 
         state.sessions.end(&old);
     }
     let session = state.sessions.start(&organiser, &Engine::token_hash(&token), Instant::now())?;
-    Ok(see_other("/organiser")
+    Ok(see_other(home)
         .append_header((header::SET_COOKIE, cookie(req, SESSION_COOKIE, &session, SESSION_LIFETIME)))
         .finish())
 }
@@ -233,6 +237,8 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
         .await?
         .ok_or_else(|| WebError::NotFound(format!("No demand area {id:?}.")))?;
     let list = rank_demand(state, id.clone(), &q).await?;
+    let (lookup, demand_id) = (state.clone().into_inner(), id.clone());
+    let decisions = blocking(move || Ok(lookup.engine.decisions(&demand_id)?)).await?;
     let csv_href = if q.raw.is_empty() {
         format!("/organiser/demands/{id}/shortlist.csv")
     } else {
@@ -281,6 +287,7 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                         @for t in &r.themes { " · " (t.as_str()) }
                     }
                     p.reason { (r.explanation.reason) }
+                    @if let Some(d) = r.decision { p.decision { strong { "Reviewer: " } (d.as_str().replace('_', " ")) } }
                     @if let Some(passage) = &r.explanation.passage {
                         blockquote.passage { span.muted { (passage.field) ": " } (highlighted(passage)) }
                     } @else if let Some(s) = &r.explanation.snippet {
@@ -302,6 +309,24 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             @for m in &r.explanation.matched {
                                 tr { th { "terms in " (m.field) } td { (m.terms.join(", ")) } }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Reviewers' decisions" }
+        @if decisions.is_empty() { p.muted id="no-decisions" { "No reviewer has decided on this demand area yet." } }
+        @else {
+            table.lineup id="decisions" {
+                thead { tr { th { "Profile" } th { "Decision" } th { "Note" } th { "By" } th { "When" } } }
+                tbody {
+                    @for d in &decisions {
+                        tr {
+                            td { (d.profile_id) }
+                            td { (d.decision.as_str().replace('_', " ")) }
+                            td { (d.note.as_deref().unwrap_or_default()) }
+                            td { (d.by.as_deref().unwrap_or_default()) }
+                            td { (d.at.as_deref().unwrap_or_default()) }
                         }
                     }
                 }
