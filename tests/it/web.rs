@@ -125,7 +125,23 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     assert!(csv.starts_with("\u{feff}demand_id,organisation,rank,profile_id"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("demo-d-10,") && l.contains(id)), "{csv}");
 
-    // An event: run the selection, see line-up, reserves and why-not; download it.
+    // An event: run the selection, see line-up (with what the OEM's reviewers said), reserves and
+    // why-not; download it.
+    let planned = app
+        .engine
+        .select_event("psa-2027", &pitchmatch::select::SeasonRules::default(), pitchmatch::domain::Ranker::default())
+        .unwrap();
+    let liked = planned.events[0].selected[0].clone();
+    let organiser_actor = pitchmatch::engine::Actor::command_line();
+    app.engine
+        .record_decision(
+            &liked.demand_id,
+            &liked.profile_id,
+            pitchmatch::domain::Verdict::Interested,
+            None,
+            organiser_actor,
+        )
+        .unwrap();
     browser.goto(&app.url("/organiser/events/psa-2027"));
     shot("06-event");
     browser.find("#run-selection").click();
@@ -133,6 +149,10 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let pitches = browser.find_all("#lineup tbody tr").len();
     assert_eq!(pitches, 8, "PSA has 8 slots");
     assert!(browser.find("#selection-summary").text().contains("8 of 8 slots filled"));
+    let rows: Vec<String> = browser.find_all("#lineup tbody tr").iter().map(|r| r.text()).collect();
+    let liked_row = rows.iter().find(|r| r.contains(&liked.profile_id)).expect("the liked pitch is in the line-up");
+    assert!(liked_row.ends_with("interested"), "{liked_row}");
+    assert_eq!(rows.iter().filter(|r| r.ends_with("interested")).count(), 1, "{rows:?}");
     assert!(!browser.find_all("#reserves tbody tr").is_empty(), "no reserves shown");
     assert!(browser.source().contains("Why not?"));
     shot("07-selection");

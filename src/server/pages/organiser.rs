@@ -456,13 +456,28 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
         season.events.into_iter().next().ok_or_else(|| WebError::Internal("selection returned no event".into()))?;
     let names = profile_names(state, &sel).await?;
     let titles: HashMap<&str, &str> = demands.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
+    // What the OEM's reviewers said about each pitch, per demand area.
+    let (lookup, demand_ids) = (state.clone().into_inner(), event.demand_ids.clone());
+    let verdicts: HashMap<(String, String), crate::domain::Verdict> = blocking(move || {
+        let mut out = HashMap::new();
+        for d in demand_ids {
+            for (profile, verdict) in lookup.engine.verdicts(&d)? {
+                out.insert((d.clone(), profile), verdict);
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let verdict = |p: &crate::select::Pitch| {
+        verdicts.get(&(p.demand_id.clone(), p.profile_id.clone())).map(|v| v.as_str().replace('_', " "))
+    };
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
     // The line-up and the reserves: the same table under two ids.
     let pitch_table = |id: &str, list: &[crate::select::Pitch]| {
         html! {
             table.lineup id=(id) {
-                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } } }
+                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } th { "Reviewer" } } }
                 tbody {
                     @for (i, p) in list.iter().enumerate() {
                         tr {
@@ -471,6 +486,7 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
                             td { (title(&p.demand_id)) }
                             td.num { (format!("{:.3}", p.value)) }
                             td { (p.rank.map(|r| format!("#{r}")).unwrap_or_default()) @if p.pinned { " pinned" } }
+                            td.decision { (verdict(p).unwrap_or_default()) }
                         }
                     }
                 }
