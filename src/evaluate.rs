@@ -192,6 +192,49 @@ pub fn by_language(
     out
 }
 
+/// The verdict a simulated reviewer gives a profile judged `grade` (none: not judged, so not
+/// relevant): grade 2-3 interested, 1 maybe, 0 not relevant.
+pub fn simulated_verdict(grade: Option<u8>) -> crate::domain::Verdict {
+    use crate::domain::Verdict;
+    match grade {
+        Some(g) if g >= 2 => Verdict::Interested,
+        Some(1) => Verdict::Maybe,
+        _ => Verdict::NotRelevant,
+    }
+}
+
+/// What is left to rank once the profiles in `judged` (per demand area) were decided: the
+/// judgments and the rankings without them. Scoring what is left measures how well a ranking
+/// orders the profiles nobody has decided on yet.
+pub fn residual(
+    judgments: &Judgments,
+    rankings: &HashMap<String, Vec<String>>,
+    judged: &HashMap<String, Vec<String>>,
+) -> (Judgments, HashMap<String, Vec<String>>) {
+    let seen = |d: &String, p: &String| judged.get(d).is_some_and(|j| j.contains(p));
+    let left_judgments = judgments
+        .iter()
+        .map(|(d, grades)| {
+            (d.clone(), grades.iter().filter(|(p, _)| !seen(d, p)).map(|(p, g)| (p.clone(), *g)).collect())
+        })
+        .collect();
+    let left_rankings =
+        rankings.iter().map(|(d, r)| (d.clone(), r.iter().filter(|p| !seen(d, p)).cloned().collect())).collect();
+    (left_judgments, left_rankings)
+}
+
+/// The ranking of the profiles left undecided after a simulated reviewer decided on the first
+/// `judged` proposals of every demand area, without and with those decisions taken into account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedbackEvaluation {
+    /// Proposals decided per demand area.
+    pub judged: usize,
+    /// The undecided profiles in the order of the ranking without feedback.
+    pub without: Evaluation,
+    /// The undecided profiles in the order of the ranking with feedback.
+    pub with: Evaluation,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

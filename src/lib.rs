@@ -15,6 +15,8 @@
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`agenda`] — the day's timetable from a line-up: rooms, changeovers, breaks; CSV and iCalendar.
 //! - [`evaluate`] — nDCG@10, recall and MRR of the ranking against graded judgments, per language pair.
+//! - [`learn`] — the cross-demand model of what interests an OEM (linfa logistic regression),
+//!   cross-validated by demand area; its probability is a pitch's selection value.
 //! - [`render`] — shortlists and selections as JSON Lines, CSV and tables, for the CLI and the pages.
 //! - [`engine`] — one handle over all of it: use cases own every write; the indexer keeps the
 //!   index and vectors in step with the store; a ranking cache takes in changed profiles.
@@ -33,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod evaluate;
 pub mod import;
+pub mod learn;
 pub mod rank;
 pub mod render;
 pub mod search;

@@ -368,6 +368,26 @@ pub enum Command {
         /// Which signals rank.
         #[arg(long, value_enum, default_value_t = Ranker::default())]
         ranker: Ranker,
+        /// Simulate a reviewer who decides on the first N proposals of every demand area from the
+        /// judgments (grade 2-3 interested, 1 maybe, else not relevant), and score the ranking of
+        /// the profiles left undecided without and with those decisions taken into account.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100))]
+        simulate_feedback: Option<u16>,
+    },
+    /// Learn what interests the OEMs from the stored decisions (or graded judgments): a model of
+    /// the probability of interest, cross-validated by demand area against the untrained ranking
+    /// and kept only when it ranks better; its probability becomes the selection value.
+    Learn {
+        /// Learn from these graded judgments (tab-separated demand_id, profile_id, grade 0-3)
+        /// instead of the stored decisions.
+        #[arg(long)]
+        judgments: Option<PathBuf>,
+        /// Cross-validation folds (by demand area).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=50))]
+        folds: u16,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = EvaluateFormat::Table)]
+        format: EvaluateFormat,
     },
     /// Import or export reviewers' decisions (JSON Lines).
     Decisions {

@@ -30,6 +30,16 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn warn_unknown_demands(unknown: &[String]) {
+    if !unknown.is_empty() {
+        eprintln!(
+            "warning: {} judged demand area(s) are not stored and count as 0: {}",
+            unknown.len(),
+            unknown.join(", ")
+        );
+    }
+}
+
 fn report(err: &anyhow::Error) -> ExitCode {
     if let Some(io) = err.downcast_ref::<std::io::Error>() {
         if io.kind() == std::io::ErrorKind::BrokenPipe {
@@ -337,6 +347,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let n = engine.import_decisions(&source, lines)?;
             writeln!(out, "imported {n} decisions")?;
         }
+        Command::Learn { judgments, folds, format } => {
+            let judgments = match judgments {
+                Some(path) => {
+                    Some((path.display().to_string(), crate::evaluate::read_judgments(&path).map_err(Error::from)?))
+                }
+                None => None,
+            };
+            let engine = open_with_embedding(true)?;
+            let source = judgments.as_ref().map(|(name, j)| (name.as_str(), j));
+            let report = engine.learn(source, usize::from(folds), Actor::command_line())?;
+            match format {
+                EvaluateFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                EvaluateFormat::Table => render::write_learn_report(&report, &mut out)?,
+            }
+        }
         Command::Decisions { action: args::DecisionsAction::Export { demand } } => {
             let engine = open_for_reading(false)?;
             for d in engine.all_decisions(&demand)? {
@@ -344,17 +372,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out)?;
             }
         }
-        Command::Evaluate { judgments, by_language, format, ranker } => {
+        Command::Evaluate { judgments, by_language, format, ranker, simulate_feedback: Some(decided) } => {
+            let judgments = crate::evaluate::read_judgments(&judgments).map_err(Error::from)?;
+            let engine = open_for_reading(ranker != Ranker::Lexical)?;
+            let evaluation = engine.evaluate_feedback(&judgments, usize::from(decided), ranker, by_language)?;
+            warn_unknown_demands(&evaluation.with.unknown_demands);
+            match format {
+                EvaluateFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &evaluation)?;
+                    writeln!(out)?;
+                }
+                EvaluateFormat::Table => render::write_feedback_evaluation(&evaluation, &mut out)?,
+            }
+        }
+        Command::Evaluate { judgments, by_language, format, ranker, simulate_feedback: None } => {
             let judgments = crate::evaluate::read_judgments(&judgments).map_err(Error::from)?;
             let engine = open_for_reading(ranker != Ranker::Lexical)?;
             let evaluation = engine.evaluate(&judgments, ranker, by_language)?;
-            if !evaluation.unknown_demands.is_empty() {
-                eprintln!(
-                    "warning: {} judged demand area(s) are not stored and count as 0: {}",
-                    evaluation.unknown_demands.len(),
-                    evaluation.unknown_demands.join(", ")
-                );
-            }
+            warn_unknown_demands(&evaluation.unknown_demands);
             match format {
                 EvaluateFormat::Json => {
                     serde_json::to_writer_pretty(&mut out, &evaluation)?;

@@ -11,8 +11,10 @@ mod decisions;
 mod evaluate;
 mod explainer;
 mod export;
+mod feedback;
 mod import_files;
 mod indexer;
+mod learn;
 mod rankings;
 mod selection;
 mod shortlists;
@@ -27,8 +29,10 @@ use std::sync::Arc;
 pub use self::decisions::{for_reviewer, rfc3339_now};
 use self::explainer::Explainer;
 pub use self::export::{ExportEmbeddings, ExportStatus, ExportToken, ProfileExport};
+pub use self::feedback::likeness_text;
 pub use self::import_files::{ImportFiles, ImportOptions, ImportReport};
 use self::indexer::Indexer;
+pub use self::learn::{LearnReport, LEARNING_DEPTH};
 use self::rankings::RankingCache;
 pub use self::rankings::{RefreshPolicy, MAX_AGE, MAX_CHANGES_TAKEN};
 pub use self::selection::{selection_value, SelectionStep};
@@ -121,6 +125,7 @@ pub struct Engine {
     rankings: RankingCache,
     query_vectors: moka::sync::Cache<String, Arc<Vec<f32>>>,
     weights: FusionWeights,
+    feedback: crate::rank::feedback::FeedbackWeights,
 }
 
 impl Engine {
@@ -192,6 +197,7 @@ impl Engine {
             rankings: RankingCache::default(),
             query_vectors: moka::sync::Cache::new(QUERY_CACHE_ENTRIES),
             weights: FusionWeights::default(),
+            feedback: crate::rank::feedback::FeedbackWeights::default(),
         })
     }
 

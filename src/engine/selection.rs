@@ -42,8 +42,9 @@ pub enum SelectionStep<'a> {
 }
 
 impl Engine {
-    /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]
-    /// (see [`selection_value`]).
+    /// Relevance of the top `top_n` profiles for one demand area, as selection values in (0, 1]:
+    /// the probability of interest of the learned model when one was kept (see [`crate::learn`]),
+    /// else [`selection_value`].
     ///
     /// A profile the demand area's reviewers marked `not_relevant` is no candidate for it: the OEM
     /// said no, so the line-up does not propose it again.
@@ -51,12 +52,17 @@ impl Engine {
         let refused = self.verdicts(demand_id)?.values().filter(|v| **v == crate::domain::Verdict::NotRelevant).count();
         let list = self.rank_demand(demand_id, (top_n + refused).clamp(1, MAX_K), &Filter::default(), ranker)?;
         let best = list.results.first().map_or(0.0, |r| r.score);
+        let model = if ranker == Ranker::Hybrid { self.interest_model()? } else { None };
+        let value = |r: &crate::rank::ShortlistEntry| match &model {
+            Some(m) => m.model.probability(&crate::learn::features(r, best, list.language)),
+            None => f64::from(selection_value(ranker, r.score, best)),
+        };
         let ranked = list
             .results
             .iter()
             .filter(|r| r.decision != Some(crate::domain::Verdict::NotRelevant))
             .take(top_n.max(1))
-            .map(|r| (r.profile_id.clone(), f64::from(selection_value(ranker, r.score, best))))
+            .map(|r| (r.profile_id.clone(), value(r)))
             .collect();
         Ok(DemandRanking { demand_id: demand_id.to_string(), ranked })
     }

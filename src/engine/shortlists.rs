@@ -12,7 +12,7 @@ use super::changes::Since;
 use super::explainer::QueryAnalysis;
 use super::rankings::{RankedRow, Ranking, RankingKey};
 use super::{Engine, MAX_K};
-use crate::domain::{Facets, Filter, Language, Profile, Ranker};
+use crate::domain::{DemandArea, Facets, Filter, Language, Profile, Ranker, Verdict};
 use crate::embed::VectorSet;
 use crate::error::{Error, Result, UserError};
 use crate::rank::hybrid::{self, FusionWeights};
@@ -68,35 +68,57 @@ fn breakdown(row: &RankedRow, ranking: &Ranking, ranker: Ranker) -> ScoreBreakdo
             shared_concepts: Vec::new(),
             concept_coverage: ranking.coverage,
             query_concepts,
+            feedback: None,
         },
         _ => ScoreBreakdown { cosine: Some(row.signals.cosine), best_passage, ..Default::default() },
     }
 }
 
 impl Engine {
-    /// Ranks profiles for a stored demand area.
+    /// Ranks profiles for a stored demand area; once its reviewers decided on some profiles, the
+    /// undecided ones are ranked with those decisions taken into account (see [`feedback`]).
+    ///
+    /// [`feedback`]: crate::rank::feedback
     pub fn rank_demand(&self, demand_id: &str, k: usize, filter: &Filter, ranker: Ranker) -> Result<Shortlist> {
         let demand = self
             .indexer
             .store
             .demand(demand_id)?
             .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
-        let mut list = self.rank_text(&demand.query_text(), Some(demand.language), k, filter, ranker)?;
+        let verdicts = self.verdicts(demand_id)?;
+        self.rank_demand_as(&demand, &verdicts, k, filter, ranker)
+    }
+
+    /// The shortlist of `demand` had its reviewers decided `verdicts` (by profile id).
+    pub(super) fn rank_demand_as(
+        &self,
+        demand: &DemandArea,
+        verdicts: &HashMap<String, Verdict>,
+        k: usize,
+        filter: &Filter,
+        ranker: Ranker,
+    ) -> Result<Shortlist> {
+        let mut list = if ranker == Ranker::Hybrid && !verdicts.is_empty() {
+            check_k(k)?;
+            let results = self.feedback_entries(demand, verdicts, k, filter)?;
+            Shortlist {
+                demand_id: None,
+                organisation: None,
+                title: String::new(),
+                language: demand.language,
+                ranker,
+                results: numbered(results),
+            }
+        } else {
+            self.rank_text(&demand.query_text(), Some(demand.language), k, filter, ranker)?
+        };
         list.demand_id = Some(demand.id.clone());
         list.organisation = Some(demand.organisation.clone());
         list.title = demand.title.clone();
-        self.mark_decisions(&mut list)?;
-        Ok(list)
-    }
-
-    /// Puts each result's current reviewer decision on it.
-    fn mark_decisions(&self, list: &mut Shortlist) -> Result<()> {
-        let Some(demand_id) = &list.demand_id else { return Ok(()) };
-        let verdicts = self.verdicts(demand_id)?;
         for r in &mut list.results {
             r.decision = verdicts.get(&r.profile_id).copied();
         }
-        Ok(())
+        Ok(list)
     }
 
     /// The shortlist of [`Engine::rank_demand`] when it can be answered from work already done (a
@@ -119,6 +141,11 @@ impl Engine {
             .store
             .demand(demand_id)?
             .ok_or_else(|| UserError::NotFound { kind: "demand area", id: demand_id.to_string() })?;
+        let verdicts = self.verdicts(demand_id)?;
+        if ranker == Ranker::Hybrid && !verdicts.is_empty() {
+            // Feedback re-ranks from several rankings: the full path.
+            return Ok(None);
+        }
         let key = RankingKey { ranker, language: demand.language, text: Arc::from(demand.query_text()) };
         let Some(ranking) = self.rankings.current(&key, self.indexer.latest_change()) else { return Ok(None) };
         let entries: Option<Vec<ShortlistEntry>> =
@@ -132,7 +159,9 @@ impl Engine {
             ranker,
             results: numbered(entries),
         };
-        self.mark_decisions(&mut list)?;
+        for r in &mut list.results {
+            r.decision = verdicts.get(&r.profile_id).copied();
+        }
         Ok(Some(list))
     }
 
@@ -189,7 +218,16 @@ impl Engine {
         filter: &Filter,
         k: usize,
     ) -> Result<Vec<ShortlistEntry>> {
-        let rows = ranking.top(filter, k);
+        self.explain_rows(ranking, ranker, ranking.top(filter, k))
+    }
+
+    /// `rows` of `ranking` explained (reusing entries explained before), in the same order.
+    pub(super) fn explain_rows(
+        &self,
+        ranking: &Ranking,
+        ranker: Ranker,
+        rows: Vec<&RankedRow>,
+    ) -> Result<Vec<ShortlistEntry>> {
         let known: Vec<Option<ShortlistEntry>> = rows.iter().map(|r| ranking.explained(&r.id)).collect();
         let missing: Vec<String> =
             rows.iter().zip(&known).filter(|(_, e)| e.is_none()).map(|(r, _)| r.id.to_string()).collect();
@@ -216,7 +254,7 @@ impl Engine {
     /// (outside the slot's lock) while the others keep taking changes into the held one: under a
     /// steady stream of writes a full ranking of 100,000 profiles would otherwise make every
     /// request for that text wait for it.
-    fn ranking(&self, key: &RankingKey) -> Result<Arc<Ranking>> {
+    pub(super) fn ranking(&self, key: &RankingKey) -> Result<Arc<Ranking>> {
         let slot = self.rankings.slot(key);
         let held = slot.lock();
         let Some(old) = held.clone() else {
@@ -446,10 +484,10 @@ fn check_k(k: usize) -> Result<()> {
 }
 
 /// Entries with their 1-based ranks.
-fn numbered(entries: Vec<ShortlistEntry>) -> Vec<ShortlistEntry> {
+pub(super) fn numbered(entries: Vec<ShortlistEntry>) -> Vec<ShortlistEntry> {
     entries.into_iter().enumerate().map(|(i, e)| ShortlistEntry { rank: i + 1, ..e }).collect()
 }
 
-fn profiles_by_id(engine: &Engine, ids: &[String]) -> Result<HashMap<String, Profile>> {
+pub(super) fn profiles_by_id(engine: &Engine, ids: &[String]) -> Result<HashMap<String, Profile>> {
     Ok(engine.indexer.store.profiles_by_id(ids)?.into_iter().map(|p| (p.id.clone(), p)).collect())
 }

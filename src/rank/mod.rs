@@ -2,6 +2,7 @@
 //! into one ordered, explained shortlist. The fusion arithmetic lives in small pure functions
 //! ([`hybrid`]) so every score can be recomputed by hand from its breakdown.
 
+pub mod feedback;
 pub mod hybrid;
 pub mod pipeline;
 
@@ -51,6 +52,10 @@ pub struct ScoreBreakdown {
     /// The passage whose vector matched best (`summary` or `innovations[i]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_passage: Option<String>,
+    /// What the reviewers' decisions on other profiles of this demand area added to the score
+    /// (negative: it was pushed down); see [`feedback`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<f32>,
 }
 
 /// Why a profile is on a shortlist.

@@ -284,7 +284,8 @@ pub fn write_selection_labelled<W: Write>(
                 writeln!(out, "{} · objective {:.3} ({proof})", printable(&e.event_id), e.objective)?;
                 writeln!(
                     out,
-                    "  value = how well the profile fits its demand area (1 = the best there); a demand area's \
+                    "  value = how well the profile fits its demand area (the learned likelihood of interest once \
+                     `pitchmatch learn` kept a model, else 1 for the best there); a demand area's \
                      n-th pitch adds value × decay^(n-1); the objective is the sum of what the pitches add"
                 )?;
                 writeln!(
@@ -356,6 +357,72 @@ pub fn write_evaluation<W: Write>(e: &crate::evaluate::Evaluation, out: &mut W) 
     }
     for s in &e.slices {
         writeln!(out, "{}->{}: {}", s.demand_language, s.profile_language, line(&s.figures))?;
+    }
+    Ok(())
+}
+
+/// What `learn` found, for people: the cross-validated figures, per language pair, the
+/// reliability of the probabilities, and whether the model was kept.
+pub fn write_learn_report<W: Write>(r: &crate::engine::LearnReport, out: &mut W) -> std::io::Result<()> {
+    let cv = &r.cross_validation;
+    writeln!(
+        out,
+        "learned from {}: {} examples over {} demand areas, {}-fold cross-validation by demand area",
+        printable(&r.source),
+        cv.examples,
+        cv.demands,
+        cv.folds
+    )?;
+    writeln!(
+        out,
+        "held-out nDCG@10: untrained {:.4}, model {:.4} ({:+.4})",
+        cv.untrained_ndcg10,
+        cv.model_ndcg10,
+        cv.model_ndcg10 - cv.untrained_ndcg10
+    )?;
+    for (a, b) in &r.slices {
+        writeln!(
+            out,
+            "  {}->{}: untrained {:.4}, model {:.4} ({:+.4}), {} demand areas",
+            a.demand_language,
+            a.profile_language,
+            a.figures.ndcg10,
+            b.figures.ndcg10,
+            b.figures.ndcg10 - a.figures.ndcg10,
+            a.figures.demands
+        )?;
+    }
+    writeln!(out, "reliability (held-out probability of interest against the share really interesting):")?;
+    writeln!(out, "  {:<11}  {:>8}  {:>9}  {:>8}", "probability", "profiles", "predicted", "observed")?;
+    for b in &cv.reliability {
+        writeln!(out, "  {:.1}-{:.1}      {:>8}  {:>9.3}  {:>8.3}", b.from, b.to, b.count, b.predicted, b.observed)?;
+    }
+    match (r.kept, r.in_use) {
+        (Some(v), _) => writeln!(out, "kept as model version {v}: selection values are now its probabilities")?,
+        (None, Some(v)) => {
+            writeln!(out, "not kept (not better than the untrained ranking); model version {v} stays in use")?
+        }
+        (None, None) => writeln!(out, "not kept (not better than the untrained ranking); no model is in use")?,
+    }
+    Ok(())
+}
+
+/// A relevance-feedback simulation for people: the figures of the profiles left undecided,
+/// without and with feedback, and the difference in nDCG@10.
+pub fn write_feedback_evaluation<W: Write>(
+    e: &crate::evaluate::FeedbackEvaluation,
+    out: &mut W,
+) -> std::io::Result<()> {
+    writeln!(out, "profiles left after deciding on the first {} proposals of every demand area", e.judged)?;
+    writeln!(out, "without feedback")?;
+    write_evaluation(&e.without, out)?;
+    writeln!(out, "with feedback")?;
+    write_evaluation(&e.with, out)?;
+    if let (Some(a), Some(b)) = (&e.without.all, &e.with.all) {
+        writeln!(out, "nDCG@10 change: {:+.4}", b.ndcg10 - a.ndcg10)?;
+    }
+    for (a, b) in e.without.slices.iter().zip(&e.with.slices) {
+        writeln!(out, "  {}->{}: {:+.4}", a.demand_language, a.profile_language, b.figures.ndcg10 - a.figures.ndcg10)?;
     }
     Ok(())
 }

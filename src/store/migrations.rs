@@ -76,6 +76,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (demand_id, profile_id)
      );
      CREATE INDEX decisions_profile ON decisions (profile_id);",
+    // 6: the learned model of what interests an OEM. Only models that beat the untrained ranking
+    //    in cross-validation are stored; the newest is the one in use, the older ones are its
+    //    history. Weights only: no personal data.
+    "CREATE TABLE interest_models (
+         version INTEGER PRIMARY KEY AUTOINCREMENT,
+         trained_at TEXT NOT NULL,
+         source TEXT NOT NULL,
+         examples INTEGER NOT NULL,
+         untrained_ndcg10 REAL NOT NULL,
+         model_ndcg10 REAL NOT NULL,
+         model TEXT NOT NULL
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

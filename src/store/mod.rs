@@ -10,6 +10,7 @@
 mod audit;
 mod decisions;
 mod migrations;
+mod models;
 mod moderation;
 mod tokens;
 mod vectors;
@@ -25,6 +26,7 @@ use crate::domain::{DemandArea, Event, Profile};
 use crate::error::{Error, Result};
 
 pub use self::audit::AuditEvent;
+pub use self::models::StoredInterestModel;
 pub use self::moderation::{PendingInsert, PendingLimits, PendingProfile};
 pub use self::tokens::{generate_token, hash_token, ApiToken, TokenRole};
 

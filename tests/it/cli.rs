@@ -426,6 +426,20 @@ fn evaluate_agrees_with_the_evaluation_kit() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bad.tsv:2: field grade: must be a whole number from 0 to 3"), "{stderr}");
 
+    // A simulated reviewer decides on the first five proposals of every demand area; what is left
+    // undecided is ranked better with those decisions taken into account.
+    let qrels = demo("qrels.tsv");
+    let args = ["evaluate", "--judgments", qrels.to_str().unwrap(), "--simulate-feedback", "5", "--format", "json"];
+    let simulated: Value = serde_json::from_str(&d.ok(&args)).unwrap();
+    assert_eq!(simulated["judged"], 5);
+    let (without, with) = (&simulated["without"]["all"], &simulated["with"]["all"]);
+    assert_eq!(without["demands"], with["demands"], "{simulated}");
+    let (a, b) = (without["nDCG@10"].as_f64().unwrap(), with["nDCG@10"].as_f64().unwrap());
+    assert!(a < ndcg, "the residual ranking lacks the easy first hits: {a} vs {ndcg}");
+    assert!(b > a, "feedback helps the undecided profiles: {a} -> {b}");
+    let out = d.run(&["evaluate", "--judgments", qrels.to_str().unwrap(), "--simulate-feedback", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+
     let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval");
     if !kit.join("tools/score.py").exists() {
         eprintln!("the evaluation kit is not beside the repository: dev agreement not checked");

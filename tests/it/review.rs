@@ -211,3 +211,60 @@ fn a_profile_marked_not_relevant_leaves_the_line_up_of_that_demand_area() {
     assert!(!after.contains(&(profile.clone(), demand.clone())), "{profile} still pitches to {demand}: {after:?}");
     assert_eq!(after.len(), before.len(), "the slot went to someone else");
 }
+
+/// Relevance feedback: once the OEM marked a profile interested, the undecided profiles that
+/// resemble it move up by exactly the feedback their explanation reports, its closest sibling
+/// says why, the decided profile keeps its own score, and taking the decision back restores the
+/// ranking.
+#[test]
+fn a_decision_moves_the_undecided_profiles_that_resemble_it_and_says_why() {
+    let app = spawn_app();
+    let shortlist = |app: &crate::helpers::TestApp| -> Vec<Value> {
+        let res = app.request(Method::GET, "/api/v1/demands/demo-d-01/shortlist?k=100", Some(&app.organiser)).send();
+        let body: Value = res.unwrap().json().unwrap();
+        body["results"].as_array().unwrap().clone()
+    };
+    let by_id = |list: &[Value]| -> std::collections::HashMap<String, Value> {
+        list.iter().map(|r| (r["profile_id"].as_str().unwrap().to_string(), r.clone())).collect()
+    };
+    let before = shortlist(&app);
+    assert!(before.iter().all(|r| r["explanation"]["scores"]["feedback"].is_null()));
+    // The OEM likes the sixth proposal.
+    let liked = before[5]["profile_id"].as_str().unwrap().to_string();
+    let liked_name = before[5]["name"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/demands/demo-d-01/decisions/{liked}");
+    let res = app.send_json(Method::PUT, &path, Some(&app.organiser), &json!({"decision": "interested"}));
+    assert_eq!(res.status().as_u16(), 200);
+
+    let after = shortlist(&app);
+    assert_eq!(after.len(), before.len(), "every profile is still ranked");
+    let old = by_id(&before);
+    let mut moved_up = 0;
+    for r in &after {
+        let id = r["profile_id"].as_str().unwrap();
+        let was = old[id]["score"].as_f64().unwrap();
+        let now = r["score"].as_f64().unwrap();
+        if id == liked {
+            assert_eq!(r["decision"], "interested");
+            assert!((now - was).abs() < 1e-5, "the decided profile keeps its score: {was} -> {now}");
+            continue;
+        }
+        let feedback = r["explanation"]["scores"]["feedback"].as_f64().unwrap_or(0.0);
+        assert!((now - (was + feedback)).abs() < 1e-4, "{id}: {was} + {feedback} != {now}");
+        assert!(feedback >= 0.0, "an interested decision only pulls: {r}");
+        if r["explanation"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Moved up: close to {liked_name}, which the OEM marked interested."))
+        {
+            moved_up += 1;
+        }
+    }
+    assert!(moved_up >= 1, "its closest sibling says why it moved: {after:#?}");
+    let order = |l: &[Value]| l.iter().map(|r| r["profile_id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_ne!(order(&before), order(&after), "feedback changed the order");
+
+    let res = app.request(Method::DELETE, &path, Some(&app.organiser)).send().unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    assert_eq!(order(&shortlist(&app)), order(&before), "taking the decision back restores the ranking");
+}

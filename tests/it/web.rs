@@ -496,7 +496,8 @@ fn web_reviewer_decides_on_the_pre_selection_in_a_real_browser() {
     let first = browser.find("#review-cards article").attr("id").trim_start_matches("p-").to_string();
     browser.find(&format!("#note-{first}")).type_text("Rencontre prévue");
     browser.find(&format!("#p-{first} button[value=interested]")).click();
-    browser.wait_for("#review-cards", WAIT);
+    // The page comes back with the undecided profiles re-ranked by the decision.
+    browser.wait_for_source(r#"class="verdict">Intéressé<"#, Duration::from_secs(180));
     assert_eq!(browser.find(&format!("#p-{first} .verdict")).text(), "Intéressé");
     let stored = app.engine.decisions("demo-d-01").unwrap();
     assert_eq!(stored.len(), 1);

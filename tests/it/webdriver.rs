@@ -195,6 +195,16 @@ impl Browser {
         }
     }
 
+    /// Waits up to `timeout` until the page's source contains `fragment`: after a form posts back
+    /// to the same URL, where neither the URL nor the elements say whether the new page is there.
+    pub fn wait_for_source(&self, fragment: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.source().contains(fragment) {
+            assert!(Instant::now() < deadline, "{fragment:?} not on {} within {timeout:?}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits up to `timeout` until the current URL contains `fragment`: after a click that
     /// navigates, so that the next lookup cannot find an element of the page being left (which
     /// goes stale under the test's feet).
