@@ -80,7 +80,7 @@ pub struct Example {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LearnError {
     /// Too few demand areas to cross-validate on.
-    #[error("{found} demand area(s) have judged profiles; learning needs at least {needed}")]
+    #[error("{found} demand area(s) have decided or judged profiles; learning needs at least {needed}")]
     TooFewDemands {
         /// Demand areas with examples.
         found: usize,

@@ -37,7 +37,7 @@ impl From<LearnError> for Error {
     fn from(e: LearnError) -> Self {
         match e {
             LearnError::Fit(message) => Error::Internal(message),
-            other => UserError::BadArgument { field: "judgments".into(), message: other.to_string() }.into(),
+            other => UserError::BadArgument { field: "learn".into(), message: other.to_string() }.into(),
         }
     }
 }

@@ -549,3 +549,48 @@ fn read_commands_in_an_empty_dir_exit_2_and_leave_nothing_behind() {
         }
     }
 }
+
+/// `learn` trains the interest model from judgments, reports the same cross-validation on every
+/// run, keeps the model only when it ranks the held-out demand areas better, and then values the
+/// line-up's pitches by its probabilities.
+#[test]
+fn learn_cross_validates_by_demand_area_and_a_kept_model_values_the_line_up() {
+    let d = DataDir::new();
+    d.import_demo();
+    let out = d.run(&["learn"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("0 demand area(s) have decided or judged profiles; learning needs at least 4"), "{stderr}");
+
+    let values = |d: &DataDir| -> Vec<f64> {
+        let sel: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
+        sel["selected"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect()
+    };
+    let untrained = values(&d);
+    assert!(untrained.contains(&1.0), "the best pitch of a demand area is worth 1 untrained: {untrained:?}");
+
+    let qrels = demo("qrels.tsv");
+    let args = ["learn", "--judgments", qrels.to_str().unwrap(), "--folds", "3", "--format", "json"];
+    let first: Value = serde_json::from_str(&d.ok(&args)).unwrap();
+    let cv = &first["cross_validation"];
+    assert_eq!(cv["folds"], 3);
+    let (demands, examples) = (cv["demands"].as_u64().unwrap(), cv["examples"].as_u64().unwrap());
+    assert_eq!(demands, 12, "every judged demo demand area: {first}");
+    assert_eq!(examples, 30 * demands, "the first 30 proposals of each: {first}");
+    let binned: u64 = cv["reliability"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(binned, examples, "every held-out probability is in one reliability bin");
+    let better = cv["model_ndcg10"].as_f64().unwrap() > cv["untrained_ndcg10"].as_f64().unwrap();
+    assert_eq!(first["kept"].is_number(), better, "kept exactly when better: {first}");
+
+    let second: Value = serde_json::from_str(&d.ok(&args)).unwrap();
+    assert_eq!(second["cross_validation"], first["cross_validation"], "the same data learns the same model");
+    if better {
+        assert_eq!(first["kept"], 1);
+        assert_eq!(second["kept"], 2, "each kept model is a new version");
+        let learned = values(&d);
+        assert!(learned.iter().all(|v| *v > 0.0 && *v < 1.0), "probabilities: {learned:?}");
+        assert_ne!(learned, untrained);
+    } else {
+        assert_eq!(values(&d), untrained, "a model that was not kept changes nothing");
+    }
+}
