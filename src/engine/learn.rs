@@ -90,6 +90,17 @@ impl Engine {
         Ok(self.indexer.store.latest_interest_model()?.filter(|m| m.model.fits_features()))
     }
 
+    /// The kept model's probability of interest for each result of `list` (a hybrid shortlist of
+    /// a demand area, scored against its own best result); `None` without a model.
+    pub fn likelihood_of_interest(&self, list: &crate::rank::Shortlist) -> Result<Option<Vec<f64>>> {
+        if list.ranker != Ranker::Hybrid {
+            return Ok(None);
+        }
+        let Some(stored) = self.interest_model()? else { return Ok(None) };
+        let best = list.results.first().map_or(0.0, |r| r.score);
+        Ok(Some(list.results.iter().map(|r| stored.model.probability(&features(r, best, list.language))).collect()))
+    }
+
     /// Every stored decision as a judgment (interested 2, maybe 1, not relevant 0).
     fn decisions_as_judgments(&self) -> Result<Judgments> {
         let mut out = Judgments::new();

@@ -132,6 +132,20 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
         .select_event("psa-2027", &pitchmatch::select::SeasonRules::default(), pitchmatch::domain::Ranker::default())
         .unwrap();
     let liked = planned.events[0].selected[0].clone();
+    // A profile far down demo-d-01's list that the OEM also likes: the line-up leaves it out, so
+    // it is a pin request.
+    let far = app.engine.rank_demand("demo-d-01", 30, &Default::default(), Default::default()).unwrap().results[25]
+        .profile_id
+        .clone();
+    app.engine
+        .record_decision(
+            "demo-d-01",
+            &far,
+            pitchmatch::domain::Verdict::Interested,
+            None,
+            pitchmatch::engine::Actor::command_line(),
+        )
+        .unwrap();
     let organiser_actor = pitchmatch::engine::Actor::command_line();
     app.engine
         .record_decision(
@@ -153,6 +167,16 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let liked_row = rows.iter().find(|r| r.contains(&liked.profile_id)).expect("the liked pitch is in the line-up");
     assert!(liked_row.ends_with("interested"), "{liked_row}");
     assert_eq!(rows.iter().filter(|r| r.ends_with("interested")).count(), 1, "{rows:?}");
+    let requests = browser.find("#pin-requests").text();
+    assert!(requests.contains(&far) && !requests.contains(&liked.profile_id), "{requests}");
+    shot("07a-pin-request");
+    browser.find(&format!("#accept-{far}")).click();
+    browser.wait_for_source("pinned</td>", Duration::from_secs(180));
+    let rows: Vec<String> = browser.find_all("#lineup tbody tr").iter().map(|r| r.text()).collect();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let pinned = rows.iter().find(|r| r.contains(&far)).expect("the accepted profile is in the line-up");
+    assert!(pinned.contains("pinned") && pinned.ends_with("interested"), "{pinned}");
+    assert!(browser.find_all("#pin-requests").is_empty(), "no request left");
     assert!(!browser.find_all("#reserves tbody tr").is_empty(), "no reserves shown");
     assert!(browser.source().contains("Why not?"));
     shot("07-selection");
@@ -524,4 +548,81 @@ fn web_reviewer_decides_on_the_pre_selection_in_a_real_browser() {
     let table = browser.wait_for("#decisions", Duration::from_secs(180)).text();
     assert!(table.contains(&first) && table.contains("interested") && table.contains("psa-innovation"), "{table}");
     assert!(table.contains("Rencontre prévue"), "{table}");
+}
+
+/// Pages of a PDF: its page objects (`/Type /Page`, not the `/Type /Pages` tree nodes).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type /Page").filter(|(i, _)| !text[i + "/Type /Page".len()..].starts_with('s')).count()
+}
+
+/// The booklet for the OEM prints to a PDF with one page per profile, without contact data unless
+/// the organiser includes it; for an event it holds exactly the line-up.
+#[test]
+fn web_booklet_prints_one_profile_per_page() {
+    let app = spawn_app();
+    let browser = Browser::start();
+    let shots = screenshot_dir();
+    browser.goto(&app.url("/organiser"));
+    browser.find("#f-token").type_text(&app.organiser);
+    browser.find("#sign-in").click();
+    browser.wait_for("#sign-out", WAIT);
+
+    // With a learned model the shortlist shows each profile's likelihood of interest.
+    let qrels = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/qrels.tsv");
+    let judgments = pitchmatch::evaluate::read_judgments(&qrels).unwrap();
+    let learned = app.engine.learn(Some(("demo", &judgments)), 3, pitchmatch::engine::Actor::command_line()).unwrap();
+    browser.goto(&app.url("/organiser/demands/demo-d-01"));
+    browser.wait_for("#demand-booklet", Duration::from_secs(180));
+    let results = browser.find_all("#results li.result").len();
+    let likelihoods: Vec<String> = browser.find_all("#results .likelihood").iter().map(|l| l.text()).collect();
+    if learned.kept.is_some() {
+        assert_eq!(likelihoods.len(), results, "{likelihoods:?}");
+        assert!(likelihoods.iter().all(|l| l.ends_with("% likely to interest")), "{likelihoods:?}");
+    } else {
+        assert!(likelihoods.is_empty(), "no model, no likelihood: {likelihoods:?}");
+    }
+    browser.find("#demand-booklet").click();
+    browser.wait_for_url("/booklet", WAIT);
+    browser.wait_for("#booklet", Duration::from_secs(180));
+    let cards = browser.find_all("#booklet article.booklet-card");
+    assert_eq!(cards.len(), 10, "the pre-selection's ten profiles");
+    let shortlist = app.engine.rank_demand("demo-d-01", 10, &Default::default(), Default::default()).unwrap();
+    let names: Vec<String> = browser.find_all("#booklet article.booklet-card h2").iter().map(|h| h.text()).collect();
+    let expected: Vec<String> = shortlist.results.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, expected, "in shortlist order");
+    assert!(!browser.source().contains('@'), "contact data shows without being asked for");
+    let pdf = browser.print_pdf();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert_eq!(pdf_pages(&pdf), 10, "one page per profile");
+    std::fs::write(shots.join("13-booklet.pdf"), &pdf).unwrap();
+    browser.screenshot(&shots.join("13-booklet.png"));
+
+    browser.find("#booklet-with-contacts").click();
+    browser.wait_for("#booklet-without-contacts", WAIT);
+    let with = browser.find("#booklet").text();
+    let emails = shortlist.results.iter().filter_map(|r| {
+        app.engine.profiles_by_id(std::slice::from_ref(&r.profile_id)).unwrap().pop().and_then(|p| p.contact_email)
+    });
+    let mut shown = 0;
+    for email in emails {
+        assert!(with.contains(&email), "{email} missing");
+        shown += 1;
+    }
+    assert!(shown > 0, "the demo's profiles have contact e-mails");
+
+    // An event's booklet: exactly its line-up, one page each.
+    let sel = app
+        .engine
+        .select_event("psa-2027", &pitchmatch::select::SeasonRules::default(), pitchmatch::domain::Ranker::default())
+        .unwrap();
+    let mut line_up: Vec<String> = sel.events[0].selected.iter().map(|p| format!("b-{}", p.profile_id)).collect();
+    browser.goto(&app.url("/organiser/events/psa-2027/booklet"));
+    browser.wait_for("#booklet", Duration::from_secs(180));
+    let cards = browser.find_all("#booklet article.booklet-card");
+    let mut ids: Vec<String> = cards.iter().map(|c| c.attr("id")).collect();
+    line_up.sort();
+    ids.sort();
+    assert_eq!(ids, line_up);
+    assert_eq!(pdf_pages(&browser.print_pdf()), line_up.len());
 }

@@ -216,6 +216,14 @@ impl Browser {
         }
     }
 
+    /// The current page printed to PDF, as Chromium's "Save as PDF" prints it (A4-ish Letter, print
+    /// stylesheet applied).
+    pub fn print_pdf(&self) -> Vec<u8> {
+        let printed = self.command("POST", "/goog/cdp/execute", json!({"cmd": "Page.printToPDF", "params": {}}));
+        let data = printed["data"].as_str().unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.decode(data).expect("base64 PDF")
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot(&self, path: &Path) {
         let data = self.command("GET", "/screenshot", Value::Null);

@@ -7,6 +7,7 @@
 //! strict Content-Security-Policy (no inline script or style; the stylesheet is a static route).
 
 mod agenda;
+mod booklet;
 mod context;
 mod csrf;
 mod export;
@@ -72,6 +73,8 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda", handler: |r| r.to(agenda::page) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.ics", handler: |r| r.to(agenda::ics) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.csv", handler: |r| r.to(agenda::csv) },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/booklet", handler: |r| r.to(booklet::event) },
+    RouteDef { verb: Verb::Get, path: "/organiser/demands/{id}/booklet", handler: |r| r.to(booklet::demand) },
     RouteDef { verb: Verb::Get, path: "/organiser/new-demand", handler: |r| r.to(records::new_demand) },
     RouteDef { verb: Verb::Post, path: "/organiser/new-demand", handler: |r| r.to(records::create_demand) },
     RouteDef { verb: Verb::Get, path: "/organiser/demands/{id}/edit", handler: |r| r.to(records::edit_demand) },

@@ -237,6 +237,8 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
         .await?
         .ok_or_else(|| WebError::NotFound(format!("No demand area {id:?}.")))?;
     let list = rank_demand(state, id.clone(), &q).await?;
+    let (lookup, ranked) = (state.clone().into_inner(), list.clone());
+    let likelihood = blocking(move || Ok(lookup.engine.likelihood_of_interest(&ranked)?)).await?;
     let (lookup, demand_id) = (state.clone().into_inner(), id.clone());
     let decisions = blocking(move || Ok(lookup.engine.decisions(&demand_id)?)).await?;
     let csv_href = if q.raw.is_empty() {
@@ -267,16 +269,22 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
         @for p in &q.problems { p.field-error { (p) } }
         p {
             a.button href=(csv_href) id="shortlist-csv" download { "Export CSV" }
+            " " a.button href=(format!("/organiser/demands/{id}/booklet")) id="demand-booklet" { "Profile booklet" }
             " " span.muted { (list.results.len()) " results · ranker " (list.ranker.as_str()) }
         }
         @if list.results.is_empty() { p.muted id="no-results" { "No profile matches these filters." } }
         ol.results id="results" {
-            @for r in &list.results {
+            @for (i, r) in list.results.iter().enumerate() {
                 li.result id=(format!("result-{}", r.profile_id)) {
                     div.result-head {
                         span.rank { "#" (r.rank) }
                         strong.name { (r.name) }
                         span.muted { " " (r.profile_id) }
+                        @if let Some(p) = likelihood.as_ref().and_then(|l| l.get(i)) {
+                            span.likelihood title="The learned model's probability that the OEM marks this profile interested" {
+                                (format!("{:.0} % likely to interest", p * 100.0))
+                            }
+                        }
                         span.score { (format!("{:.3}", r.score)) }
                     }
                     p.facets {
@@ -303,6 +311,9 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             tr { th { "query concepts" } td { (r.explanation.scores.query_concepts.map_or("—".to_string(), |n| n.to_string())) } }
                             tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
                             tr { th { "dense (centred)" } td { (score(r.explanation.scores.dense)) } }
+                            @if r.explanation.scores.feedback.is_some() {
+                                tr { th { "reviewers' feedback" } td { (score(r.explanation.scores.feedback)) } }
+                            }
                             @if !r.explanation.scores.shared_concepts.is_empty() {
                                 tr { th { "shared concepts" } td { (r.explanation.concepts.join(", ")) } }
                             }
@@ -394,14 +405,47 @@ fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
     }
 }
 
-fn run_form(event_id: &str, csrf: &CsrfToken, again: bool) -> Markup {
+fn run_form(event_id: &str, csrf: &CsrfToken, again: bool, pins: &[AcceptedPin]) -> Markup {
     html! {
         form.inline method="post" action=(format!("/organiser/events/{event_id}/selection")) {
             input type="hidden" name="csrf" value=(csrf.value());
+            @for pin in pins { input type="hidden" name="pin" value=(pin.field()); }
             button.primary type="submit" id="run-selection" {
                 @if again { "Run the selection again" } @else { "Run the selection" }
             }
         }
+    }
+}
+
+/// Most pins a selection form carries (each is a constraint of the line-up model).
+const MAX_FORM_PINS: usize = 100;
+
+/// A pin request the organiser accepted: the profile pitches to the demand area at this event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AcceptedPin {
+    demand_id: String,
+    profile_id: String,
+}
+
+impl AcceptedPin {
+    /// The form value, `demand_id/profile_id`.
+    fn field(&self) -> String {
+        format!("{}/{}", self.demand_id, self.profile_id)
+    }
+
+    /// The accepted pins posted with a selection form, each naming one of `event`'s demand areas
+    /// (anything else is not a pin of this event and is dropped), without repeats.
+    fn from_form(values: Vec<&str>, event: &Event) -> Vec<AcceptedPin> {
+        let mut out: Vec<AcceptedPin> = Vec::new();
+        for v in values {
+            let Some((demand_id, profile_id)) = v.split_once('/') else { continue };
+            let pin = AcceptedPin { demand_id: demand_id.to_string(), profile_id: profile_id.to_string() };
+            if event.demand_ids.contains(&pin.demand_id) && !pin.profile_id.is_empty() && !out.contains(&pin) {
+                out.push(pin);
+            }
+        }
+        out.truncate(MAX_FORM_PINS);
+        out
     }
 }
 
@@ -414,21 +458,31 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
     let content = html! {
         (event_header(&event, &demands))
         p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
-        (run_form(&event.id, &ctx.csrf, false))
+        (run_form(&event.id, &ctx.csrf, false, &[]))
         p {
             a href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
+            " · " a href=(format!("/organiser/events/{}/booklet", event.id)) id="event-booklet" { "Profile booklet for the OEM" }
             " · " a href=(format!("/organiser/events/{}/edit", event.id)) id="edit-event" { "Edit the event" }
         }
     };
     Ok(organiser_page(&ctx, "Event", content))
 }
 
-async fn select(state: &web::Data<AppState>, id: &str) -> Result<SeasonSelection, WebError> {
+async fn select(state: &web::Data<AppState>, id: &str, pins: &[AcceptedPin]) -> Result<SeasonSelection, WebError> {
     let state = state.clone().into_inner();
     let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
     let worker = state.clone();
     let id = id.to_string();
-    blocking(move || Ok(worker.engine.select_event(&id, &SeasonRules::default(), Ranker::default())?)).await
+    let pins = pins
+        .iter()
+        .map(|p| crate::select::Pin {
+            profile_id: p.profile_id.clone(),
+            event_id: id.clone(),
+            demand_id: Some(p.demand_id.clone()),
+        })
+        .collect();
+    let rules = SeasonRules { pins, ..SeasonRules::default() };
+    blocking(move || Ok(worker.engine.select_event(&id, &rules, Ranker::default())?)).await
 }
 
 /// Names of the profiles a selection mentions.
@@ -451,7 +505,8 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
     ctx.require_organiser()?;
     let state = &ctx.state;
     let (event, demands) = load_event(state, &id).await?;
-    let season = select(state, &event.id).await?;
+    let accepted = AcceptedPin::from_form(ctx.form.all("pin"), &event);
+    let season = select(state, &event.id, &accepted).await?;
     let sel =
         season.events.into_iter().next().ok_or_else(|| WebError::Internal("selection returned no event".into()))?;
     let names = profile_names(state, &sel).await?;
@@ -471,6 +526,25 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
     let verdict = |p: &crate::select::Pitch| {
         verdicts.get(&(p.demand_id.clone(), p.profile_id.clone())).map(|v| v.as_str().replace('_', " "))
     };
+    // The OEM's "interested" on a profile the line-up left out is a request to pin it.
+    let in_line_up: std::collections::HashSet<(&str, &str)> =
+        sel.selected.iter().map(|p| (p.demand_id.as_str(), p.profile_id.as_str())).collect();
+    let mut requests: Vec<AcceptedPin> = verdicts
+        .iter()
+        .filter(|((d, p), v)| {
+            **v == crate::domain::Verdict::Interested && !in_line_up.contains(&(d.as_str(), p.as_str()))
+        })
+        .map(|((d, p), _)| AcceptedPin { demand_id: d.clone(), profile_id: p.clone() })
+        .filter(|pin| !accepted.contains(pin))
+        .collect();
+    requests.sort_by(|a, b| (&a.demand_id, &a.profile_id).cmp(&(&b.demand_id, &b.profile_id)));
+    let mut names = names;
+    if !requests.is_empty() {
+        let (lookup, ids) =
+            (state.clone().into_inner(), requests.iter().map(|r| r.profile_id.clone()).collect::<Vec<_>>());
+        let more: Vec<crate::domain::Profile> = blocking(move || Ok(lookup.engine.profiles_by_id(&ids)?)).await?;
+        names.extend(more.into_iter().map(|p| (p.id, p.name)));
+    }
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
     // The line-up and the reserves: the same table under two ids.
@@ -502,13 +576,37 @@ pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Re
         }
         p {
             a.button href=(format!("/organiser/events/{}/selection.csv", event.id)) id="selection-csv" download { "Export CSV" }
-            " " (run_form(&event.id, &ctx.csrf, true))
+            " " (run_form(&event.id, &ctx.csrf, true, &accepted))
             " " a.button href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
+            " " a.button href=(format!("/organiser/events/{}/booklet", event.id)) id="event-booklet" { "Profile booklet" }
         }
         @if !sel.unmet.is_empty() {
             div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
         }
         (pitch_table("lineup", &sel.selected))
+        @if !requests.is_empty() {
+            h2 { "Pin requests" }
+            p.muted { "The OEM marked these profiles interested, but the line-up leaves them out. Accepting one pins it to its demand area and solves again." }
+            table.lineup id="pin-requests" {
+                thead { tr { th { "Profile" } th { "Demand area" } th { "" } } }
+                tbody {
+                    @for r in &requests {
+                        tr {
+                            td { strong { (name(&r.profile_id)) } br; span.muted { (r.profile_id) } }
+                            td { (title(&r.demand_id)) }
+                            td {
+                                form.inline method="post" action=(format!("/organiser/events/{}/selection", event.id)) {
+                                    input type="hidden" name="csrf" value=(ctx.csrf.value());
+                                    @for pin in &accepted { input type="hidden" name="pin" value=(pin.field()); }
+                                    input type="hidden" name="pin" value=(r.field());
+                                    button type="submit" id=(format!("accept-{}", r.profile_id)) { "Accept: pin it" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         h2 { "Reserves" }
         @if sel.reserves.is_empty() { p.muted { "No reserves." } }
         @else { (pitch_table("reserves", &sel.reserves)) }
@@ -539,7 +637,7 @@ pub(crate) async fn selection_csv(ctx: PageContext, id: web::Path<String>) -> Re
     ctx.require_organiser()?;
     let id = id.into_inner();
     load_event(&ctx.state, &id).await?;
-    let season = select(&ctx.state, &id).await?;
+    let season = select(&ctx.state, &id, &[]).await?;
     let mut out = Vec::new();
     write_selection(SelectionFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("selection-{id}.csv"), out))
