@@ -349,6 +349,16 @@ impl RankingCache {
         }
     }
 
+    /// Drops every ranking of `text` (the text of an erased profile, ranked for relevance feedback):
+    /// the text is the key, and must not stay in memory.
+    pub fn forget_text(&self, text: &str) {
+        for (key, _) in self.slots.iter() {
+            if &*key.text == text {
+                self.slots.invalidate(&*key);
+            }
+        }
+    }
+
     /// The ranking of `key` if it reflects change `latest`, without waiting for one being computed.
     pub fn current(&self, key: &RankingKey, latest: u64) -> Option<Arc<Ranking>> {
         let slot = self.slots.get(key)?;
@@ -426,5 +436,20 @@ mod tests {
         assert!(!taken.may_take(50, 5_000, &policy));
         let expired = RefreshPolicy { max_age: Duration::ZERO, ..policy };
         assert!(!r.may_take(1, 5_000, &expired));
+    }
+
+    #[test]
+    fn forgetting_a_text_drops_its_rankings_and_keeps_the_others() {
+        let cache = RankingCache::default();
+        let key = |language, text: &str| RankingKey { ranker: Ranker::Hybrid, language, text: Arc::from(text) };
+        let keys = [key(Language::En, "erased text"), key(Language::Fr, "erased text"), key(Language::En, "other")];
+        for k in &keys {
+            let slot = cache.slot(k);
+            cache.store(k, &slot, slot.lock(), ranking(&[("a", 0.5, Kind::Company)]));
+        }
+        cache.forget_text("erased text");
+        assert!(cache.slots.get(&keys[0]).is_none());
+        assert!(cache.slots.get(&keys[1]).is_none());
+        assert!(cache.slots.get(&keys[2]).is_some());
     }
 }

@@ -134,6 +134,8 @@ impl Engine {
     /// in-memory cache.
     pub fn delete_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let writes = self.indexer.lock_writes();
+        // Its text may be the key of a ranking (relevance feedback ranks decided profiles' texts).
+        let likeness = self.indexer.store.profile(id)?.map(|p| super::feedback::likeness_text(&p));
         if !self.indexer.remove_profile(id)? && !self.indexer.store.delete_pending_profile(id)? {
             return Err(unknown("profile", id).into());
         }
@@ -144,6 +146,10 @@ impl Engine {
         self.explainer.forget(id);
         // Outside the write lock: a ranking being computed holds its slot meanwhile.
         self.rankings.forget(id);
+        if let Some(text) = likeness {
+            self.rankings.forget_text(&text);
+            self.query_vectors.invalidate(&text);
+        }
         Ok(())
     }
 
