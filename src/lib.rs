@@ -11,7 +11,8 @@
 //! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
 //! - [`embed`] — the embedder seam (the local multilingual-e5-small model, or a deterministic
 //!   stand-in for tests), its block format and kernels, and the in-memory vector matrix.
-//! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, the organiser's reason.
+//! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, relevance feedback from
+//!   reviewers' decisions, the organiser's reason.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
 //! - [`agenda`] — the day's timetable from a line-up: rooms, changeovers, breaks; CSV and iCalendar.
 //! - [`evaluate`] — nDCG@10, recall and MRR of the ranking against graded judgments, per language pair.

@@ -109,6 +109,7 @@ impl Explainer {
             snippet: passage.as_ref().map(explain::Snippet::marked),
             passage,
             concepts,
+            moved_by: None,
         };
         rank::entry(0, profile, score, explanation)
     }

@@ -13,7 +13,7 @@ use super::{Engine, MAX_K};
 use crate::domain::{DemandArea, Filter, Profile, Ranker, Verdict};
 use crate::error::Result;
 use crate::rank::feedback::{feedback, Feedback, Likeness, NAMED_LIKENESS};
-use crate::rank::ShortlistEntry;
+use crate::rank::{MovedBy, ShortlistEntry};
 
 /// The text a decided profile is ranked with when it stands in for a demand area: what it says it
 /// does and what it offers, the words an organiser would have used to look for it.
@@ -105,8 +105,9 @@ impl Engine {
                 entry.score = score;
                 if moved != Feedback::default() {
                     entry.explanation.scores.feedback = Some(moved.delta);
-                    if let Some(sentence) = feedback_sentence(&moved, &neighbourhoods) {
+                    if let Some((sentence, by)) = feedback_sentence(&moved, &neighbourhoods) {
                         entry.explanation.reason = format!("{sentence} {}", entry.explanation.reason);
+                        entry.explanation.moved_by = Some(by);
                     }
                 }
                 entry
@@ -117,15 +118,16 @@ impl Engine {
 
 /// The sentence that says why feedback moved a profile, when one decided profile it closely
 /// resembles explains the move.
-fn feedback_sentence(moved: &Feedback, around: &[Neighbourhood]) -> Option<String> {
+fn feedback_sentence(moved: &Feedback, around: &[Neighbourhood]) -> Option<(String, MovedBy)> {
     let named = |c: Option<(usize, f32)>| c.filter(|(_, r)| *r >= NAMED_LIKENESS).map(|(i, _)| &around[i]);
+    let by = |n: &Neighbourhood, up: bool| MovedBy { up, name: n.name.clone(), verdict: n.verdict };
     if moved.delta > 0.0 {
         let liked = named(moved.closest_liked)?;
         let verdict = if liked.verdict == Verdict::Interested { "interested" } else { "maybe" };
-        Some(format!("Moved up: close to {}, which the OEM marked {verdict}.", liked.name))
+        Some((format!("Moved up: close to {}, which the OEM marked {verdict}.", liked.name), by(liked, true)))
     } else if moved.delta < 0.0 {
         let refused = named(moved.closest_refused)?;
-        Some(format!("Moved down: close to {}, which the OEM marked not relevant.", refused.name))
+        Some((format!("Moved down: close to {}, which the OEM marked not relevant.", refused.name), by(refused, false)))
     } else {
         None
     }

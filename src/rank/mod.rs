@@ -3,6 +3,7 @@
 //! ([`hybrid`]) so every score can be recomputed by hand from its breakdown.
 
 pub mod feedback;
+pub mod french;
 pub mod hybrid;
 pub mod pipeline;
 
@@ -77,6 +78,21 @@ pub struct Explanation {
     /// language, in the same order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub concepts: Vec<String>,
+    /// When reviewers' decisions moved the profile: which decided profile it resembles (the
+    /// sentence is in `reason`; this lets a page say it in another language).
+    #[serde(skip)]
+    pub moved_by: Option<MovedBy>,
+}
+
+/// The decided profile whose resemblance moved a profile (relevance feedback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovedBy {
+    /// Up (it resembles a liked profile) or down (a refused one).
+    pub up: bool,
+    /// The decided profile's name.
+    pub name: String,
+    /// What the reviewers decided about it.
+    pub verdict: crate::domain::Verdict,
 }
 
 /// One ranked profile.

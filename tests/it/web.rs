@@ -516,6 +516,8 @@ fn web_reviewer_decides_on_the_pre_selection_in_a_real_browser() {
     let cards = browser.find_all("#review-cards article");
     assert!(!cards.is_empty() && cards.len() <= 10, "{} cards", cards.len());
     assert!(!browser.source().contains('@'), "a contact e-mail shows to a reviewer");
+    let reasons: Vec<String> = browser.find_all("#review-cards .reason").iter().map(|r| r.text()).collect();
+    assert!(reasons.iter().all(|r| r.contains("par le sens") && !r.contains("in meaning")), "{reasons:?}");
     shot("11-review-fr");
     let first = browser.find("#review-cards article").attr("id").trim_start_matches("p-").to_string();
     browser.find(&format!("#note-{first}")).type_text("Rencontre prévue");

@@ -171,7 +171,13 @@ fn card(c: &Card, demand_id: &str, lang: Lang, csrf: &str) -> Markup {
                 h4 { (lang.t("innovations")) }
                 ul { @for i in &p.innovations { li { (i) } } }
             }
-            p.reason { strong { (lang.t("why")) ": " } (c.entry.explanation.reason) }
+            p.reason {
+                strong { (lang.t("why")) ": " }
+                @match lang {
+                    Lang::Fr => (crate::rank::french::raison(&c.entry.explanation)),
+                    Lang::En => (c.entry.explanation.reason),
+                }
+            }
             p.decision {
                 strong { (lang.t("current")) ": " }
                 span.verdict { @match current { Some(v) => (lang.t(v.as_str())), None => (lang.t("undecided")) } }
