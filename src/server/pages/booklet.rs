@@ -109,16 +109,26 @@ fn booklet(ctx: &PageContext, title: &str, self_path: &str, sections: &[Section]
     organiser_page(ctx, title, content)
 }
 
+/// Runs `work` on the engine off the async workers, holding a ranking permit (a booklet ranks
+/// and may solve a line-up).
+async fn ranking_work<T: Send + 'static>(
+    ctx: &PageContext,
+    work: impl FnOnce(&crate::Engine) -> crate::Result<T> + Send + 'static,
+) -> Result<T, WebError> {
+    let state = ctx.state.clone().into_inner();
+    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    let worker = state.clone();
+    blocking(move || Ok(work(&worker.engine)?)).await
+}
+
 /// `GET /organiser/events/{id}/booklet`: the event's line-up, grouped by demand area.
 pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
     if ctx.organiser().is_none() {
         return Ok(to_sign_in());
     }
-    let state = ctx.state.clone().into_inner();
-    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let (worker, id) = (state.clone(), id.into_inner());
-    let (title, sections) = blocking(move || {
-        let engine = &worker.engine;
+    let id = id.into_inner();
+    let path = format!("/organiser/events/{id}/booklet");
+    let (title, sections) = ranking_work(&ctx, move |engine| {
         let event = engine
             .event(&id)?
             .ok_or_else(|| crate::Error::from(crate::UserError::NotFound { kind: "event", id: id.clone() }))?;
@@ -140,7 +150,6 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
         Ok((format!("Profile booklet · {title}"), sections))
     })
     .await?;
-    let path = format!("/organiser/events/{}/booklet", ctx.request().match_info().get("id").unwrap_or_default());
     Ok(booklet(&ctx, &title, &path, &sections))
 }
 
@@ -149,11 +158,8 @@ pub(crate) async fn demand(ctx: PageContext, id: web::Path<String>) -> Result<Ht
     if ctx.organiser().is_none() {
         return Ok(to_sign_in());
     }
-    let state = ctx.state.clone().into_inner();
-    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let (worker, id) = (state.clone(), id.into_inner());
-    let (title, path, sections) = blocking(move || {
-        let engine = &worker.engine;
+    let id = id.into_inner();
+    let (title, path, sections) = ranking_work(&ctx, move |engine| {
         let demand = engine
             .demand(&id)?
             .ok_or_else(|| crate::Error::from(crate::UserError::NotFound { kind: "demand area", id: id.clone() }))?;
