@@ -18,6 +18,11 @@ use crate::store::StoredInterestModel;
 /// unjudged profile counts as not interesting): the depth a line-up draws its candidates from.
 pub const LEARNING_DEPTH: usize = 30;
 
+/// How much worse than the untrained ranking a model may rank any one language pair and still be
+/// kept: a model that helps on average must not do it at the expense of, say, the Dutch profiles
+/// for a French demand area.
+pub const MAX_SLICE_LOSS: f64 = 0.02;
+
 /// What `learn` found and did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LearnReport {
@@ -29,6 +34,8 @@ pub struct LearnReport {
     pub slices: Vec<(Slice, Slice)>,
     /// The version stored, when the model was better and kept.
     pub kept: Option<i64>,
+    /// Why the model was not kept, in words (`None` when it was).
+    pub not_kept_because: Option<String>,
     /// The model now in use (the new one, or the one before).
     pub in_use: Option<i64>,
 }
@@ -40,6 +47,34 @@ impl From<LearnError> for Error {
             other => UserError::BadArgument { field: "learn".into(), message: other.to_string() }.into(),
         }
     }
+}
+
+/// Why a cross-validated model must not be kept, or `None` when it may: it has to rank the
+/// held-out demand areas better than the untrained ranking on average, and no language pair more
+/// than [`MAX_SLICE_LOSS`] worse (the pair that loses most is named).
+pub fn why_not_keep(cv: &CrossValidation, slices: &[(Slice, Slice)]) -> Option<String> {
+    if cv.model_ndcg10 <= cv.untrained_ndcg10 {
+        return Some(format!(
+            "not better than the untrained ranking (nDCG@10 {:.4} against {:.4})",
+            cv.model_ndcg10, cv.untrained_ndcg10
+        ));
+    }
+    let (untrained, model) = slices.iter().min_by(|a, b| {
+        (a.1.figures.ndcg10 - a.0.figures.ndcg10).total_cmp(&(b.1.figures.ndcg10 - b.0.figures.ndcg10))
+    })?;
+    let loss = untrained.figures.ndcg10 - model.figures.ndcg10;
+    (loss > MAX_SLICE_LOSS).then(|| {
+        format!(
+            "better on average, but it ranks {}->{} (demand area -> profile language) {:.4} worse than untrained \
+             (nDCG@10 {:.4} against {:.4}; at most {} allowed)",
+            untrained.demand_language,
+            untrained.profile_language,
+            loss,
+            model.figures.ndcg10,
+            untrained.figures.ndcg10,
+            MAX_SLICE_LOSS
+        )
+    })
 }
 
 impl Engine {
@@ -59,8 +94,8 @@ impl Engine {
         let examples = self.learning_examples(&judgments, unjudged_count_as_zero)?;
         let cv = cross_validate(&examples, &judgments, folds)?;
         let slices = self.slices(&judgments, &cv)?;
-        let better = cv.model_ndcg10 > cv.untrained_ndcg10;
-        let kept = if better {
+        let not_kept_because = why_not_keep(&cv, &slices);
+        let kept = if not_kept_because.is_none() {
             let refs: Vec<&Example> = examples.iter().collect();
             let model = InterestModel::fit(&refs)?;
             let stored = StoredInterestModel {
@@ -82,7 +117,7 @@ impl Engine {
             None
         };
         let in_use = self.interest_model()?.map(|m| m.version);
-        Ok(LearnReport { source, cross_validation: cv, slices, kept, in_use })
+        Ok(LearnReport { source, cross_validation: cv, slices, kept, not_kept_because, in_use })
     }
 
     /// The interest model in use, if one was kept and reads today's features.
@@ -168,5 +203,47 @@ impl Engine {
         let before = by_language(&held, &cv.untrained_order, &demand_language, &profile_language);
         let after = by_language(&held, &cv.model_order, &demand_language, &profile_language);
         Ok(before.into_iter().zip(after).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::Figures;
+
+    fn cv(untrained: f64, model: f64) -> CrossValidation {
+        CrossValidation {
+            folds: 2,
+            demands: 8,
+            examples: 240,
+            untrained_ndcg10: untrained,
+            model_ndcg10: model,
+            reliability: Vec::new(),
+            untrained_order: HashMap::new(),
+            model_order: HashMap::new(),
+        }
+    }
+
+    fn slice(demand: Language, profile: Language, ndcg10: f64) -> Slice {
+        let figures = Figures { ndcg10, recall10: 0.0, recall20: 0.0, mrr10: 0.0, demands: 4 };
+        Slice { demand_language: demand, profile_language: profile, figures }
+    }
+
+    #[test]
+    fn a_model_is_kept_only_when_better_on_average_and_no_language_pair_loses_more_than_the_allowance() {
+        use Language::{En, Fr, Nl};
+        let fine = [(slice(En, En, 0.90), slice(En, En, 0.93)), (slice(En, Fr, 0.75), slice(En, Fr, 0.74))];
+        assert_eq!(why_not_keep(&cv(0.85, 0.87), &fine), None, "a loss of 0.01 is within the allowance");
+
+        let worse = why_not_keep(&cv(0.85, 0.85), &fine).expect("equal is not better");
+        assert!(worse.starts_with("not better than the untrained ranking"), "{worse}");
+
+        let unfair = [
+            (slice(En, En, 0.90), slice(En, En, 0.99)),
+            (slice(Fr, Nl, 0.80), slice(Fr, Nl, 0.77)),
+            (slice(En, Fr, 0.75), slice(En, Fr, 0.70)),
+        ];
+        let why = why_not_keep(&cv(0.85, 0.88), &unfair).expect("en->fr loses 0.05");
+        assert!(why.contains("en->fr") && why.contains("0.0500"), "the pair that loses most is named: {why}");
     }
 }

@@ -32,7 +32,7 @@ pub use self::export::{ExportEmbeddings, ExportStatus, ExportToken, ProfileExpor
 pub use self::feedback::likeness_text;
 pub use self::import_files::{ImportFiles, ImportOptions, ImportReport};
 use self::indexer::Indexer;
-pub use self::learn::{LearnReport, LEARNING_DEPTH};
+pub use self::learn::{why_not_keep, LearnReport, LEARNING_DEPTH, MAX_SLICE_LOSS};
 use self::rankings::RankingCache;
 pub use self::rankings::{RefreshPolicy, MAX_AGE, MAX_CHANGES_TAKEN};
 pub use self::selection::{selection_value, SelectionStep};

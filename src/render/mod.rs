@@ -397,12 +397,11 @@ pub fn write_learn_report<W: Write>(r: &crate::engine::LearnReport, out: &mut W)
     for b in &cv.reliability {
         writeln!(out, "  {:.1}-{:.1}      {:>8}  {:>9.3}  {:>8.3}", b.from, b.to, b.count, b.predicted, b.observed)?;
     }
+    let because = r.not_kept_because.as_deref().unwrap_or("not better");
     match (r.kept, r.in_use) {
         (Some(v), _) => writeln!(out, "kept as model version {v}: selection values are now its probabilities")?,
-        (None, Some(v)) => {
-            writeln!(out, "not kept (not better than the untrained ranking); model version {v} stays in use")?
-        }
-        (None, None) => writeln!(out, "not kept (not better than the untrained ranking); no model is in use")?,
+        (None, Some(v)) => writeln!(out, "not kept: {because}; model version {v} stays in use")?,
+        (None, None) => writeln!(out, "not kept: {because}; no model is in use")?,
     }
     Ok(())
 }
