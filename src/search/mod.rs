@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
+use tantivy::directory::error::OpenReadError;
 use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
@@ -89,23 +90,31 @@ impl SearchIndex {
     pub fn open(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
         let stamp = dir.join("glossary.fingerprint");
         let fingerprint = glossary.fingerprint();
-        if dir.exists() {
-            // Probe the writer's lock first: wiping the files of an index another process writes
-            // would break it.
-            MmapDirectory::open(dir)?.acquire_lock(&INDEX_WRITER_LOCK).map_err(tantivy::TantivyError::from)?;
+        {
+            // Hold the writer's lock while deciding whether to wipe: wiping the files of an index
+            // another process writes, or one whose stamp another process is writing, would break
+            // it. The lock is let go before the writer takes it for good.
+            let _probe = if dir.exists() {
+                Some(MmapDirectory::open(dir)?.acquire_lock(&INDEX_WRITER_LOCK).map_err(tantivy::TantivyError::from)?)
+            } else {
+                None
+            };
+            let stamped = std::fs::read_to_string(&stamp).ok();
+            if dir.exists() && stamped.as_deref() != Some(fingerprint.as_str()) {
+                std::fs::remove_dir_all(dir)?;
+            }
+            std::fs::create_dir_all(dir)?;
+            if stamped.as_deref() != Some(fingerprint.as_str()) {
+                write_atomically(&stamp, &fingerprint)?;
+            }
         }
-        if dir.exists() && std::fs::read_to_string(&stamp).ok().as_deref() != Some(fingerprint.as_str()) {
-            std::fs::remove_dir_all(dir)?;
-        }
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(&stamp, &fingerprint)?;
         let (schema, fields) = build_schema();
         let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
             Ok(index) => index,
             Err(tantivy::TantivyError::SchemaError(_)) => {
                 std::fs::remove_dir_all(dir)?;
                 std::fs::create_dir_all(dir)?;
-                std::fs::write(&stamp, &fingerprint)?;
+                write_atomically(&stamp, &fingerprint)?;
                 Index::create_in_dir(dir, schema)?
             }
             Err(e) => return Err(e.into()),
@@ -135,12 +144,24 @@ impl SearchIndex {
             return Err(stale("was built with other glossary files"));
         }
         let (schema, fields) = build_schema();
-        let index = Index::open(MmapDirectory::open(dir)?)?;
+        // A writer in another process may commit between our reading meta.json and opening the
+        // segments it lists, and then delete the segments it merged away: the next attempt reads
+        // the new meta.json.
+        let mut attempts = 0;
+        let (index, reader) = loop {
+            attempts += 1;
+            match open_for_reading(dir) {
+                Err(tantivy::TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(_)))
+                    if attempts < READ_ONLY_OPEN_ATTEMPTS =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempts as u64));
+                }
+                other => break other?,
+            }
+        };
         if index.schema() != schema {
             return Err(stale("has another schema"));
         }
-        analysis::register(index.tokenizers());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(SearchIndex { index, reader, writer: None, fields, glossary })
     }
 
@@ -411,6 +432,26 @@ impl SearchIndex {
         ids.sort();
         Ok(ids)
     }
+}
+
+/// How often a read-only open tries again when a concurrent writer replaced the files it was
+/// opening.
+const READ_ONLY_OPEN_ATTEMPTS: u32 = 5;
+
+/// The index in `dir` and a reader on its committed state.
+fn open_for_reading(dir: &Path) -> tantivy::Result<(Index, IndexReader)> {
+    let index = Index::open(MmapDirectory::open(dir)?)?;
+    analysis::register(index.tokenizers());
+    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    Ok((index, reader))
+}
+
+/// Replaces `path` with `contents` so that a concurrent reader sees the old or the new file,
+/// never an empty or half-written one.
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, contents)?;
+    std::fs::rename(&partial, path)
 }
 
 /// True when `e` says that another process holds the index's writer lock.

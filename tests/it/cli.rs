@@ -486,8 +486,8 @@ fn evaluate_agrees_with_the_evaluation_kit() {
     }
 }
 
-/// While `serve` holds the data dir, the commands that only read work on it (and see what the
-/// server sees), and the commands that write refuse with one plain message and exit code 2. Once
+/// Commands that only read work side by side, and while `serve` holds the data dir they work on
+/// it (and see what the server sees), and the commands that write refuse with one plain message and exit code 2. Once
 /// the server is gone (even killed), writing works again.
 #[test]
 fn read_commands_work_beside_a_running_server_and_write_commands_say_why_not() {
@@ -495,6 +495,21 @@ fn read_commands_work_beside_a_running_server_and_write_commands_say_why_not() {
     d.import_demo();
     let data = d.dir.path().join("data");
     let before = d.rank_jsonl(&["--demand", "demo-d-01", "-k", "5"]);
+
+    // Commands started together race for the data dir: one may open it for writing, the others
+    // read, and none may wipe or half-read the index the others are opening.
+    for _ in 0..3 {
+        let outputs: Vec<Output> = std::thread::scope(|s| {
+            let runs: Vec<_> =
+                (0..4).map(|_| s.spawn(|| d.run(&["search", "--format", "jsonl", "-k", "3", "hydrogen"]))).collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for out in outputs {
+            assert!(out.status.success(), "concurrent search failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    assert!(d.rank_jsonl(&["--demand", "demo-d-01", "-k", "5"]) == before, "ranking changed by concurrent readers");
+
     let mut server = crate::drills::Server::start(&data, &d.dir.path().join("serve.log"), &[]);
 
     assert!(d.rank_jsonl(&["--demand", "demo-d-01", "-k", "5"]) == before, "ranking changed beside the server");
