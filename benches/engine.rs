@@ -378,7 +378,8 @@ fn season_instance(seed: u64, n_events: usize, n_demands: usize, n_profiles: usi
         let quality = rng.f().powf(0.7);
         latent.push((id.clone(), quality, themes.clone()));
         let kind = if ki { "knowledge_institution" } else { "company" }.to_string();
-        profiles.insert(id.clone(), CandidateProfile { profile_id: id, kind, size, themes });
+        profiles
+            .insert(id.clone(), CandidateProfile { profile_id: id, kind, size, themes, pitch_languages: Vec::new() });
     }
 
     let mut events = Vec::new();
@@ -410,7 +411,14 @@ fn season_instance(seed: u64, n_events: usize, n_demands: usize, n_profiles: usi
         } else {
             Quotas::default()
         };
-        events.push(EventSpec { event_id, organisation: org.to_string(), slots: 12, demands, quotas });
+        events.push(EventSpec {
+            event_id,
+            organisation: org.to_string(),
+            slots: 12,
+            demands,
+            quotas,
+            pitch_languages: Vec::new(),
+        });
     }
 
     let mut rules = SeasonRules { max_events_per_profile: 1, top_n: 30, ..Default::default() };

@@ -182,6 +182,10 @@ pub struct Profile {
     /// Contact e-mail; never shown to other suppliers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_email: Option<String>,
+    /// Languages the team can pitch in; when none are stated, the language the profile is
+    /// written in (see [`Profile::pitches_in`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pitch_languages: Vec<Language>,
 }
 
 /// An OEM's or Tier-1's area of interest.
@@ -248,6 +252,9 @@ pub struct Event {
     /// At most this many pitches by profiles of any one theme (0-500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_per_theme: Option<u32>,
+    /// The languages pitches are accepted in; none = any. A hard rule of the selection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pitch_languages: Vec<Language>,
 }
 
 /// One broken rule: which field, what value, which rule.
@@ -437,6 +444,24 @@ impl<'a> FieldReader<'a> {
         out
     }
 
+    /// A list of language codes (nl, en, fr), each at most once.
+    fn languages(&mut self, field: &str) -> Vec<Language> {
+        let Some(value) = self.get(field) else { return Vec::new() };
+        let Value::Array(items) = value else {
+            self.fail(field, "must be an array of language codes (nl, en, fr)", Some(value));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str().and_then(Language::from_code) {
+                Some(l) if !out.contains(&l) => out.push(l),
+                Some(_) => {}
+                None => self.fail(&format!("{field}[{i}]"), "must be one of nl, en, fr", Some(item)),
+            }
+        }
+        out
+    }
+
     fn integer(&mut self, field: &str, required: bool, min: i64, max: i64) -> Option<i64> {
         let Some(value) = self.get(field) else {
             if required {
@@ -560,10 +585,21 @@ impl Profile {
             trl: None,
             website: None,
             contact_email: None,
+            pitch_languages: Vec::new(),
         }
     }
 
-    const FIELDS: [&'static str; 13] = [
+    /// The languages the team can pitch in: those stated, else the language the profile is
+    /// written in (a team that wrote its profile in a language can present it in that language).
+    pub fn pitches_in(&self) -> Vec<Language> {
+        if self.pitch_languages.is_empty() {
+            vec![self.language]
+        } else {
+            self.pitch_languages.clone()
+        }
+    }
+
+    const FIELDS: [&'static str; 14] = [
         "id",
         "name",
         "kind",
@@ -577,6 +613,7 @@ impl Profile {
         "trl",
         "website",
         "contact_email",
+        "pitch_languages",
     ];
 
     /// Validates a raw JSON record; on failure returns every violated rule.
@@ -605,6 +642,7 @@ impl Profile {
                 r.fail("contact_email", "must be an e-mail address", r.get("contact_email"));
             }
         }
+        let pitch_languages = r.languages("pitch_languages");
         let profile = match (id, name, kind, summary) {
             (Some(id), Some(name), Some(kind), Some(summary)) => {
                 let language =
@@ -623,6 +661,7 @@ impl Profile {
                     trl,
                     website,
                     contact_email,
+                    pitch_languages,
                 })
             }
             _ => None,
@@ -661,7 +700,7 @@ impl DemandArea {
 }
 
 impl Event {
-    const FIELDS: [&'static str; 10] = [
+    const FIELDS: [&'static str; 11] = [
         "id",
         "organisation",
         "title",
@@ -672,6 +711,7 @@ impl Event {
         "min_knowledge_institutions",
         "max_knowledge_institutions",
         "max_per_theme",
+        "pitch_languages",
     ];
 
     /// Validates a raw JSON record; on failure returns every violated rule.
@@ -707,6 +747,7 @@ impl Event {
         let min_knowledge_institutions = quota("min_knowledge_institutions");
         let max_knowledge_institutions = quota("max_knowledge_institutions");
         let max_per_theme = quota("max_per_theme");
+        let pitch_languages = r.languages("pitch_languages");
         if let (Some(min), Some(max)) = (min_knowledge_institutions, max_knowledge_institutions) {
             if min > max {
                 r.fail(
@@ -728,6 +769,7 @@ impl Event {
                 min_knowledge_institutions,
                 max_knowledge_institutions,
                 max_per_theme,
+                pitch_languages,
             }),
             _ => None,
         };
@@ -762,6 +804,28 @@ mod tests {
         assert_eq!(p.language, Language::Nl);
         assert_eq!(p.kind, Kind::Company);
         assert_eq!(p.trl, Some(6));
+    }
+
+    #[test]
+    fn pitch_languages_default_to_the_profiles_language_and_must_be_known_codes() {
+        let p = Profile::from_json(&good_profile()).expect("valid");
+        assert_eq!(p.pitches_in(), vec![Language::Nl], "unstated: the language the profile is written in");
+        let mut stated = good_profile();
+        stated["pitch_languages"] = json!(["en", "fr", "en"]);
+        let p = Profile::from_json(&stated).expect("valid");
+        assert_eq!(p.pitches_in(), vec![Language::En, Language::Fr]);
+
+        stated["pitch_languages"] = json!(["fr", "de"]);
+        let errs = Profile::from_json(&stated).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].rule.as_str()),
+            ("pitch_languages[1]", "must be one of nl, en, fr")
+        );
+        let event =
+            json!({"id": "e", "organisation": "Renault", "slots": 4, "demand_ids": ["d"], "pitch_languages": "fr"});
+        let errs = Event::from_json(&event).unwrap_err();
+        assert_eq!(errs[0].field, "pitch_languages", "{errs:?}");
     }
 
     #[test]

@@ -156,9 +156,19 @@ mod tests {
             trl: None,
             website: None,
             contact_email: None,
+            pitch_languages: vec![],
         };
         let base = text_fingerprint(&p);
-        assert_eq!(text_fingerprint(&Profile { city: Some("Eindhoven".into()), trl: Some(5), ..p.clone() }), base);
+        let pitches = vec![Language::Fr];
+        assert_eq!(
+            text_fingerprint(&Profile {
+                city: Some("Eindhoven".into()),
+                trl: Some(5),
+                pitch_languages: pitches,
+                ..p.clone()
+            }),
+            base
+        );
         for changed in [
             Profile { summary: "Lidar sensors for fog.".into(), ..p.clone() },
             Profile { innovations: vec!["Radar".into(), "fusion".into()], ..p.clone() },

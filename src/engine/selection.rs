@@ -79,6 +79,7 @@ impl Engine {
                 max_knowledge_institutions: event.max_knowledge_institutions,
                 max_per_theme: event.max_per_theme,
             },
+            pitch_languages: event.pitch_languages.iter().map(|l| l.code().to_string()).collect(),
         }
     }
 
@@ -155,6 +156,7 @@ impl Engine {
                     kind: p.kind.as_str().to_string(),
                     size: p.size.map(|s| s.as_str().to_string()),
                     themes: p.themes.iter().map(|t| t.as_str().to_string()).collect(),
+                    pitch_languages: p.pitches_in().iter().map(|l| l.code().to_string()).collect(),
                 },
             );
         }

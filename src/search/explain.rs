@@ -220,6 +220,7 @@ mod tests {
             trl: None,
             website: None,
             contact_email: None,
+            pitch_languages: vec![],
         }
     }
 

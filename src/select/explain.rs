@@ -301,7 +301,13 @@ pub(crate) fn assemble(problem: &Problem, outcome: Outcome, start: Instant) -> S
             let ki_full = q.max_knowledge_institutions.is_some_and(|max| tally.ki >= max as usize);
             let blocking_theme = prof.themes.iter().find(|t| theme_full.contains(t));
             let (reason, detail) = if let Some(why) = ineligible {
-                let reason = if problem.is_banned(p, e) { LeftOutReason::Ban } else { LeftOutReason::Conflict };
+                let reason = if problem.is_banned(p, e) {
+                    LeftOutReason::Ban
+                } else if !problem.speaks_event_language(p, e) {
+                    LeftOutReason::PitchLanguage
+                } else {
+                    LeftOutReason::Conflict
+                };
                 (reason, format!("the profile {why}"))
             } else if full_elsewhere {
                 let names: Vec<&str> = profile_events[p].iter().map(|&x| problem.specs[x].event_id.as_str()).collect();

@@ -50,6 +50,9 @@ pub struct CandidateProfile {
     /// Themes of the profile, used by [`Quotas::max_per_theme`].
     #[serde(default)]
     pub themes: Vec<String>,
+    /// Languages the team can pitch in (codes such as `fr`); empty = not known, no restriction.
+    #[serde(default)]
+    pub pitch_languages: Vec<String>,
 }
 
 impl CandidateProfile {
@@ -106,6 +109,10 @@ pub struct EventSpec {
     /// Optional quotas.
     #[serde(default)]
     pub quotas: Quotas,
+    /// Languages pitches are accepted in (codes such as `fr`); empty = any. A profile whose
+    /// pitch languages are known and share none with these may not pitch at the event.
+    #[serde(default)]
+    pub pitch_languages: Vec<String>,
 }
 
 /// Organiser pin: the profile must pitch at the event (optionally for a given demand area).
@@ -276,6 +283,9 @@ pub struct EventDef {
     /// Optional quotas.
     #[serde(default)]
     pub quotas: Quotas,
+    /// Accepted pitch languages; empty = any (see [`EventSpec::pitch_languages`]).
+    #[serde(default)]
+    pub pitch_languages: Vec<String>,
 }
 
 impl EventDef {
@@ -297,6 +307,7 @@ impl EventDef {
             slots: self.slots,
             demands,
             quotas: self.quotas.clone(),
+            pitch_languages: self.pitch_languages.clone(),
         }
     }
 }
@@ -390,6 +401,8 @@ pub enum LeftOutReason {
     Conflict,
     /// Banned from this event or the season.
     Ban,
+    /// Its team pitches in none of the event's accepted languages.
+    PitchLanguage,
     /// Not among the `top_n` eligible candidates of any demand area of the event.
     Pruned,
     /// None of the above applies (e.g. ties, or a line-up that is not proven optimal).

@@ -287,12 +287,29 @@ impl<'a> Problem<'a> {
         if self.conflicts[p].contains(&org) {
             return Some(format!("has a conflict of interest with {}", self.specs[e].organisation));
         }
+        if !self.speaks_event_language(p, e) {
+            return Some(format!(
+                "pitches in {}; the event takes pitches in {}",
+                self.profiles[p].pitch_languages.join(", "),
+                self.specs[e].pitch_languages.join(", ")
+            ));
+        }
         None
     }
 
     /// Whether the ineligibility of `p` at `e` is a ban (vs a conflict).
     pub fn is_banned(&self, p: usize, e: usize) -> bool {
         self.banned[p].as_ref().is_some_and(|s| s.contains(&usize::MAX) || s.contains(&e))
+    }
+
+    /// Whether `p` may pitch in one of the languages event `e` accepts (true when either side
+    /// states none).
+    pub fn speaks_event_language(&self, p: usize, e: usize) -> bool {
+        let accepted = &self.specs[e].pitch_languages;
+        let spoken = &self.profiles[p].pitch_languages;
+        accepted.is_empty()
+            || spoken.is_empty()
+            || spoken.iter().any(|l| accepted.iter().any(|a| a.trim().eq_ignore_ascii_case(l.trim())))
     }
 
     /// Themes present among the candidates of event `e`, sorted, with their candidates.

@@ -31,6 +31,7 @@ fn profile(id: &str, kind: &str, size: Option<&str>, themes: &[&str]) -> Candida
         kind: kind.into(),
         size: size.map(Into::into),
         themes: themes.iter().map(|t| t.to_string()).collect(),
+        pitch_languages: Vec::new(),
     }
 }
 
@@ -47,7 +48,14 @@ fn demand(id: &str, ranked: &[(&str, f64)]) -> DemandRanking {
 }
 
 fn event(id: &str, org: &str, slots: u32, demands: Vec<DemandRanking>) -> EventSpec {
-    EventSpec { event_id: id.into(), organisation: org.into(), slots, demands, quotas: Quotas::default() }
+    EventSpec {
+        event_id: id.into(),
+        organisation: org.into(),
+        slots,
+        demands,
+        quotas: Quotas::default(),
+        pitch_languages: Vec::new(),
+    }
 }
 
 fn selected_ids(sel: &EventSelection) -> Vec<(String, String)> {
@@ -210,6 +218,7 @@ fn random_instance(seed: u64) -> Instance {
             slots: 1 + rng.below(3) as u32,
             demands,
             quotas,
+            pitch_languages: Vec::new(),
         });
     }
     let mut rules = SeasonRules {
@@ -542,4 +551,43 @@ fn quotas_shape_the_line_up() {
     assert!(sel.unmet.is_empty());
     let k2 = sel.events[0].left_out.iter().find(|l| l.profile_id == "k2").unwrap();
     assert_eq!(k2.reason, LeftOutReason::Quota);
+}
+
+#[test]
+fn an_event_takes_only_pitches_in_its_languages_and_says_so_for_those_left_out() {
+    let speaking = |id: &str, languages: &[&str]| CandidateProfile {
+        pitch_languages: languages.iter().map(|l| l.to_string()).collect(),
+        ..company(id)
+    };
+    let profiles = map(vec![
+        speaking("nl-only", &["nl"]),
+        speaking("en-fr", &["en", "fr"]),
+        speaking("fr", &["FR"]),
+        company("unknown"),
+    ]);
+    let ranked = demand("d", &[("nl-only", 0.9), ("en-fr", 0.8), ("fr", 0.7), ("unknown", 0.6)]);
+    let mut french = event("e", "Renault", 3, vec![ranked.clone()]);
+    french.pitch_languages = vec!["fr".into()];
+    let rules = SeasonRules {
+        min_per_demand: 0,
+        pins: vec![Pin { profile_id: "nl-only".into(), event_id: "e".into(), demand_id: None }],
+        ..Default::default()
+    };
+    let sel = select_season(&profiles, &[french], &rules).unwrap();
+    let e = &sel.events[0];
+    let ids: Vec<&str> = e.selected.iter().map(|p| p.profile_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["en-fr", "fr", "unknown"],
+        "the best profile pitches only in Dutch; a profile stating no language is not held to it"
+    );
+    let left = e.left_out.iter().find(|l| l.profile_id == "nl-only").expect("explained");
+    assert_eq!(left.reason, LeftOutReason::PitchLanguage);
+    assert_eq!(left.detail, "the profile pitches in nl; the event takes pitches in fr");
+    assert!(e.unmet.iter().any(|u| u.contains("pin of nl-only could not be honoured")), "{:?}", e.unmet);
+
+    let any_language = event("e", "Renault", 3, vec![ranked]);
+    let sel =
+        select_season(&profiles, &[any_language], &SeasonRules { min_per_demand: 0, ..Default::default() }).unwrap();
+    assert_eq!(sel.events[0].selected[0].profile_id, "nl-only", "no accepted languages, no rule");
 }

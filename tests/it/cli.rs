@@ -324,6 +324,42 @@ fn select_event_respects_slots_and_is_reproducible() {
     let second: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
     assert_eq!(v["selected"], second["selected"]);
     assert_eq!(v["reserves"], second["reserves"]);
+
+    // The same day with pitches in French only: a profile that states no pitch languages pitches in
+    // the language it is written in, so only French-written profiles (or one that says it pitches in
+    // French) may take a slot, and the others left out say why.
+    let written_in: std::collections::HashMap<String, String> = std::fs::read_to_string(demo("profiles.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|p| (p["id"].as_str().unwrap().to_string(), p["language"].as_str().unwrap_or("?").to_string()))
+        .collect();
+    let outside_french = |sel: &Value| -> Vec<String> {
+        sel["selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["profile_id"].as_str().unwrap().to_string())
+            .filter(|id| matches!(written_in[id].as_str(), "nl" | "en"))
+            .collect()
+    };
+    assert!(!outside_french(&v).is_empty(), "without the rule Dutch and English profiles pitch: {v}");
+    let mut french_day: Value =
+        serde_json::from_str(std::fs::read_to_string(demo("events.jsonl")).unwrap().lines().next().unwrap()).unwrap();
+    french_day["id"] = "psa-2027-fr".into();
+    french_day["pitch_languages"] = json!(["fr"]);
+    let f = d.file("fr-day.jsonl", &jsonl(&[french_day]));
+    d.ok(&["import", "--events", &f]);
+    let french: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027-fr", "--format", "json"])).unwrap();
+    assert!(!french["selected"].as_array().unwrap().is_empty(), "{french}");
+    assert_eq!(outside_french(&french), Vec::<String>::new(), "{french}");
+    let by_language: Vec<&Value> =
+        french["left_out"].as_array().unwrap().iter().filter(|l| l["reason"] == "pitch_language").collect();
+    assert!(!by_language.is_empty(), "the strongest left out are explained: {}", french["left_out"]);
+    for l in by_language {
+        let detail = l["detail"].as_str().unwrap();
+        assert!(detail.ends_with("; the event takes pitches in fr") && detail.contains("pitches in "), "{detail}");
+    }
 }
 
 /// The tables read like the pages: column headers, organisation names and demand titles instead of

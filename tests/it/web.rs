@@ -61,6 +61,8 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     );
     browser.find("#f-keywords").type_text("hydrogen storage, composite pressure vessel, carbon fibre");
     browser.find("input[name=themes][value=green_mobility]").click();
+    browser.find("input[name=pitch_languages][value=en]").click();
+    browser.find("input[name=pitch_languages][value=fr]").click();
     browser.find("#f-trl").clear().type_text("6");
     browser.find("#f-contact_email").type_text("info@waterstofvat.example");
     browser.find("#submit-profile").click();
@@ -76,6 +78,7 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let (stored, _) = app.engine.profile_with_status(id).unwrap().expect("stored profile");
     assert_eq!(stored.trl, Some(6));
     assert_eq!(stored.keywords.len(), 3);
+    assert_eq!(stored.pitch_languages, vec![pitchmatch::domain::Language::En, pitchmatch::domain::Language::Fr]);
 
     // Organiser: a wrong token is refused, the right one signs in.
     browser.goto(&app.url("/organiser"));
@@ -253,8 +256,12 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     assert!(browser.wait_for("#e-slots", WAIT).text().contains("must be"), "a bad slot count is named");
     browser.find("#f-slots").clear().type_text("4");
     browser.find("#f-min_knowledge_institutions").type_text("2");
+    for code in ["fr", "en", "nl"] {
+        browser.find(&format!("input[name=pitch_languages][value={code}]")).click();
+    }
     browser.find("#save-event").click();
     assert!(browser.wait_for("#event-quotas", WAIT).text().contains("at least 2 knowledge institutions"));
+    assert!(browser.find("#event-pitch-languages").text().contains("Pitches in: fr, en, nl"));
     browser.find("#run-selection").click();
     browser.wait_for("#lineup", Duration::from_secs(180));
     let demands: Vec<String> = browser.find_all("#lineup tbody tr td:nth-child(3)").iter().map(|c| c.text()).collect();

@@ -127,6 +127,8 @@ pub(crate) struct ProfileFormValues {
     /// Comma-separated.
     pub(crate) keywords: String,
     pub(crate) themes: Vec<String>,
+    /// Language codes ticked.
+    pub(crate) pitch_languages: Vec<String>,
     pub(crate) trl: String,
     pub(crate) website: String,
     pub(crate) contact_email: String,
@@ -145,6 +147,7 @@ impl ProfileFormValues {
             innovations: p.innovations.join("\n"),
             keywords: p.keywords.join(", "),
             themes: p.themes.iter().map(|t| t.as_str().to_string()).collect(),
+            pitch_languages: p.pitch_languages.iter().map(|l| l.code().to_string()).collect(),
             trl: p.trl.map(|t| t.to_string()).unwrap_or_default(),
             website: p.website.clone().unwrap_or_default(),
             contact_email: p.contact_email.clone().unwrap_or_default(),
@@ -214,6 +217,12 @@ const INNOVATIONS: FieldSpec = spec(
 const KEYWORDS: FieldSpec =
     spec("keywords", "Trefwoorden", "Keywords", "Optional: separated by commas, at most 30 of 100 characters.");
 const THEMES: FieldSpec = spec("themes", "Thema's", "Themes", "Optional: the programme themes you work on.");
+const PITCH_LANGUAGES: FieldSpec = spec(
+    "pitch_languages",
+    "Pitchtalen",
+    "Pitch languages",
+    "Optional: the languages your team can pitch in. Some hosts take pitches in French only; when none is ticked, the language of your profile counts.",
+);
 const TRL: FieldSpec = spec("trl", "TRL", "Technology readiness level", "Optional: a whole number from 1 to 9.");
 const WEBSITE: FieldSpec = spec("website", "Website", "Website", "Optional: an http(s) address.");
 const EMAIL: FieldSpec = spec(
@@ -377,6 +386,16 @@ pub(crate) fn profile_form(
                 }
                 (help_and_errors(&THEMES, &errors))
             }
+            fieldset class=(field_class(&PITCH_LANGUAGES, &errors)) {
+                legend { span lang="nl" { (PITCH_LANGUAGES.nl) } " / " span lang="en" { (PITCH_LANGUAGES.en) } }
+                @for (v, text) in &LANGUAGE_OPTIONS[1..] {
+                    label.check {
+                        input type="checkbox" name="pitch_languages" value=(v) checked[values.pitch_languages.iter().any(|l| l == v)];
+                        " " (text)
+                    }
+                }
+                (help_and_errors(&PITCH_LANGUAGES, &errors))
+            }
             div.row {
                 (text_field(&TRL, &values.trl, &errors, "text"))
                 (text_field(&WEBSITE, &values.website, &errors, "text"))
@@ -413,6 +432,9 @@ pub(crate) fn profile_view(p: &Profile) -> Markup {
             @if !p.keywords.is_empty() { (row("Trefwoorden", "Keywords", text(&p.keywords.join(", ")))) }
             @if !p.themes.is_empty() {
                 (row("Thema's", "Themes", text(&p.themes.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "))))
+            }
+            @if !p.pitch_languages.is_empty() {
+                (row("Pitchtalen", "Pitch languages", text(&p.pitch_languages.iter().map(|l| l.code()).collect::<Vec<_>>().join(", "))))
             }
             @if let Some(t) = p.trl { (row("TRL", "TRL", text(&t.to_string()))) }
             @if let Some(w) = &p.website { (row("Website", "Website", text(w))) }

@@ -396,6 +396,13 @@ fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
                 (quotas.iter().filter_map(|(v, f)| v.map(|n| f.replace("{}", &n.to_string()))).collect::<Vec<_>>().join(" · "))
             }
         }
+        @if !event.pitch_languages.is_empty() {
+            p id="event-pitch-languages" {
+                "Pitches in: "
+                (event.pitch_languages.iter().map(|l| l.code()).collect::<Vec<_>>().join(", "))
+                span.muted { " (profiles whose team pitches in none of these are not proposed)" }
+            }
+        }
         h2 { "Demand areas" }
         ul.plain {
             @for d in demands {

@@ -143,6 +143,7 @@ fn event_form(
     demands: &[DemandArea],
 ) -> Markup {
     let chosen = listed(values, "demand_ids");
+    let pitch_languages = listed(values, "pitch_languages");
     let number = |name: &str| {
         values
             .get(name)
@@ -170,6 +171,17 @@ fn event_form(
                 div.row {
                     @for (name, label, help) in QUOTAS { (text(name, label, &number(name), help, errors)) }
                 }
+            }
+            fieldset class=(class("pitch_languages", errors)) {
+                legend { "Pitch languages" }
+                p.muted { "The languages pitches are accepted in; none ticked = any. A profile whose team pitches in none of them is not proposed." }
+                @for (code, name) in PITCH_LANGUAGES {
+                    label.check {
+                        input type="checkbox" name="pitch_languages" value=(code) checked[pitch_languages.iter().any(|l| l == code)];
+                        " " (name)
+                    }
+                }
+                (field_errors("pitch_languages", errors))
             }
             fieldset class=(class("demand_ids", errors)) {
                 legend { "Demand areas" }
@@ -267,6 +279,8 @@ const EVENT_FIELDS: [&str; 9] = [
     "max_knowledge_institutions",
     "max_per_theme",
 ];
+/// The languages a pitch can be given in, as codes and as the form names them.
+pub(crate) const PITCH_LANGUAGES: [(&str, &str); 3] = [("fr", "Français"), ("en", "English"), ("nl", "Nederlands")];
 const EVENT_NUMBERS: [&str; 5] =
     ["slots", "min_sme_or_startup", "min_knowledge_institutions", "max_knowledge_institutions", "max_per_theme"];
 
@@ -359,7 +373,7 @@ pub(crate) async fn edit_event(ctx: PageContext, id: web::Path<String>) -> Resul
 async fn save_event(ctx: PageContext, editing: bool, action: String) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids"], &EVENT_NUMBERS);
+    let raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids", "pitch_languages"], &EVENT_NUMBERS);
     let errors = match Event::from_json(&raw) {
         Err(violations) => violations_by_field(&violations),
         Ok(event) => {

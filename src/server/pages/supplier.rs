@@ -92,6 +92,7 @@ fn form_values(form: &FormFields) -> ProfileFormValues {
         innovations: text("innovations"),
         keywords: text("keywords"),
         themes: form.all("themes").into_iter().map(str::to_string).collect(),
+        pitch_languages: form.all("pitch_languages").into_iter().map(str::to_string).collect(),
         trl: text("trl"),
         website: text("website"),
         contact_email: text("contact_email"),
@@ -133,6 +134,9 @@ pub(crate) fn form_record(v: &ProfileFormValues) -> Value {
     }
     if !v.themes.is_empty() {
         record.insert("themes".into(), json!(v.themes));
+    }
+    if !v.pitch_languages.is_empty() {
+        record.insert("pitch_languages".into(), json!(v.pitch_languages));
     }
     let trl = v.trl.trim();
     if !trl.is_empty() {
