@@ -14,6 +14,7 @@
 //! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, relevance feedback from
 //!   reviewers' decisions, the organiser's reason.
 //! - [`select`] — the exact (ILP) pitch line-up for events and seasons.
+//! - [`duplicates`] — which profiles are likely one organisation (names, websites, mail domains, meaning).
 //! - [`agenda`] — the day's timetable from a line-up: rooms, changeovers, breaks; CSV and iCalendar.
 //! - [`evaluate`] — nDCG@10, recall and MRR of the ranking against graded judgments, per language pair.
 //! - [`learn`] — the cross-demand model of what interests an OEM (linfa logistic regression),
@@ -31,6 +32,7 @@
 pub mod agenda;
 pub mod cli;
 pub mod domain;
+pub mod duplicates;
 pub mod embed;
 pub mod engine;
 pub mod error;

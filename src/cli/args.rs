@@ -389,6 +389,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = EvaluateFormat::Table)]
         format: EvaluateFormat,
     },
+    /// List the profiles that are likely one organisation (alike names, one website or company
+    /// e-mail domain, texts that say the same), with the evidence; settle them in the organiser
+    /// pages (merge or mark distinct).
+    Duplicates {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = EvaluateFormat::Table)]
+        format: EvaluateFormat,
+    },
     /// Import or export reviewers' decisions (JSON Lines).
     Decisions {
         /// What to do with them.

@@ -365,6 +365,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 EvaluateFormat::Table => render::write_learn_report(&report, &mut out)?,
             }
         }
+        Command::Duplicates { format } => {
+            let engine = open_for_reading(true)?;
+            let pairs = engine.likely_duplicates()?;
+            match format {
+                EvaluateFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &pairs)?;
+                    writeln!(out)?;
+                }
+                EvaluateFormat::Table => render::write_duplicates(&pairs, &mut out)?,
+            }
+        }
         Command::Decisions { action: args::DecisionsAction::Export { demand } } => {
             let engine = open_for_reading(false)?;
             for d in engine.all_decisions(&demand)? {

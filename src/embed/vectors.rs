@@ -205,19 +205,29 @@ impl VectorSet {
     pub fn mean_vectors(&self) -> Vec<(String, Vec<f32>)> {
         let mut out = Vec::with_capacity(self.by_id.len());
         for s in self.slots.iter().filter(|s| s.alive && !s.rows.is_empty()) {
-            let mut mean = vec![0f32; self.dim];
-            for row in s.rows.clone() {
-                for (m, v) in mean.iter_mut().zip(&self.data[row * self.dim..(row + 1) * self.dim]) {
-                    *m += v;
-                }
-            }
-            let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                mean.iter_mut().for_each(|x| *x /= norm);
-            }
-            out.push((s.id.to_string(), mean));
+            out.push((s.id.to_string(), self.mean_of(s.rows.clone())));
         }
         out
+    }
+
+    /// The unit mean of one profile's passage vectors (see [`VectorSet::mean_vectors`]).
+    pub fn mean_vector(&self, id: &str) -> Option<Vec<f32>> {
+        let s = &self.slots[self.slot_of(id)?];
+        (s.alive && !s.rows.is_empty()).then(|| self.mean_of(s.rows.clone()))
+    }
+
+    fn mean_of(&self, rows: std::ops::Range<usize>) -> Vec<f32> {
+        let mut mean = vec![0f32; self.dim];
+        for row in rows {
+            for (m, v) in mean.iter_mut().zip(&self.data[row * self.dim..(row + 1) * self.dim]) {
+                *m += v;
+            }
+        }
+        let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            mean.iter_mut().for_each(|x| *x /= norm);
+        }
+        mean
     }
 }
 

@@ -8,6 +8,7 @@
 mod agenda;
 mod changes;
 mod decisions;
+mod duplicates;
 mod evaluate;
 mod explainer;
 mod export;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use self::decisions::{for_reviewer, rfc3339_now};
+pub use self::duplicates::{DuplicatePair, MergeReport, PairMember};
 use self::explainer::Explainer;
 pub use self::export::{ExportEmbeddings, ExportStatus, ExportToken, ProfileExport};
 pub use self::feedback::likeness_text;

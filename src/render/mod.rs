@@ -406,6 +406,26 @@ pub fn write_learn_report<W: Write>(r: &crate::engine::LearnReport, out: &mut W)
     Ok(())
 }
 
+/// Likely duplicate profiles for people: each pair's ids and names, then the evidence.
+pub fn write_duplicates<W: Write>(pairs: &[crate::engine::DuplicatePair], out: &mut W) -> std::io::Result<()> {
+    if pairs.is_empty() {
+        return writeln!(out, "no likely duplicates");
+    }
+    writeln!(out, "{} pair(s) of profiles that are likely one organisation:", pairs.len())?;
+    for p in pairs {
+        writeln!(out)?;
+        for m in [&p.first, &p.second] {
+            let decisions = match m.decisions {
+                0 => String::new(),
+                n => format!(", {n} reviewer decision(s)"),
+            };
+            writeln!(out, "  {}  {} ({}{decisions})", printable(&m.id), printable(&m.name), m.language)?;
+        }
+        writeln!(out, "  why: {}", printable(&p.reasons.join("; ")))?;
+    }
+    Ok(())
+}
+
 /// A relevance-feedback simulation for people: the figures of the profiles left undecided,
 /// without and with feedback, and the difference in nDCG@10.
 pub fn write_feedback_evaluation<W: Write>(

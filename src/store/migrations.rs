@@ -88,6 +88,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          model_ndcg10 REAL NOT NULL,
          model TEXT NOT NULL
      );",
+    // 7: pairs of profiles an organiser found to be different organisations (not duplicates);
+    //    a pair goes with either profile.
+    "CREATE TABLE distinct_profiles (
+         first TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+         second TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+         marked_by TEXT NOT NULL,
+         marked_at TEXT NOT NULL,
+         PRIMARY KEY (first, second)
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -9,6 +9,7 @@
 
 mod audit;
 mod decisions;
+mod distinct;
 mod migrations;
 mod models;
 mod moderation;

@@ -555,6 +555,7 @@ fn read_commands_work_beside_a_running_server_and_write_commands_say_why_not() {
     let selection: Value = serde_json::from_str(&d.ok(&["select", "--event", "psa-2027", "--format", "json"])).unwrap();
     assert_eq!(selection["optimal"], true);
     d.ok(&["token", "list"]);
+    assert_eq!(d.ok(&["duplicates"]), "no likely duplicates\n", "the demo profiles are all different organisations");
 
     let f = d.file("one.jsonl", &jsonl(&[profile("p-new", "Hydrogen refuelling valves for city buses.")]));
     for args in [

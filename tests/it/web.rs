@@ -635,3 +635,58 @@ fn web_booklet_prints_one_profile_per_page() {
     assert_eq!(ids, line_up);
     assert_eq!(pdf_pages(&browser.print_pdf()), line_up.len());
 }
+
+/// Likely duplicates in the organiser's pages: a copy of a profile submitted again under its name
+/// written another way, and a profile of the same company with the same text under a longer name,
+/// show with the evidence. The organiser merges the copy (its reviewer decision moves to the
+/// profile kept) and marks the other pair distinct; both leave the page, and the audit log has both.
+#[test]
+fn web_organiser_merges_a_duplicate_and_marks_a_pair_distinct() {
+    use pitchmatch::domain::{Profile, Verdict};
+    use pitchmatch::engine::Actor;
+    let app = spawn_app();
+    let original = app.engine.profile("demo-p-001").unwrap().expect("demo profile");
+    let copy = Profile { id: "spadscope-again".into(), name: "SPADSCOPE BV".into(), ..original.clone() };
+    let sibling = Profile { id: "spadscope-optics".into(), name: "Spadscope Optics".into(), ..original.clone() };
+    app.engine.submit_profile(&copy).unwrap();
+    app.engine.submit_profile(&sibling).unwrap();
+    app.engine.wait_for_vectors();
+    app.engine
+        .record_decision("demo-d-01", "spadscope-again", Verdict::Interested, None, Actor::command_line())
+        .unwrap();
+
+    let browser = Browser::start();
+    browser.goto(&app.url("/organiser"));
+    browser.find("#f-token").type_text(&app.organiser);
+    browser.find("#sign-in").click();
+    browser.wait_for("#sign-out", WAIT);
+    browser.find("#nav-duplicates").click();
+    assert!(browser.wait_for("#duplicates-count", WAIT).text().starts_with("3 pair(s)"), "{}", browser.source());
+    let why = browser.find("#pair-demo-p-001-spadscope-again .why").text();
+    assert!(why.contains("names alike (100 %)") && why.contains("texts say the same"), "{why}");
+    assert!(!browser.find("#pair-demo-p-001-spadscope-optics").text().contains("reviewer decision"));
+    assert!(browser.find("#pair-demo-p-001-spadscope-again").text().contains("1 reviewer decision(s)"));
+    browser.screenshot(&screenshot_dir().join("13-duplicates.png"));
+
+    browser.find("#merge-spadscope-again-into-demo-p-001").click();
+    browser.wait_for_source("1 pair(s) of profiles", WAIT);
+    assert!(browser.find_all("#pair-demo-p-001-spadscope-again").is_empty());
+    assert!(app.engine.profile("spadscope-again").unwrap().is_none(), "the merged copy is erased");
+    let decided: Vec<(String, Verdict)> =
+        app.engine.decisions("demo-d-01").unwrap().into_iter().map(|d| (d.profile_id, d.decision)).collect();
+    assert_eq!(
+        decided,
+        vec![("demo-p-001".to_string(), Verdict::Interested)],
+        "the decision moved to the kept profile"
+    );
+
+    browser.find("#distinct-demo-p-001-spadscope-optics").click();
+    browser.wait_for_source("0 pair(s) of profiles", WAIT);
+    assert!(app.engine.likely_duplicates().unwrap().is_empty(), "a pair marked distinct is not proposed again");
+    browser.find("#nav-audit").click();
+    let audit = browser.wait_for("#audit", WAIT).text();
+    assert!(
+        audit.contains("spadscope-again into demo-p-001") && audit.contains("demo-p-001 and spadscope-optics"),
+        "{audit}"
+    );
+}

@@ -10,6 +10,7 @@ mod agenda;
 mod booklet;
 mod context;
 mod csrf;
+mod duplicates;
 mod export;
 mod landscape;
 mod layout;
@@ -69,6 +70,9 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/approve", handler: |r| r.to(moderation::approve) },
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/reject", handler: |r| r.to(moderation::reject) },
     RouteDef { verb: Verb::Get, path: "/organiser/audit", handler: |r| r.to(moderation::audit) },
+    RouteDef { verb: Verb::Get, path: "/organiser/duplicates", handler: |r| r.to(duplicates::list) },
+    RouteDef { verb: Verb::Post, path: "/organiser/duplicates/merge", handler: |r| r.to(duplicates::merge) },
+    RouteDef { verb: Verb::Post, path: "/organiser/duplicates/distinct", handler: |r| r.to(duplicates::distinct) },
     RouteDef { verb: Verb::Post, path: "/supplier/export", handler: |r| r.to(export::export) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda", handler: |r| r.to(agenda::page) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.ics", handler: |r| r.to(agenda::ics) },
