@@ -399,7 +399,7 @@ fn season_instance(seed: u64, n_events: usize, n_demands: usize, n_profiles: usi
                 })
                 .collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            demands.push(DemandRanking { demand_id: format!("{event_id}-{d:02}"), ranked });
+            demands.push(DemandRanking { demand_id: format!("{event_id}-{d:02}"), ranked, organisation: None });
         }
         let quotas = if e % 2 == 0 {
             Quotas {

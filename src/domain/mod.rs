@@ -228,8 +228,13 @@ impl DemandArea {
 pub struct Event {
     /// Stable external id, e.g. `psa-2021`.
     pub id: String,
-    /// Host OEM/Tier-1.
+    /// Host OEM/Tier-1 (the lead host when there are several).
     pub organisation: String,
+    /// Further host organisations, when several bring demand areas to one event (a cluster's tech
+    /// day): their reviewers see the event, and conflicts of interest apply per demand area's
+    /// organisation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub co_hosts: Vec<String>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -700,9 +705,10 @@ impl DemandArea {
 }
 
 impl Event {
-    const FIELDS: [&'static str; 11] = [
+    const FIELDS: [&'static str; 12] = [
         "id",
         "organisation",
+        "co_hosts",
         "title",
         "date",
         "slots",
@@ -719,6 +725,7 @@ impl Event {
         let mut r = FieldReader::new(value, &Self::FIELDS)?;
         let id = r.id("id");
         let organisation = r.string("organisation", true, 1, 200);
+        let co_hosts = r.string_list("co_hosts", 20, 200, TextKind::Line);
         let title = r.string("title", false, 0, 200);
         let date = r.string("date", false, 0, 40);
         if let Some(d) = &date {
@@ -761,6 +768,7 @@ impl Event {
             (Some(id), Some(organisation), Some(slots), Some(demand_ids)) => Some(Event {
                 id,
                 organisation,
+                co_hosts,
                 title,
                 date,
                 slots,
@@ -774,6 +782,13 @@ impl Event {
             _ => None,
         };
         r.finish(event)
+    }
+}
+
+impl Event {
+    /// Every host organisation: the lead host, then the co-hosts.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.organisation.as_str()).chain(self.co_hosts.iter().map(String::as_str))
     }
 }
 

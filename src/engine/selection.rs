@@ -64,7 +64,8 @@ impl Engine {
             .take(top_n.max(1))
             .map(|r| (r.profile_id.clone(), value(r)))
             .collect();
-        Ok(DemandRanking { demand_id: demand_id.to_string(), ranked })
+        let organisation = self.demand(demand_id)?.map(|d| d.organisation);
+        Ok(DemandRanking { demand_id: demand_id.to_string(), ranked, organisation })
     }
 
     fn event_def(&self, event: &Event) -> EventDef {

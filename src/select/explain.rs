@@ -281,7 +281,8 @@ pub(crate) fn assemble(problem: &Problem, outcome: Outcome, start: Instant) -> S
             let demand_id = ev.demands[d].demand_id.clone();
             let ineligible = problem.ineligibility(p, e);
             let full_elsewhere = profile_events[p].len() >= rules.max_events_per_profile as usize;
-            if ineligible.is_none() && !full_elsewhere && reserves.len() < rules.reserves {
+            let demand_conflict = problem.demand_conflict(p, e, d);
+            if ineligible.is_none() && demand_conflict.is_none() && !full_elsewhere && reserves.len() < rules.reserves {
                 reserves.push(Pitch {
                     profile_id: pid.clone(),
                     demand_id: demand_id.clone(),
@@ -319,6 +320,8 @@ pub(crate) fn assemble(problem: &Problem, outcome: Outcome, start: Instant) -> S
                         rules.max_events_per_profile
                     ),
                 )
+            } else if let (false, Some(why)) = (in_cands.contains(&p), &demand_conflict) {
+                (LeftOutReason::Conflict, format!("the profile {why}"))
             } else if !in_cands.contains(&p) {
                 (
                     LeftOutReason::Pruned,

@@ -79,6 +79,10 @@ pub struct DemandRanking {
     pub demand_id: String,
     /// `(profile_id, value)` pairs; values must be finite and non-negative.
     pub ranked: Vec<(String, f64)>,
+    /// The organisation whose demand area it is, when an event has several hosts: a profile in
+    /// conflict with it may not pitch to this demand area (matched like [`Conflict::organisation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
 }
 
 /// Optional per-event quotas. Each is soft: if it cannot be met it is reported in `unmet`.
@@ -298,7 +302,7 @@ impl EventDef {
             .iter()
             .map(|id| match rankings.iter().position(|r| &r.demand_id == id) {
                 Some(i) => rankings.swap_remove(i),
-                None => DemandRanking { demand_id: id.clone(), ranked: Vec::new() },
+                None => DemandRanking { demand_id: id.clone(), ranked: Vec::new(), organisation: None },
             })
             .collect();
         EventSpec {

@@ -218,7 +218,9 @@ impl<'a> Problem<'a> {
                     pins_by_event[e].iter().filter(|(_, pd)| pd.is_none_or(|pd| pd == d)).map(|(p, _)| *p).collect();
                 let mut chosen: Vec<(usize, f64, Option<usize>)> = Vec::new();
                 for r in &ranking {
-                    if problem.ineligibility(r.profile, e).is_some() {
+                    if problem.ineligibility(r.profile, e).is_some()
+                        || problem.demand_conflict(r.profile, e, d).is_some()
+                    {
                         continue;
                     }
                     if chosen.len() < rules.top_n || pinned_here.contains(&r.profile) {
@@ -227,8 +229,15 @@ impl<'a> Problem<'a> {
                 }
                 // Pinned to this demand explicitly but not ranked here: value 0.
                 for &(p, pd) in &pins_by_event[e] {
-                    if pd == Some(d) && !chosen.iter().any(|c| c.0 == p) {
-                        chosen.push((p, 0.0, None));
+                    if pd != Some(d) || chosen.iter().any(|c| c.0 == p) {
+                        continue;
+                    }
+                    match problem.demand_conflict(p, e, d) {
+                        Some(why) => problem.pre_unmet[e].push(format!(
+                            "pin of {} could not be honoured: the profile {why}; the conflict takes precedence",
+                            problem.profile_ids[p]
+                        )),
+                        None => chosen.push((p, 0.0, None)),
                     }
                 }
                 demands.push(DemandData { demand_id: dr.demand_id.clone(), ranking, cands: Vec::new() });
@@ -251,6 +260,9 @@ impl<'a> Problem<'a> {
                     problem.events[e].demands.iter().any(|dd| dd.cands.iter().any(|&c| problem.cands[c].profile == p));
                 if !any {
                     for d in 0..problem.events[e].demands.len() {
+                        if problem.demand_conflict(p, e, d).is_some() {
+                            continue;
+                        }
                         let ci = problem.cands.len();
                         let order = problem.events[e].demands[d].cands.len();
                         problem.cands.push(Cand { event: e, demand: d, profile: p, value: 0.0, rank: None, order });
@@ -295,6 +307,19 @@ impl<'a> Problem<'a> {
             ));
         }
         None
+    }
+
+    /// Why profile `p` may not pitch to demand area `d` of event `e` although it may pitch at the
+    /// event: a conflict of interest with the organisation whose demand area it is (an event with
+    /// several hosts).
+    pub fn demand_conflict(&self, p: usize, e: usize, d: usize) -> Option<String> {
+        let org = self.specs[e].demands[d].organisation.as_deref()?;
+        self.conflicts[p].contains(&norm_org(org)).then(|| {
+            format!(
+                "has a conflict of interest with {org}, whose demand area {} is",
+                self.specs[e].demands[d].demand_id
+            )
+        })
     }
 
     /// Whether the ineligibility of `p` at `e` is a ban (vs a conflict).

@@ -44,7 +44,11 @@ fn map(ps: Vec<CandidateProfile>) -> HashMap<String, CandidateProfile> {
 }
 
 fn demand(id: &str, ranked: &[(&str, f64)]) -> DemandRanking {
-    DemandRanking { demand_id: id.into(), ranked: ranked.iter().map(|(p, v)| (p.to_string(), *v)).collect() }
+    DemandRanking {
+        demand_id: id.into(),
+        ranked: ranked.iter().map(|(p, v)| (p.to_string(), *v)).collect(),
+        organisation: None,
+    }
 }
 
 fn event(id: &str, org: &str, slots: u32, demands: Vec<DemandRanking>) -> EventSpec {
@@ -203,7 +207,7 @@ fn random_instance(seed: u64) -> Instance {
                     ranked.push((p.profile_id.clone(), (rng.f() * 100.0).round() / 100.0));
                 }
             }
-            demands.push(DemandRanking { demand_id: format!("e{e}d{d}"), ranked });
+            demands.push(DemandRanking { demand_id: format!("e{e}d{d}"), ranked, organisation: None });
         }
         let mut quotas = Quotas::default();
         if rng.f() < 0.5 {
@@ -524,7 +528,11 @@ fn output_json_shape_and_season_file() {
     assert_eq!(file.rules.top_n, 30);
     assert_eq!(file.rules.max_events_per_profile, 1);
     assert_eq!(file.events[0].quotas.min_sme_or_startup, Some(3));
-    let spec = file.events[0].with_rankings(vec![DemandRanking { demand_id: "psa-02".into(), ranked: vec![] }]);
+    let spec = file.events[0].with_rankings(vec![DemandRanking {
+        demand_id: "psa-02".into(),
+        ranked: vec![],
+        organisation: None,
+    }]);
     assert_eq!(spec.demands.iter().map(|d| d.demand_id.as_str()).collect::<Vec<_>>(), vec!["psa-01", "psa-02"]);
     assert!(SeasonFile::from_json_str("{\"events\": 3}").unwrap_err().is_user_error());
 }
@@ -590,4 +598,44 @@ fn an_event_takes_only_pitches_in_its_languages_and_says_so_for_those_left_out()
     let sel =
         select_season(&profiles, &[any_language], &SeasonRules { min_per_demand: 0, ..Default::default() }).unwrap();
     assert_eq!(sel.events[0].selected[0].profile_id, "nl-only", "no accepted languages, no rule");
+}
+
+#[test]
+fn at_an_event_with_several_hosts_a_conflict_keeps_a_profile_from_that_hosts_demand_areas_only() {
+    let profiles = map(vec![company("A"), company("B"), company("C")]);
+    let hosted_by = |id: &str, org: &str, ranked: &[(&str, f64)]| DemandRanking {
+        organisation: Some(org.into()),
+        ..demand(id, ranked)
+    };
+    let day = event(
+        "cluster-day",
+        "Automotive cluster",
+        2,
+        vec![
+            hosted_by("renault-d", "Renault", &[("A", 0.9), ("B", 0.5), ("C", 0.4)]),
+            hosted_by("valeo-d", "Valeo", &[("A", 0.8), ("C", 0.3)]),
+        ],
+    );
+    let conflicts = vec![Conflict { profile_id: "A".into(), organisation: " renault ".into() }];
+    let rules = SeasonRules { min_per_demand: 1, conflicts: conflicts.clone(), ..Default::default() };
+    let sel = select_season(&profiles, std::slice::from_ref(&day), &rules).unwrap();
+    let e = &sel.events[0];
+    assert_eq!(
+        selected_ids(e),
+        vec![("B".into(), "renault-d".into()), ("A".into(), "valeo-d".into())],
+        "A pitches to Valeo, not to Renault, at the same event"
+    );
+    assert!(e.reserves.iter().all(|r| r.profile_id != "A"), "{:?}", e.reserves);
+
+    let pinned = SeasonRules {
+        pins: vec![Pin { profile_id: "A".into(), event_id: "cluster-day".into(), demand_id: Some("renault-d".into()) }],
+        ..rules
+    };
+    let sel = select_season(&profiles, &[day], &pinned).unwrap();
+    let unmet = sel.events[0].unmet.join(" | ");
+    assert!(
+        unmet.contains("pin of A could not be honoured: the profile has a conflict of interest with Renault"),
+        "{unmet}"
+    );
+    assert!(!selected_ids(&sel.events[0]).contains(&("A".into(), "renault-d".into())));
 }

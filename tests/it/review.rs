@@ -64,6 +64,15 @@ fn reviewers_see_and_decide_only_for_their_own_organisation() {
     assert_eq!(orgs, ["PSA Group"], "{demands}");
     let events: Value = app.get("/api/v1/events", Some(&renault)).json().unwrap();
     assert!(events.as_array().unwrap().iter().all(|e| e["organisation"] == "Renault") && events[0].is_object());
+    // An event with several hosts is each host's: Renault's reviewers see a cluster's day it co-hosts.
+    let cluster = json!({"id": "cluster-2027", "organisation": "Automotive cluster", "co_hosts": ["Renault"],
+                         "slots": 4, "demand_ids": ["demo-d-03"]});
+    let created = app.send_json(Method::POST, "/api/v1/events", Some(&organiser), &cluster);
+    assert_eq!(created.status().as_u16(), 201, "{}", created.text().unwrap());
+    assert_eq!(app.get("/api/v1/events/cluster-2027", Some(&renault)).status().as_u16(), 200);
+    assert_eq!(app.get("/api/v1/events/cluster-2027", Some(&psa)).status().as_u16(), 403);
+    let events: Value = app.get("/api/v1/events", Some(&renault)).json().unwrap();
+    assert!(events.as_array().unwrap().iter().any(|e| e["id"] == "cluster-2027"), "{events}");
 
     // One current decision per pair: the reviewer's replaces the organiser's; it is on the shortlist.
     let path = format!("/api/v1/demands/demo-d-01/decisions/{supplier_id}");

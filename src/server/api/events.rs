@@ -87,7 +87,7 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<web::Jso
     who.require_organiser_or_reviewer()?;
     let state = state.into_inner();
     let all = blocking(move || Ok(state.engine.events()?)).await?;
-    Ok(web::Json(all.into_iter().filter(|e| who.may_review(&e.organisation)).collect()))
+    Ok(web::Json(all.into_iter().filter(|e| e.hosts().any(|h| who.may_review(h))).collect()))
 }
 
 /// Read an event
@@ -115,7 +115,9 @@ pub async fn get(
     let id = id.into_inner();
     let state = state.into_inner();
     let event = blocking(move || Ok(state.engine.event(&id)?.ok_or_else(|| not_found(&id)))).await?;
-    who.require_reviewer_of(event.as_ref().ok().map(|e| e.organisation.as_str()))?;
+    // A reviewer of any of the event's hosts may read it.
+    let host = event.as_ref().ok().map(|e| e.hosts().find(|h| who.may_review(h)).unwrap_or(&e.organisation));
+    who.require_reviewer_of(host)?;
     Ok(web::Json(event?))
 }
 

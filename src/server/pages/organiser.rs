@@ -381,7 +381,7 @@ fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
         p.crumbs { a href="/organiser" { "Dashboard" } " › " (event.organisation) }
         h1 { (event.title.as_deref().unwrap_or(&event.id)) }
         p.muted {
-            (event.organisation) " · " (event.slots) " pitch slots"
+            (event.hosts().collect::<Vec<_>>().join(", ")) " · " (event.slots) " pitch slots"
             @if let Some(d) = &event.date { " · " (d) }
         }
         @let quotas = [

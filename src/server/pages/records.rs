@@ -163,6 +163,7 @@ fn event_form(
                 (text("id", "Id", value_of(values, "id"), "1-64 characters of A-Z, a-z, 0-9, . _ - (for example valeo-2027)", errors))
             }
             (text("organisation", "Host organisation", value_of(values, "organisation"), "The OEM or Tier-1 that hosts the day.", errors))
+            (text("co_hosts", "Further hosts", &listed(values, "co_hosts").join(", "), "Optional, comma-separated: other organisations that bring demand areas (a cluster's tech day). Their reviewers see the event; a conflict of interest keeps a profile from that host's demand areas only.", errors))
             (text("title", "Title", value_of(values, "title"), "Optional, up to 200 characters.", errors))
             (text("date", "Date", value_of(values, "date"), "Optional: YYYY-MM-DD.", errors))
             (text("slots", "Pitch slots", &number("slots"), "1-500: how many pitches the day holds.", errors))
@@ -373,7 +374,19 @@ pub(crate) async fn edit_event(ctx: PageContext, id: web::Path<String>) -> Resul
 async fn save_event(ctx: PageContext, editing: bool, action: String) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids", "pitch_languages"], &EVENT_NUMBERS);
+    let mut raw = record(&ctx.form, &EVENT_FIELDS, &["demand_ids", "pitch_languages"], &EVENT_NUMBERS);
+    let co_hosts: Vec<Value> = ctx
+        .form
+        .get("co_hosts")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| Value::String(h.to_string()))
+        .collect();
+    if let (false, Some(record)) = (co_hosts.is_empty(), raw.as_object_mut()) {
+        record.insert("co_hosts".into(), Value::Array(co_hosts));
+    }
     let errors = match Event::from_json(&raw) {
         Err(violations) => violations_by_field(&violations),
         Ok(event) => {
