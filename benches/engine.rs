@@ -426,10 +426,15 @@ fn season_instance(seed: u64, n_events: usize, n_demands: usize, n_profiles: usi
         rules.conflicts.push(Conflict {
             profile_id: format!("nl-{:04}", (i * 97) % n_profiles),
             organisation: ORGS[i % ORGS.len()].to_string(),
+            reason: None,
         });
     }
     for i in 0..5 {
-        rules.bans.push(Ban { profile_id: format!("nl-{:04}", (i * 331 + 7) % n_profiles), event_id: None });
+        rules.bans.push(Ban {
+            profile_id: format!("nl-{:04}", (i * 331 + 7) % n_profiles),
+            event_id: None,
+            reason: None,
+        });
     }
     for ev in events.iter().take(5) {
         // Pin the 40th-ranked profile of the first demand area (not one greedy would pick).

@@ -4,6 +4,7 @@
 //! (`docs/data-format.md`) and reports *every* violated rule, not just the first, so a user can
 //! fix a file in one pass.
 
+mod curation;
 mod decision;
 mod filter;
 mod principal;
@@ -15,6 +16,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use self::curation::{
+    clean_reason, EventRule, EventRuleKind, ProfileConflict, SeasonBan, SeasonSettings, MAX_REASON_CHARS,
+};
 pub use self::decision::{Decision, Verdict, MAX_NOTE_CHARS};
 pub use self::filter::{Facets, Filter};
 pub use self::principal::{same_organisation, Principal};

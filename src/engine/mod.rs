@@ -7,6 +7,7 @@
 
 mod agenda;
 mod changes;
+mod curation;
 mod decisions;
 mod duplicates;
 mod evaluate;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::curation::{rules_for_event, MAX_EVENT_RULES};
 pub use self::decisions::{for_reviewer, rfc3339_now};
 pub use self::duplicates::{DuplicatePair, MergeReport, PairMember};
 use self::explainer::Explainer;

@@ -68,7 +68,7 @@ impl Engine {
         Ok(DemandRanking { demand_id: demand_id.to_string(), ranked, organisation })
     }
 
-    fn event_def(&self, event: &Event) -> EventDef {
+    pub(super) fn event_def(&self, event: &Event) -> EventDef {
         EventDef {
             event_id: event.id.clone(),
             organisation: event.organisation.clone(),
@@ -136,7 +136,7 @@ impl Engine {
         Ok(SeasonFile { events, rules })
     }
 
-    fn candidate_profiles(
+    pub(super) fn candidate_profiles(
         &self,
         specs: &[EventSpec],
         rules: &SeasonRules,

@@ -27,6 +27,7 @@
 
 mod explain;
 mod greedy;
+mod lineup;
 mod problem;
 mod solve;
 #[cfg(test)]
@@ -36,6 +37,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+pub use self::lineup::{line_up_moves, LineUpInputs, LineUpMove, LineUpRecord, LineUpStatus, MoveKind};
 
 /// A profile that may be selected to pitch, with the tags that quotas look at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +142,9 @@ pub struct Ban {
     /// Event it is banned from; `None` = the whole season.
     #[serde(default)]
     pub event_id: Option<String>,
+    /// Why, in the organiser's words; repeated in "why not".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Conflict of interest: the profile may not pitch to the organisation (e.g. `Renault`).
@@ -148,6 +154,9 @@ pub struct Conflict {
     pub profile_id: String,
     /// Organisation name, compared case-insensitively (trimmed) with [`EventSpec::organisation`].
     pub organisation: String,
+    /// Why, in the organiser's words (e.g. "existing supplier"); repeated in "why not".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Season-wide selection rules. Every field has a default, so `{}` is a valid rule set.

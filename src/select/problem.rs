@@ -66,6 +66,10 @@ pub(crate) struct Problem<'a> {
     banned: Vec<Option<HashSet<usize>>>,
     /// Lower-cased organisations each profile conflicts with.
     conflicts: Vec<Vec<String>>,
+    /// The organiser's reasons for bans, by (profile, event or `usize::MAX` for the season).
+    ban_reasons: HashMap<(usize, usize), &'a str>,
+    /// The organiser's reasons for conflicts, by (profile, normalised organisation).
+    conflict_reasons: HashMap<(usize, String), &'a str>,
     /// Unmet constraints found during preprocessing, per event.
     pub pre_unmet: Vec<Vec<String>>,
 }
@@ -129,6 +133,7 @@ impl<'a> Problem<'a> {
 
         // Bans and conflicts.
         let mut banned: Vec<Option<HashSet<usize>>> = vec![None; profiles.len()];
+        let mut ban_reasons = HashMap::new();
         for b in &rules.bans {
             let p = lookup_profile(&b.profile_id, "a ban")?;
             let e = match &b.event_id {
@@ -136,11 +141,18 @@ impl<'a> Problem<'a> {
                 None => usize::MAX,
             };
             banned[p].get_or_insert_with(HashSet::new).insert(e);
+            if let Some(r) = b.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                ban_reasons.insert((p, e), r);
+            }
         }
         let mut conflicts: Vec<Vec<String>> = vec![Vec::new(); profiles.len()];
+        let mut conflict_reasons = HashMap::new();
         for c in &rules.conflicts {
             let p = lookup_profile(&c.profile_id, "a conflict")?;
             conflicts[p].push(norm_org(&c.organisation));
+            if let Some(r) = c.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                conflict_reasons.insert((p, norm_org(&c.organisation)), r);
+            }
         }
 
         let mut problem = Problem {
@@ -153,6 +165,8 @@ impl<'a> Problem<'a> {
             rules,
             banned,
             conflicts,
+            ban_reasons,
+            conflict_reasons,
             pre_unmet: vec![Vec::new(); specs.len()],
         };
 
@@ -289,15 +303,19 @@ impl<'a> Problem<'a> {
     pub fn ineligibility(&self, p: usize, e: usize) -> Option<String> {
         if let Some(set) = &self.banned[p] {
             if set.contains(&usize::MAX) {
-                return Some("is banned for the whole season".into());
+                return Some(format!(
+                    "is banned for the whole season{}",
+                    self.because(self.ban_reasons.get(&(p, usize::MAX)))
+                ));
             }
             if set.contains(&e) {
-                return Some("is banned from this event".into());
+                return Some(format!("is banned from this event{}", self.because(self.ban_reasons.get(&(p, e)))));
             }
         }
         let org = norm_org(&self.specs[e].organisation);
         if self.conflicts[p].contains(&org) {
-            return Some(format!("has a conflict of interest with {}", self.specs[e].organisation));
+            let why = self.because(self.conflict_reasons.get(&(p, org)));
+            return Some(format!("has a conflict of interest with {}{why}", self.specs[e].organisation));
         }
         if !self.speaks_event_language(p, e) {
             return Some(format!(
@@ -316,10 +334,16 @@ impl<'a> Problem<'a> {
         let org = self.specs[e].demands[d].organisation.as_deref()?;
         self.conflicts[p].contains(&norm_org(org)).then(|| {
             format!(
-                "has a conflict of interest with {org}, whose demand area {} is",
-                self.specs[e].demands[d].demand_id
+                "has a conflict of interest with {org}, whose demand area {} is{}",
+                self.specs[e].demands[d].demand_id,
+                self.because(self.conflict_reasons.get(&(p, norm_org(org))))
             )
         })
+    }
+
+    /// `" (reason)"` for an organiser's reason, else nothing.
+    fn because(&self, reason: Option<&&str>) -> String {
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
     }
 
     /// Whether the ineligibility of `p` at `e` is a ban (vs a conflict).

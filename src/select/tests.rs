@@ -236,10 +236,14 @@ fn random_instance(seed: u64) -> Instance {
         rules.pins.push(Pin { profile_id: format!("p{}", rng.below(n_p)), event_id: "e0".into(), demand_id: None });
     }
     if rng.f() < 0.5 {
-        rules.bans.push(Ban { profile_id: format!("p{}", rng.below(n_p)), event_id: Some("e1".into()) });
+        rules.bans.push(Ban { profile_id: format!("p{}", rng.below(n_p)), event_id: Some("e1".into()), reason: None });
     }
     if rng.f() < 0.5 {
-        rules.conflicts.push(Conflict { profile_id: format!("p{}", rng.below(n_p)), organisation: "renault".into() });
+        rules.conflicts.push(Conflict {
+            profile_id: format!("p{}", rng.below(n_p)),
+            organisation: "renault".into(),
+            reason: None,
+        });
     }
     Instance { profiles: map(ps), events, rules }
 }
@@ -412,8 +416,8 @@ fn pins_bans_and_conflicts_are_honoured() {
     let rules = SeasonRules {
         min_per_demand: 0,
         pins: vec![Pin { profile_id: "E".into(), event_id: "e1".into(), demand_id: Some("d".into()) }],
-        bans: vec![Ban { profile_id: "B".into(), event_id: None }],
-        conflicts: vec![Conflict { profile_id: "A".into(), organisation: "Renault".into() }],
+        bans: vec![Ban { profile_id: "B".into(), event_id: None, reason: None }],
+        conflicts: vec![Conflict { profile_id: "A".into(), organisation: "Renault".into(), reason: None }],
         ..Default::default()
     };
     let sel = select_season(&profiles, &events, &rules).unwrap();
@@ -445,7 +449,7 @@ fn contradictory_pins_are_reported_not_silently_dropped() {
             Pin { profile_id: "A".into(), event_id: "e2".into(), demand_id: None },
             Pin { profile_id: "B".into(), event_id: "e2".into(), demand_id: None },
         ],
-        bans: vec![Ban { profile_id: "B".into(), event_id: Some("e2".into()) }],
+        bans: vec![Ban { profile_id: "B".into(), event_id: Some("e2".into()), reason: None }],
         ..Default::default()
     };
     let sel = select_season(&profiles, &events, &rules).unwrap();
@@ -495,7 +499,7 @@ fn user_errors_are_distinguished() {
     rules.pins.push(Pin { profile_id: "A".into(), event_id: "ev".into(), demand_id: Some("zz".into()) });
     assert!(matches!(select_season(&inst.profiles, &inst.events, &rules), Err(SelectError::UnknownDemand { .. })));
     let mut rules = inst.rules.clone();
-    rules.bans.push(Ban { profile_id: "A".into(), event_id: Some("nope".into()) });
+    rules.bans.push(Ban { profile_id: "A".into(), event_id: Some("nope".into()), reason: None });
     assert!(matches!(select_season(&inst.profiles, &inst.events, &rules), Err(SelectError::UnknownEvent { .. })));
     let mut events = inst.events.clone();
     events[0].demands[0].ranked[0].1 = f64::NAN;
@@ -616,7 +620,7 @@ fn at_an_event_with_several_hosts_a_conflict_keeps_a_profile_from_that_hosts_dem
             hosted_by("valeo-d", "Valeo", &[("A", 0.8), ("C", 0.3)]),
         ],
     );
-    let conflicts = vec![Conflict { profile_id: "A".into(), organisation: " renault ".into() }];
+    let conflicts = vec![Conflict { profile_id: "A".into(), organisation: " renault ".into(), reason: None }];
     let rules = SeasonRules { min_per_demand: 1, conflicts: conflicts.clone(), ..Default::default() };
     let sel = select_season(&profiles, std::slice::from_ref(&day), &rules).unwrap();
     let e = &sel.events[0];
@@ -638,4 +642,36 @@ fn at_an_event_with_several_hosts_a_conflict_keeps_a_profile_from_that_hosts_dem
         "{unmet}"
     );
     assert!(!selected_ids(&sel.events[0]).contains(&("A".into(), "renault-d".into())));
+}
+
+#[test]
+fn the_organisers_reasons_reach_why_not_and_a_changed_line_up_says_what_moved() {
+    let profiles = map(vec![company("A"), company("B"), company("C"), company("D")]);
+    let events = vec![event("e1", "Renault", 2, vec![demand("d", &[("A", 0.9), ("B", 0.8), ("C", 0.7), ("D", 0.1)])])];
+    let before = select_season(&profiles, &events, &SeasonRules::default()).unwrap().events.remove(0);
+    assert_eq!(selected_ids(&before), [("A".to_string(), "d".to_string()), ("B".to_string(), "d".to_string())]);
+    let rules = SeasonRules {
+        pins: vec![Pin { profile_id: "D".into(), event_id: "e1".into(), demand_id: None }],
+        bans: vec![Ban { profile_id: "A".into(), event_id: Some("e1".into()), reason: Some("met last year".into()) }],
+        conflicts: vec![Conflict {
+            profile_id: "C".into(),
+            organisation: "renault".into(),
+            reason: Some("supplier".into()),
+        }],
+        ..Default::default()
+    };
+    let after = select_season(&profiles, &events, &rules).unwrap().events.remove(0);
+    let detail = |id: &str| after.left_out.iter().find(|l| l.profile_id == id).map(|l| l.detail.clone());
+    assert_eq!(detail("A").as_deref(), Some("the profile is banned from this event (met last year)"));
+    assert_eq!(detail("C").as_deref(), Some("the profile has a conflict of interest with Renault (supplier)"));
+    let moves: Vec<(String, MoveKind, String)> =
+        line_up_moves(&before, &after, &rules).into_iter().map(|m| (m.profile_id, m.kind, m.why)).collect();
+    assert_eq!(
+        moves,
+        [
+            ("D".to_string(), MoveKind::In, "pinned by the organiser".to_string()),
+            ("A".to_string(), MoveKind::Out, "banned by the organiser (met last year)".to_string()),
+        ]
+    );
+    assert!(line_up_moves(&after, &after, &rules).is_empty(), "nothing moved, nothing said");
 }

@@ -97,6 +97,44 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          marked_at TEXT NOT NULL,
          PRIMARY KEY (first, second)
      );",
+    // 8: what organisers decide about line-ups: pins, locks and bans per event (one per event and
+    //    profile), bans for the whole season, conflicts of interest per profile, the season's
+    //    rules, and each event's line-up as solved (draft or final) with the inputs it came from.
+    //    Each goes with its profile or event.
+    "CREATE TABLE event_rules (
+         event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+         profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+         kind TEXT NOT NULL,
+         demand_id TEXT,
+         reason TEXT,
+         set_by TEXT NOT NULL,
+         set_at TEXT NOT NULL,
+         PRIMARY KEY (event_id, profile_id)
+     );
+     CREATE INDEX event_rules_profile ON event_rules (profile_id);
+     CREATE TABLE season_bans (
+         profile_id TEXT PRIMARY KEY REFERENCES profiles (id) ON DELETE CASCADE,
+         reason TEXT,
+         set_by TEXT NOT NULL,
+         set_at TEXT NOT NULL
+     );
+     CREATE TABLE profile_conflicts (
+         profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+         organisation TEXT NOT NULL,
+         reason TEXT,
+         set_by TEXT NOT NULL,
+         set_at TEXT NOT NULL,
+         PRIMARY KEY (profile_id, organisation)
+     );
+     CREATE TABLE season_settings (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         settings TEXT NOT NULL
+     );
+     CREATE TABLE line_ups (
+         event_id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+         status TEXT NOT NULL,
+         record TEXT NOT NULL
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

@@ -8,6 +8,7 @@
 //! profile the WAL, which still holds the pages as they were, is checkpointed and truncated.
 
 mod audit;
+mod curation;
 mod decisions;
 mod distinct;
 mod migrations;
@@ -166,6 +167,9 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
+            // A kept line-up names the profile in its selection and inputs: it goes too (the
+            // event is solved again without it).
+            tx.execute("DELETE FROM line_ups WHERE instr(record, ?1) > 0", [serde_json::to_string(id)?])?;
             let seq = next_seq(tx)? + 1;
             tx.execute(
                 "INSERT INTO profile_tombstones (id, seq) VALUES (?1, ?2)
