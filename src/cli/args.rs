@@ -315,7 +315,8 @@ pub enum Command {
         /// A season file (JSON: events with demand ids, slots, quotas, plus rules).
         #[arg(long)]
         season: Option<PathBuf>,
-        /// Selection rules (JSON: pins, bans, conflicts, limits) for `--event`.
+        /// Selection rules (JSON: pins, bans, conflicts, limits) for `--event`; without it, the
+        /// event's stored pins, locks and bans and the season's rules and conflicts.
         #[arg(long, conflicts_with = "season")]
         rules: Option<PathBuf>,
         /// Output format.
@@ -409,7 +410,8 @@ pub enum Command {
         /// A stored event.
         #[arg(long)]
         event: String,
-        /// Selection rules (JSON: pins, bans, conflicts, limits) for the line-up.
+        /// Selection rules (JSON: pins, bans, conflicts, limits) for a one-off line-up; without it,
+        /// the event's kept line-up (or one solved from its stored rules).
         #[arg(long)]
         rules: Option<PathBuf>,
         /// The day, YYYY-MM-DD (default: the event's date).

@@ -197,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (Some(id), None) => {
                     let rules = match rules {
                         Some(path) => read_rules(&path)?,
-                        None => SeasonRules::default(),
+                        None => engine.event_selection_rules(&id)?,
                     };
                     let season = engine.season_for_events(std::slice::from_ref(&id), rules)?;
                     select_with_progress(&engine, &season, ranker)?
@@ -423,10 +423,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
         } => {
             let engine = open_for_reading(true)?;
-            let rules = match rules {
-                Some(path) => read_rules(&path)?,
-                None => SeasonRules::default(),
-            };
+            let rules = rules.map(|path| read_rules(&path)).transpose()?;
             let plan = crate::agenda::DayPlan {
                 date: date.unwrap_or_default(),
                 start,
@@ -437,7 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rooms,
                 utc_offset,
             };
-            let agenda = engine.event_agenda(&event, rules, &plan)?;
+            let agenda = engine.event_agenda(&event, rules.as_ref(), &plan)?;
             match format {
                 AgendaFormat::Table => render::write_agenda_table(&agenda, &mut out)?,
                 AgendaFormat::Csv => render::write_agenda_csv(&agenda, &mut out)?,

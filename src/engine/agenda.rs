@@ -5,18 +5,16 @@ use std::collections::HashMap;
 
 use super::Engine;
 use crate::agenda::{plan_day, Agenda, DayPlan, LineUpPitch};
-use crate::domain::Ranker;
 use crate::error::{Result, UserError};
 use crate::select::SeasonRules;
 
 impl Engine {
-    /// The agenda of event `event_id`: its optimal line-up under `rules`, grouped and timed by
-    /// `plan`. A plan without a date takes the event's.
-    pub fn event_agenda(&self, event_id: &str, rules: SeasonRules, plan: &DayPlan) -> Result<Agenda> {
+    /// The agenda of event `event_id`: the pitches of its kept line-up (or, with `rules`, of the
+    /// line-up solved under them; see [`Engine::event_pitches`]), grouped and timed by `plan`. A
+    /// plan without a date takes the event's.
+    pub fn event_agenda(&self, event_id: &str, rules: Option<&SeasonRules>, plan: &DayPlan) -> Result<Agenda> {
         let event = self.event(event_id)?.ok_or_else(|| UserError::NotFound { kind: "event", id: event_id.into() })?;
-        let season = self.season_for_events(&[event_id.to_string()], rules)?;
-        let selection = self.select_season(&season, Ranker::default())?;
-        let selected: Vec<_> = selection.events.iter().flat_map(|e| e.selected.iter()).collect();
+        let selected = self.event_pitches(event_id, rules)?;
         let ids: Vec<String> = selected.iter().map(|p| p.profile_id.clone()).collect();
         let names: HashMap<String, String> = self.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect();
         let titles: HashMap<String, String> = self.demands()?.into_iter().map(|d| (d.id, d.title)).collect();

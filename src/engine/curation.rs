@@ -333,6 +333,40 @@ impl Engine {
         self.indexer.store.line_up(event_id)
     }
 
+    /// The pitches of event `event_id` as its agenda and booklet show them: those of its kept line-up
+    /// (final or draft), else of a line-up solved from its stored rules (not kept). `rules`, when
+    /// given, replaces all of that with a one-off solve under those rules.
+    pub fn event_pitches(&self, event_id: &str, rules: Option<&SeasonRules>) -> Result<Vec<select::Pitch>> {
+        self.require_event(event_id)?;
+        if rules.is_none() {
+            if let Some(record) = self.indexer.store.line_up(event_id)? {
+                return Ok(record.selection.selected);
+            }
+        }
+        let rules = match rules {
+            Some(r) => r.clone(),
+            None => self.event_selection_rules(event_id)?,
+        };
+        let season = self.select_event_with(event_id, rules)?;
+        Ok(season.into_iter().flat_map(|e| e.selected).collect())
+    }
+
+    /// One event solved with `rules` (bans and conflicts of profiles that are no candidates left
+    /// out, as the solver wants), not kept.
+    fn select_event_with(&self, event_id: &str, mut rules: SeasonRules) -> Result<Vec<select::EventSelection>> {
+        let event = self.require_event(event_id)?;
+        let def = self.event_def(&event);
+        let mut rankings = Vec::with_capacity(def.demands.len());
+        for d in &def.demands {
+            rankings.push(self.relevance_ranking(d, rules.top_n, Ranker::default())?);
+        }
+        let spec = def.with_rankings(rankings);
+        let profiles = self.candidate_profiles(std::slice::from_ref(&spec), &rules)?;
+        rules.bans.retain(|b| profiles.contains_key(&b.profile_id));
+        rules.conflicts.retain(|c| profiles.contains_key(&c.profile_id));
+        Ok(select::select_season(&profiles, &[spec], &rules)?.events)
+    }
+
     /// Solves event `event_id` from its stored rules and keeps the result as its draft line-up,
     /// with the inputs and what moved since the draft before. A final line-up is not solved again.
     pub fn solve_line_up(&self, event_id: &str, who: impl Into<Actor>) -> Result<LineUpRecord> {

@@ -145,6 +145,10 @@ impl Engine {
             .iter()
             .flat_map(|s| s.demands.iter().flat_map(|d| d.ranked.iter().map(|(id, _)| id.clone())))
             .chain(rules.pins.iter().map(|p| p.profile_id.clone()))
+            // Banned or conflicted profiles outside the rankings change nothing, but the solver
+            // checks that every profile it is told about exists.
+            .chain(rules.bans.iter().map(|b| b.profile_id.clone()))
+            .chain(rules.conflicts.iter().map(|c| c.profile_id.clone()))
             .collect();
         ids.sort();
         ids.dedup();

@@ -166,19 +166,19 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
     let pitches = browser.find_all("#lineup tbody tr").len();
     assert_eq!(pitches, 8, "PSA has 8 slots");
     assert!(browser.find("#selection-summary").text().contains("8 of 8 slots filled"));
-    let rows: Vec<String> = browser.find_all("#lineup tbody tr").iter().map(|r| r.text()).collect();
-    let liked_row = rows.iter().find(|r| r.contains(&liked.profile_id)).expect("the liked pitch is in the line-up");
-    assert!(liked_row.ends_with("interested"), "{liked_row}");
-    assert_eq!(rows.iter().filter(|r| r.ends_with("interested")).count(), 1, "{rows:?}");
+    let decisions: Vec<String> = browser.find_all("#lineup tbody td.decision").iter().map(|r| r.text()).collect();
+    let liked_row = browser.find(&format!("#lineup-{} td.decision", liked.profile_id)).text();
+    assert_eq!(liked_row, "interested", "the liked pitch is in the line-up with the OEM's decision");
+    assert_eq!(decisions.iter().filter(|r| *r == "interested").count(), 1, "{decisions:?}");
     let requests = browser.find("#pin-requests").text();
     assert!(requests.contains(&far) && !requests.contains(&liked.profile_id), "{requests}");
     shot("07a-pin-request");
     browser.find(&format!("#accept-{far}")).click();
     browser.wait_for_source("pinned</td>", Duration::from_secs(180));
-    let rows: Vec<String> = browser.find_all("#lineup tbody tr").iter().map(|r| r.text()).collect();
-    assert_eq!(rows.len(), 8, "{rows:?}");
-    let pinned = rows.iter().find(|r| r.contains(&far)).expect("the accepted profile is in the line-up");
-    assert!(pinned.contains("pinned") && pinned.ends_with("interested"), "{pinned}");
+    assert_eq!(browser.find_all("#lineup tbody tr").len(), 8);
+    let pinned = browser.find(&format!("#lineup-{far}")).text();
+    assert!(pinned.contains("pinned"), "{pinned}");
+    assert_eq!(browser.find(&format!("#lineup-{far} td.decision")).text(), "interested");
     assert!(browser.find_all("#pin-requests").is_empty(), "no request left");
     assert!(!browser.find_all("#reserves tbody tr").is_empty(), "no reserves shown");
     assert!(browser.source().contains("Why not?"));
@@ -689,4 +689,158 @@ fn web_organiser_merges_a_duplicate_and_marks_a_pair_distinct() {
         audit.contains("spadscope-again into demo-p-001") && audit.contains("demo-p-001 and spadscope-optics"),
         "{audit}"
     );
+}
+
+/// The ids of the profiles pitching in an event's kept line-up, with their demand areas.
+fn kept_pitches(app: &TestApp, event: &str) -> Vec<(String, String)> {
+    let record = app.engine.line_up(event).unwrap().expect("a kept line-up");
+    record.selection.selected.iter().map(|p| (p.profile_id.clone(), p.demand_id.clone())).collect()
+}
+
+/// A whole Co-Innovation Day curated in the pages: the demand areas and the event with a quota
+/// are made, a profile is pinned from a shortlist and another banned from the line-up, two
+/// pitches are locked and stay through a re-solve, the line-up is made final, the agenda is
+/// planned and its calendar file holds one entry per pitch at its time, and a duplicate merged.
+#[test]
+fn web_organiser_curates_a_whole_event_from_demand_areas_to_the_agenda() {
+    use pitchmatch::domain::Profile;
+    let app = spawn_app();
+    let original = app.engine.profile("demo-p-001").unwrap().expect("demo profile");
+    app.engine
+        .submit_profile(&Profile { id: "spadscope-twice".into(), name: "SPADSCOPE BV".into(), ..original })
+        .unwrap();
+    app.engine.wait_for_vectors();
+    let browser = Browser::start();
+    let shots = screenshot_dir();
+    let shot = |name: &str| browser.screenshot(&shots.join(format!("{name}.png")));
+    let slow = Duration::from_secs(180);
+    browser.goto(&app.url("/organiser"));
+    browser.find("#f-token").type_text(&app.organiser);
+    browser.find("#sign-in").click();
+    browser.wait_for("#sign-out", WAIT);
+
+    // Two demand areas and the event, all in the pages.
+    for (id, title, text) in [
+        (
+            "hutchinson-seals",
+            "Étanchéité des batteries",
+            "Joints et mousses d'étanchéité pour packs batterie : résistance au feu, recyclabilité.",
+        ),
+        (
+            "hutchinson-nvh",
+            "Quiet electric cabins",
+            "Damping materials and active noise control to keep electric vehicle cabins quiet.",
+        ),
+    ] {
+        browser.goto(&app.url("/organiser/new-demand"));
+        browser.find("#f-id").type_text(id);
+        browser.find("#f-organisation").type_text("Hutchinson");
+        browser.find("#f-title").type_text(title);
+        browser.find("#f-description").type_text(text);
+        browser.find("#save-demand").click();
+        browser.wait_for("#filters", slow);
+    }
+    browser.goto(&app.url("/organiser/new-event"));
+    browser.find("#f-id").type_text("hutchinson-2027");
+    browser.find("#f-organisation").type_text("Hutchinson");
+    browser.find("#f-date").type_text("2027-05-20");
+    browser.find("#f-slots").type_text("4");
+    browser.find("#f-min_sme_or_startup").type_text("1");
+    browser.find("input[name=demand_ids][value=hutchinson-seals]").click();
+    browser.find("input[name=demand_ids][value=hutchinson-nvh]").click();
+    browser.find("#save-event").click();
+    assert!(browser.wait_for("#event-quotas", WAIT).text().contains("at least 1 start-ups/SMEs"));
+    assert!(browser.find_all("#lineup").is_empty(), "a line-up before any was solved");
+
+    // The shortlist: pin a profile from far down the list to the event.
+    browser.goto(&app.url("/organiser/demands/hutchinson-nvh"));
+    browser.wait_for("#results", slow);
+    let results = browser.find_all("li.result");
+    let far = results[12].attr("id").trim_start_matches("result-").to_string();
+    shot("11-shortlist-curate");
+    browser.find(&format!("#pin-hutchinson-2027-{far}")).click();
+    browser.wait_for("#lineup", slow);
+    let first = kept_pitches(&app, "hutchinson-2027");
+    assert!(first.contains(&(far.clone(), "hutchinson-nvh".to_string())), "the pin from the shortlist: {first:?}");
+    assert!(browser.find(&format!("#lineup-{far}")).text().contains("pinned"));
+    assert!(browser.find("#event-rules").text().contains(&far));
+
+    // Ban another pitch from the line-up, with a reason: it goes, and the page says why.
+    let banned = first.iter().map(|(p, _)| p.clone()).find(|p| *p != far).expect("another pitch");
+    browser.find(&format!("#ban-reason-{banned}")).type_text("pitched to Hutchinson last year");
+    browser.find(&format!("#ban-{banned}")).click();
+    browser.wait_for_source("pitched to Hutchinson last year)", slow);
+    let moves = browser.wait_for("#moves", WAIT).text();
+    assert!(
+        moves.contains("Out:") && moves.contains("banned by the organiser (pitched to Hutchinson last year)"),
+        "{moves}"
+    );
+    let second = kept_pitches(&app, "hutchinson-2027");
+    assert!(!second.iter().any(|(p, _)| *p == banned) && second.len() == 4, "{second:?}");
+    shot("12-line-up-curated");
+
+    // Lock two pitches, solve again: they stay where they were.
+    let locked: Vec<(String, String)> = second.iter().filter(|(p, _)| *p != far).take(2).cloned().collect();
+    for (p, _) in &locked {
+        browser.find(&format!("#lock-{p}")).click();
+        browser.wait_for(&format!("#unlock-{p}"), slow);
+    }
+    browser.find("#run-selection").click();
+    browser.wait_for("#lineup", slow);
+    let third = kept_pitches(&app, "hutchinson-2027");
+    for l in &locked {
+        assert!(third.contains(l), "locked pitch {l:?} moved: {third:?}");
+        assert!(browser.find(&format!("#lineup-{}", l.0)).text().contains("locked"));
+    }
+    let record = app.engine.line_up("hutchinson-2027").unwrap().unwrap();
+    assert!(record.selection.optimal, "the curated line-up is proven optimal");
+    assert!(record.selection.selected.iter().any(|p| p.size.as_deref().is_some_and(|s| s == "sme" || s == "startup")));
+
+    // Final: kept with its inputs, no more curating until reopened.
+    browser.find("#mark-final").click();
+    assert!(browser.wait_for("#line-up-status", slow).text().contains("Final line-up"));
+    assert!(browser.find_all("#run-selection").is_empty() && browser.find_all(&format!("#ban-{far}")).is_empty());
+    let kept = app.engine.line_up("hutchinson-2027").unwrap().unwrap();
+    assert_eq!(kept.inputs.solve().unwrap(), kept.selection, "the kept inputs give the kept line-up");
+    shot("13-line-up-final");
+
+    // The agenda of the final line-up and its calendar file: one entry per pitch, 15 minutes each
+    // with 5 between, from 09:00 (+01:00) on the event's date.
+    browser.find("#plan-agenda").click();
+    browser.wait_for("#agenda", slow);
+    assert_eq!(browser.find_all("#agenda tbody tr:not(.break)").len(), 4);
+    let agenda_text = browser.find("#agenda").text();
+    for (p, _) in &third {
+        let name = app.engine.profile(p).unwrap().unwrap().name;
+        assert!(agenda_text.contains(&name), "{name} is not on the agenda: {agenda_text}");
+    }
+    browser.find("#agenda-ics").click();
+    let ics = String::from_utf8(browser.wait_for_download("agenda-hutchinson-2027.ics", slow)).unwrap();
+    let calendar: icalendar::Calendar = ics.parse().expect("the agenda parses as iCalendar");
+    let mut starts: Vec<String> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .filter_map(|e| icalendar::Component::property_value(e, "DTSTART").map(str::to_string))
+        .collect();
+    starts.sort();
+    assert_eq!(starts, ["20270520T080000Z", "20270520T082000Z", "20270520T084000Z", "20270520T090000Z"], "{ics}");
+    shot("14-agenda");
+
+    // Reopened, the event can be curated again; the audit log has every step.
+    browser.goto(&app.url("/organiser/events/hutchinson-2027"));
+    browser.find("#reopen").click();
+    browser.wait_for("#run-selection", slow);
+    browser.find("#nav-audit").click();
+    let audit = browser.wait_for("#audit", WAIT).text();
+    for action in ["pin", "ban", "lock", "solve", "finalise", "reopen"] {
+        assert!(audit.contains(action), "no {action} in the audit log: {audit}");
+    }
+
+    // The duplicate merged.
+    browser.find("#nav-duplicates").click();
+    browser.wait_for("#duplicates-count", WAIT);
+    browser.find("#merge-spadscope-twice-into-demo-p-001").click();
+    browser.wait_for_source("0 pair(s) of profiles", WAIT);
+    assert!(app.engine.profile("spadscope-twice").unwrap().is_none());
 }

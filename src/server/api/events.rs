@@ -158,19 +158,31 @@ pub async fn selection(
 ) -> Result<web::Json<EventSelection>, ApiError> {
     who.require_organiser()?;
     let id = id.into_inner();
-    let rules: SeasonRules = if body.iter().all(u8::is_ascii_whitespace) {
-        SeasonRules::default()
+    // Without a body, the event's stored pins, locks and bans and the season's rules apply.
+    let rules: Option<SeasonRules> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
     } else {
-        from_value(parse_json(&body)?, "selection rules")?
+        Some(from_value(parse_json(&body)?, "selection rules")?)
     };
-    let over = rules.limit_violations();
+    let over = rules.as_ref().map(SeasonRules::limit_violations).unwrap_or_default();
     if !over.is_empty() {
         return Err(ApiError::Invalid(over));
     }
     let state = state.into_inner();
     let _permit = state.rank_permits.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let worker = state.clone();
-    let selection = blocking(move || Ok(worker.engine.select_event(&id, &rules, Ranker::default())?)).await?;
+    let selection = blocking(move || {
+        let engine = &worker.engine;
+        if engine.event(&id)?.is_none() {
+            return Err(crate::Error::from(crate::UserError::NotFound { kind: "event", id }).into());
+        }
+        let rules = match rules {
+            Some(r) => r,
+            None => engine.event_selection_rules(&id)?,
+        };
+        Ok(engine.select_event(&id, &rules, Ranker::default())?)
+    })
+    .await?;
     selection
         .events
         .into_iter()

@@ -9,7 +9,6 @@ use maud::{html, Markup};
 use super::organiser::{organiser_page, to_sign_in};
 use super::{blocking, csv_download, secured, PageContext, WebError};
 use crate::agenda::{Agenda, DayPlan, ItemKind};
-use crate::select::SeasonRules;
 
 /// The day's settings from the query string; defaults for what is missing, numbers that do not
 /// parse kept as text so the form shows them back with their error.
@@ -49,7 +48,7 @@ async fn plan(ctx: &PageContext, id: &str) -> Result<(DayPlan, Result<Agenda, (S
     let state = ctx.state.clone().into_inner();
     let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
     let (worker, id, wanted) = (state.clone(), id.to_string(), plan.clone());
-    let agenda = blocking(move || match worker.engine.event_agenda(&id, SeasonRules::default(), &wanted) {
+    let agenda = blocking(move || match worker.engine.event_agenda(&id, None, &wanted) {
         Ok(a) => Ok(Ok(a)),
         Err(crate::Error::User(crate::UserError::BadArgument { field, message })) => Ok(Err((field, message))),
         Err(e) => Err(e.into()),

@@ -132,9 +132,7 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
         let event = engine
             .event(&id)?
             .ok_or_else(|| crate::Error::from(crate::UserError::NotFound { kind: "event", id: id.clone() }))?;
-        let rules = SeasonRules::default();
-        let selection = engine.select_event(&id, &rules, Ranker::default())?;
-        let pitches: Vec<_> = selection.events.iter().flat_map(|e| e.selected.iter()).collect();
+        let pitches = engine.event_pitches(&id, None)?;
         let mut sections = Vec::new();
         for demand_id in &event.demand_ids {
             let Some(demand) = engine.demand(demand_id)? else { continue };
@@ -143,7 +141,7 @@ pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<Htt
             if wanted.is_empty() {
                 continue;
             }
-            let cards = cards_for(engine, demand_id, rules.top_n.max(1), Some(&wanted))?;
+            let cards = cards_for(engine, demand_id, SeasonRules::default().top_n, Some(&wanted))?;
             sections.push(Section { title: demand.title, organisation: demand.organisation, cards });
         }
         let title = event.title.clone().filter(|t| !t.is_empty()).unwrap_or(event.id);

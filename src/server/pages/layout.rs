@@ -56,6 +56,7 @@ fn frame(title: &str, nav: Nav, csrf: Option<&CsrfToken>, content: Markup) -> Ma
                                 a href="/landscape" { "Landscape" }
                                 a href="/organiser/moderation" id="nav-moderation" { "Moderation" }
                                 a href="/organiser/duplicates" id="nav-duplicates" { "Duplicates" }
+                                a href="/organiser/season" id="nav-season" { "Season rules" }
                                 a href="/organiser/audit" id="nav-audit" { "Audit log" }
                                 @if let Some(csrf) = csrf {
                                     form.inline method="post" action="/organiser/sign-out" {

@@ -14,6 +14,7 @@ mod duplicates;
 mod export;
 mod landscape;
 mod layout;
+mod lineup;
 mod moderation;
 mod organiser;
 mod records;
@@ -54,17 +55,27 @@ pub(crate) const ROUTES: &[RouteDef] = &[
         path: "/organiser/demands/{id}/shortlist.csv",
         handler: |r| r.to(organiser::shortlist_csv),
     },
-    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}", handler: |r| r.to(organiser::event) },
-    RouteDef {
-        verb: Verb::Post,
-        path: "/organiser/events/{id}/selection",
-        handler: |r| r.to(organiser::run_selection),
-    },
+    RouteDef { verb: Verb::Get, path: "/organiser/events/{id}", handler: |r| r.to(lineup::event) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/selection", handler: |r| r.to(lineup::run_selection) },
     RouteDef {
         verb: Verb::Get,
         path: "/organiser/events/{id}/selection.csv",
-        handler: |r| r.to(organiser::selection_csv),
+        handler: |r| r.to(lineup::selection_csv),
     },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/rule", handler: |r| r.to(lineup::set_rule) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/swap", handler: |r| r.to(lineup::swap) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/lock-all", handler: |r| r.to(lineup::lock_all) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/final", handler: |r| r.to(lineup::finalise) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/reopen", handler: |r| r.to(lineup::reopen) },
+    RouteDef { verb: Verb::Get, path: "/organiser/season", handler: |r| r.to(lineup::season) },
+    RouteDef { verb: Verb::Post, path: "/organiser/season", handler: |r| r.to(lineup::save_season) },
+    RouteDef { verb: Verb::Post, path: "/organiser/season/conflicts", handler: |r| r.to(lineup::add_conflict) },
+    RouteDef {
+        verb: Verb::Post,
+        path: "/organiser/season/conflicts/remove",
+        handler: |r| r.to(lineup::remove_conflict),
+    },
+    RouteDef { verb: Verb::Post, path: "/organiser/season/bans/lift", handler: |r| r.to(lineup::lift_season_ban) },
     RouteDef { verb: Verb::Get, path: "/landscape", handler: |r| r.to(organiser::landscape) },
     RouteDef { verb: Verb::Get, path: "/organiser/moderation", handler: |r| r.to(moderation::queue) },
     RouteDef { verb: Verb::Post, path: "/organiser/moderation/{id}/approve", handler: |r| r.to(moderation::approve) },

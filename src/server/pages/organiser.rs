@@ -15,12 +15,11 @@ use serde_json::Value;
 
 use super::landscape::{self, Item, ItemKind, Landscape, PALETTE};
 use super::layout::{highlighted, layout, Nav, KIND_OPTIONS, SIZE_OPTIONS, THEME_OPTIONS};
-use super::{blocking, csv_download, see_other, CsrfToken, PageContext, WebError};
-use crate::domain::{DemandArea, Event, Filter, Kind, Principal, Ranker, Size, Theme};
+use super::{blocking, csv_download, see_other, PageContext, WebError};
+use crate::domain::{DemandArea, Filter, Kind, Principal, Ranker, Size, Theme};
 use crate::engine::{Engine, API_TOKEN_PREFIX};
 use crate::rank::Shortlist;
-use crate::render::{write_selection, SelectionFormat, ShortlistFormat, ShortlistWriter};
-use crate::select::{EventSelection, SeasonRules, SeasonSelection};
+use crate::render::{ShortlistFormat, ShortlistWriter};
 use crate::server::session::{cookie, expired_cookie, read_cookie, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::server::AppState;
 
@@ -241,6 +240,18 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
     let likelihood = blocking(move || Ok(lookup.engine.likelihood_of_interest(&ranked)?)).await?;
     let (lookup, demand_id) = (state.clone().into_inner(), id.clone());
     let decisions = blocking(move || Ok(lookup.engine.decisions(&demand_id)?)).await?;
+    // The events this demand area is part of: a profile can be pinned to or banned from each.
+    let (lookup, demand_id) = (state.clone().into_inner(), id.clone());
+    let events: Vec<(String, String)> = blocking(move || {
+        Ok(lookup
+            .engine
+            .events()?
+            .into_iter()
+            .filter(|e| e.demand_ids.contains(&demand_id))
+            .map(|e| (e.id.clone(), e.title.clone().unwrap_or(e.id)))
+            .collect())
+    })
+    .await?;
     let csv_href = if q.raw.is_empty() {
         format!("/organiser/demands/{id}/shortlist.csv")
     } else {
@@ -295,6 +306,18 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                         @for t in &r.themes { " · " (t.as_str()) }
                     }
                     p.reason { (r.explanation.reason) }
+                    @for (event_id, event_title) in &events {
+                        p.curate {
+                            (super::lineup::button_form(
+                                &format!("/organiser/events/{event_id}/rule"),
+                                &ctx.csrf,
+                                &[("profile_id", &r.profile_id), ("action", "pin"), ("demand_id", &id)],
+                                &format!("pin-{event_id}-{}", r.profile_id),
+                                &format!("Pin to {event_title}"),
+                            ))
+                            " " (super::lineup::ban_form(event_id, &ctx.csrf, &r.profile_id, &format!("{event_id}-")))
+                        }
+                    }
                     @if let Some(d) = r.decision { p.decision { strong { "Reviewer: " } (d.as_str().replace('_', " ")) } }
                     @if let Some(passage) = &r.explanation.passage {
                         blockquote.passage { span.muted { (passage.field) ": " } (highlighted(passage)) }
@@ -357,297 +380,6 @@ pub(crate) async fn shortlist_csv(ctx: PageContext, id: web::Path<String>) -> Re
         .and_then(|mut w| w.write(&list))
         .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("shortlist-{id}.csv"), out))
-}
-
-async fn load_event(state: &web::Data<AppState>, id: &str) -> Result<(Event, Vec<DemandArea>), WebError> {
-    let state = state.clone().into_inner();
-    let id = id.to_string();
-    blocking(move || {
-        let engine = &state.engine;
-        let event = engine.event(&id)?.ok_or_else(|| WebError::NotFound(format!("No event {id:?}.")))?;
-        let mut demands = Vec::new();
-        for d in &event.demand_ids {
-            if let Some(demand) = engine.demand(d)? {
-                demands.push(demand);
-            }
-        }
-        Ok((event, demands))
-    })
-    .await
-}
-
-fn event_header(event: &Event, demands: &[DemandArea]) -> Markup {
-    html! {
-        p.crumbs { a href="/organiser" { "Dashboard" } " › " (event.organisation) }
-        h1 { (event.title.as_deref().unwrap_or(&event.id)) }
-        p.muted {
-            (event.hosts().collect::<Vec<_>>().join(", ")) " · " (event.slots) " pitch slots"
-            @if let Some(d) = &event.date { " · " (d) }
-        }
-        @let quotas = [
-            (event.min_sme_or_startup, "at least {} start-ups/SMEs"),
-            (event.min_knowledge_institutions, "at least {} knowledge institutions"),
-            (event.max_knowledge_institutions, "at most {} knowledge institutions"),
-            (event.max_per_theme, "at most {} per theme"),
-        ];
-        @if quotas.iter().any(|(v, _)| v.is_some()) {
-            p id="event-quotas" {
-                "Quotas: "
-                (quotas.iter().filter_map(|(v, f)| v.map(|n| f.replace("{}", &n.to_string()))).collect::<Vec<_>>().join(" · "))
-            }
-        }
-        @if !event.pitch_languages.is_empty() {
-            p id="event-pitch-languages" {
-                "Pitches in: "
-                (event.pitch_languages.iter().map(|l| l.code()).collect::<Vec<_>>().join(", "))
-                span.muted { " (profiles whose team pitches in none of these are not proposed)" }
-            }
-        }
-        h2 { "Demand areas" }
-        ul.plain {
-            @for d in demands {
-                li { a href=(format!("/organiser/demands/{}", d.id)) { (d.title) } " " span.muted { "(" (d.id) ")" } }
-            }
-        }
-    }
-}
-
-fn run_form(event_id: &str, csrf: &CsrfToken, again: bool, pins: &[AcceptedPin]) -> Markup {
-    html! {
-        form.inline method="post" action=(format!("/organiser/events/{event_id}/selection")) {
-            input type="hidden" name="csrf" value=(csrf.value());
-            @for pin in pins { input type="hidden" name="pin" value=(pin.field()); }
-            button.primary type="submit" id="run-selection" {
-                @if again { "Run the selection again" } @else { "Run the selection" }
-            }
-        }
-    }
-}
-
-/// Most pins a selection form carries (each is a constraint of the line-up model).
-const MAX_FORM_PINS: usize = 100;
-
-/// A pin request the organiser accepted: the profile pitches to the demand area at this event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AcceptedPin {
-    demand_id: String,
-    profile_id: String,
-}
-
-impl AcceptedPin {
-    /// The form value, `demand_id/profile_id`.
-    fn field(&self) -> String {
-        format!("{}/{}", self.demand_id, self.profile_id)
-    }
-
-    /// The accepted pins posted with a selection form, each naming one of `event`'s demand areas
-    /// (anything else is not a pin of this event and is dropped), without repeats.
-    fn from_form(values: Vec<&str>, event: &Event) -> Vec<AcceptedPin> {
-        let mut out: Vec<AcceptedPin> = Vec::new();
-        for v in values {
-            let Some((demand_id, profile_id)) = v.split_once('/') else { continue };
-            let pin = AcceptedPin { demand_id: demand_id.to_string(), profile_id: profile_id.to_string() };
-            if event.demand_ids.contains(&pin.demand_id) && !pin.profile_id.is_empty() && !out.contains(&pin) {
-                out.push(pin);
-            }
-        }
-        out.truncate(MAX_FORM_PINS);
-        out
-    }
-}
-
-/// `GET /organiser/events/{id}`
-pub(crate) async fn event(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
-    if ctx.organiser().is_none() {
-        return Ok(to_sign_in());
-    }
-    let (event, demands) = load_event(&ctx.state, &id).await?;
-    let content = html! {
-        (event_header(&event, &demands))
-        p { "Solves the optimal line-up for this event (ILP over the demand areas' shortlists), with reserves and why strong candidates were left out." }
-        (run_form(&event.id, &ctx.csrf, false, &[]))
-        p {
-            a href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
-            " · " a href=(format!("/organiser/events/{}/booklet", event.id)) id="event-booklet" { "Profile booklet for the OEM" }
-            " · " a href=(format!("/organiser/events/{}/edit", event.id)) id="edit-event" { "Edit the event" }
-        }
-    };
-    Ok(organiser_page(&ctx, "Event", content))
-}
-
-async fn select(state: &web::Data<AppState>, id: &str, pins: &[AcceptedPin]) -> Result<SeasonSelection, WebError> {
-    let state = state.clone().into_inner();
-    let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let worker = state.clone();
-    let id = id.to_string();
-    let pins = pins
-        .iter()
-        .map(|p| crate::select::Pin {
-            profile_id: p.profile_id.clone(),
-            event_id: id.clone(),
-            demand_id: Some(p.demand_id.clone()),
-        })
-        .collect();
-    let rules = SeasonRules { pins, ..SeasonRules::default() };
-    blocking(move || Ok(worker.engine.select_event(&id, &rules, Ranker::default())?)).await
-}
-
-/// Names of the profiles a selection mentions.
-async fn profile_names(state: &web::Data<AppState>, sel: &EventSelection) -> Result<HashMap<String, String>, WebError> {
-    let mut ids: Vec<String> = sel
-        .selected
-        .iter()
-        .chain(&sel.reserves)
-        .map(|p| p.profile_id.clone())
-        .chain(sel.left_out.iter().map(|l| l.profile_id.clone()))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let state = state.clone().into_inner();
-    blocking(move || Ok(state.engine.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect())).await
-}
-
-/// `POST /organiser/events/{id}/selection`
-pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
-    ctx.require_organiser()?;
-    let state = &ctx.state;
-    let (event, demands) = load_event(state, &id).await?;
-    let accepted = AcceptedPin::from_form(ctx.form.all("pin"), &event);
-    let season = select(state, &event.id, &accepted).await?;
-    let sel =
-        season.events.into_iter().next().ok_or_else(|| WebError::Internal("selection returned no event".into()))?;
-    let names = profile_names(state, &sel).await?;
-    let titles: HashMap<&str, &str> = demands.iter().map(|d| (d.id.as_str(), d.title.as_str())).collect();
-    // What the OEM's reviewers said about each pitch, per demand area.
-    let (lookup, demand_ids) = (state.clone().into_inner(), event.demand_ids.clone());
-    let verdicts: HashMap<(String, String), crate::domain::Verdict> = blocking(move || {
-        let mut out = HashMap::new();
-        for d in demand_ids {
-            for (profile, verdict) in lookup.engine.verdicts(&d)? {
-                out.insert((d.clone(), profile), verdict);
-            }
-        }
-        Ok(out)
-    })
-    .await?;
-    let verdict = |p: &crate::select::Pitch| {
-        verdicts.get(&(p.demand_id.clone(), p.profile_id.clone())).map(|v| v.as_str().replace('_', " "))
-    };
-    // The OEM's "interested" on a profile the line-up left out is a request to pin it.
-    let in_line_up: std::collections::HashSet<(&str, &str)> =
-        sel.selected.iter().map(|p| (p.demand_id.as_str(), p.profile_id.as_str())).collect();
-    let mut requests: Vec<AcceptedPin> = verdicts
-        .iter()
-        .filter(|((d, p), v)| {
-            **v == crate::domain::Verdict::Interested && !in_line_up.contains(&(d.as_str(), p.as_str()))
-        })
-        .map(|((d, p), _)| AcceptedPin { demand_id: d.clone(), profile_id: p.clone() })
-        .filter(|pin| !accepted.contains(pin))
-        .collect();
-    requests.sort_by(|a, b| (&a.demand_id, &a.profile_id).cmp(&(&b.demand_id, &b.profile_id)));
-    let mut names = names;
-    if !requests.is_empty() {
-        let (lookup, ids) =
-            (state.clone().into_inner(), requests.iter().map(|r| r.profile_id.clone()).collect::<Vec<_>>());
-        let more: Vec<crate::domain::Profile> = blocking(move || Ok(lookup.engine.profiles_by_id(&ids)?)).await?;
-        names.extend(more.into_iter().map(|p| (p.id, p.name)));
-    }
-    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-    let title = |id: &str| titles.get(id).map_or_else(|| id.to_string(), |t| t.to_string());
-    // The line-up and the reserves: the same table under two ids.
-    let pitch_table = |id: &str, list: &[crate::select::Pitch]| {
-        html! {
-            table.lineup id=(id) {
-                thead { tr { th { "#" } th { "Profile" } th { "Demand area" } th { "Value" } th { "Rank" } th { "Reviewer" } } }
-                tbody {
-                    @for (i, p) in list.iter().enumerate() {
-                        tr {
-                            td { (i + 1) }
-                            td { strong { (name(&p.profile_id)) } br; span.muted { (p.profile_id) } }
-                            td { (title(&p.demand_id)) }
-                            td.num { (format!("{:.3}", p.value)) }
-                            td { (p.rank.map(|r| format!("#{r}")).unwrap_or_default()) @if p.pinned { " pinned" } }
-                            td.decision { (verdict(p).unwrap_or_default()) }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    let content = html! {
-        (event_header(&event, &demands))
-        h2 { "Line-up" }
-        p.muted id="selection-summary" {
-            (sel.selected.len()) " of " (event.slots) " slots filled · objective " (format!("{:.3}", sel.objective))
-            " · " (if sel.optimal { "proven optimal" } else { "not proven optimal" })
-        }
-        p {
-            a.button href=(format!("/organiser/events/{}/selection.csv", event.id)) id="selection-csv" download { "Export CSV" }
-            " " (run_form(&event.id, &ctx.csrf, true, &accepted))
-            " " a.button href=(format!("/organiser/events/{}/agenda", event.id)) id="plan-agenda" { "Plan the day's agenda" }
-            " " a.button href=(format!("/organiser/events/{}/booklet", event.id)) id="event-booklet" { "Profile booklet" }
-        }
-        @if !sel.unmet.is_empty() {
-            div.error-summary { strong { "Unmet: " } ul { @for u in &sel.unmet { li { (u) } } } }
-        }
-        (pitch_table("lineup", &sel.selected))
-        @if !requests.is_empty() {
-            h2 { "Pin requests" }
-            p.muted { "The OEM marked these profiles interested, but the line-up leaves them out. Accepting one pins it to its demand area and solves again." }
-            table.lineup id="pin-requests" {
-                thead { tr { th { "Profile" } th { "Demand area" } th { "" } } }
-                tbody {
-                    @for r in &requests {
-                        tr {
-                            td { strong { (name(&r.profile_id)) } br; span.muted { (r.profile_id) } }
-                            td { (title(&r.demand_id)) }
-                            td {
-                                form.inline method="post" action=(format!("/organiser/events/{}/selection", event.id)) {
-                                    input type="hidden" name="csrf" value=(ctx.csrf.value());
-                                    @for pin in &accepted { input type="hidden" name="pin" value=(pin.field()); }
-                                    input type="hidden" name="pin" value=(r.field());
-                                    button type="submit" id=(format!("accept-{}", r.profile_id)) { "Accept: pin it" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Reserves" }
-        @if sel.reserves.is_empty() { p.muted { "No reserves." } }
-        @else { (pitch_table("reserves", &sel.reserves)) }
-        h2 { "Why not?" }
-        @if sel.left_out.is_empty() { p.muted { "No strong candidate was left out." } }
-        @else {
-            table.lineup id="why-not" {
-                thead { tr { th { "Profile" } th { "Demand area" } th { "Rank" } th { "Why not" } } }
-                tbody {
-                    @for l in &sel.left_out {
-                        tr {
-                            td { strong { (name(&l.profile_id)) } br; span.muted { (l.profile_id) } }
-                            td { (title(&l.demand_id)) }
-                            td { "#" (l.rank) }
-                            td { (l.detail) }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(organiser_page(&ctx, "Selection", content))
-}
-
-/// `GET /organiser/events/{id}/selection.csv` — solves again (the solver is deterministic) and
-/// downloads the line-up and reserves.
-pub(crate) async fn selection_csv(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
-    ctx.require_organiser()?;
-    let id = id.into_inner();
-    load_event(&ctx.state, &id).await?;
-    let season = select(&ctx.state, &id, &[]).await?;
-    let mut out = Vec::new();
-    write_selection(SelectionFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(csv_download(&format!("selection-{id}.csv"), out))
 }
 
 /// A drawn landscape, or why it cannot be drawn yet.
