@@ -450,6 +450,34 @@ pub(crate) fn highlighted(snippet: &crate::search::explain::Snippet) -> Markup {
     PreEscaped(snippet.render("<mark>", "</mark>", escape_html))
 }
 
+/// A one-button form posting to `action` with hidden `fields`.
+pub(crate) fn button_form(action: &str, csrf: &CsrfToken, fields: &[(&str, &str)], id: &str, label: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf.value());
+            @for (k, v) in fields { input type="hidden" name=(k) value=(v); }
+            button type="submit" id=(id) { (label) }
+        }
+    }
+}
+
+/// The ban form of one profile: a reason and the scope (this event or the whole season).
+/// Its ids start with `prefix` (a page with forms for several events tells them apart).
+pub(crate) fn ban_form(event_id: &str, csrf: &CsrfToken, profile_id: &str, prefix: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("/organiser/events/{event_id}/rule")) {
+            input type="hidden" name="csrf" value=(csrf.value());
+            input type="hidden" name="profile_id" value=(profile_id);
+            input type="text" name="reason" id=(format!("{prefix}ban-reason-{profile_id}")) placeholder="reason" maxlength="300" size="14";
+            select name="action" id=(format!("{prefix}ban-scope-{profile_id}")) {
+                option value="ban" { "this event" }
+                option value="ban-season" { "the season" }
+            }
+            button type="submit" id=(format!("{prefix}ban-{profile_id}")) { "Ban" }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -308,14 +308,14 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                     p.reason { (r.explanation.reason) }
                     @for (event_id, event_title) in &events {
                         p.curate {
-                            (super::lineup::button_form(
+                            (super::layout::button_form(
                                 &format!("/organiser/events/{event_id}/rule"),
                                 &ctx.csrf,
                                 &[("profile_id", &r.profile_id), ("action", "pin"), ("demand_id", &id)],
                                 &format!("pin-{event_id}-{}", r.profile_id),
                                 &format!("Pin to {event_title}"),
                             ))
-                            " " (super::lineup::ban_form(event_id, &ctx.csrf, &r.profile_id, &format!("{event_id}-")))
+                            " " (super::layout::ban_form(event_id, &ctx.csrf, &r.profile_id, &format!("{event_id}-")))
                         }
                     }
                     @if let Some(d) = r.decision { p.decision { strong { "Reviewer: " } (d.as_str().replace('_', " ")) } }
