@@ -270,6 +270,87 @@ pub fn plan_day(
     })
 }
 
+/// Which way an organiser moves a pitch or a demand area on the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// One place earlier.
+    Earlier,
+    /// One place later.
+    Later,
+}
+
+/// The order an organiser gave the day: demand areas in the order they run, each with its
+/// pitches in order. Kept per event; pitches it does not name follow the line-up's order.
+pub type KeptOrder = Vec<(String, Vec<String>)>;
+
+/// The line-up in the order of the day: the demand areas and pitches `kept` names first, in its
+/// order, then the rest in line-up order (a re-solve that adds a pitch puts it last in its
+/// demand area, one that drops a pitch leaves the others where they were). The result has each
+/// demand area's pitches together, as [`plan_day`] lays them out.
+pub fn in_order(line_up: &[LineUpPitch], kept: &[(String, Vec<String>)]) -> Vec<LineUpPitch> {
+    let mut groups: Vec<(&str, Vec<&LineUpPitch>)> = Vec::new();
+    for p in line_up {
+        match groups.iter_mut().find(|(d, _)| *d == p.demand_id) {
+            Some((_, list)) => list.push(p),
+            None => groups.push((p.demand_id.as_str(), vec![p])),
+        }
+    }
+    let place = |demand: &str| kept.iter().position(|(d, _)| d == demand).unwrap_or(usize::MAX);
+    groups.sort_by_key(|(d, _)| place(d));
+    let mut out = Vec::with_capacity(line_up.len());
+    for (demand, mut pitches) in groups {
+        let order = kept.iter().find(|(d, _)| d == demand).map(|(_, ps)| ps.as_slice()).unwrap_or(&[]);
+        pitches.sort_by_key(|p| order.iter().position(|id| *id == p.profile_id).unwrap_or(usize::MAX));
+        out.extend(pitches.into_iter().cloned());
+    }
+    out
+}
+
+/// The order of a line-up as it stands (already [`in_order`]), to keep.
+pub fn order_of(line_up: &[LineUpPitch]) -> KeptOrder {
+    let mut order: KeptOrder = Vec::new();
+    for p in line_up {
+        match order.iter_mut().find(|(d, _)| *d == p.demand_id) {
+            Some((_, list)) => list.push(p.profile_id.clone()),
+            None => order.push((p.demand_id.clone(), vec![p.profile_id.clone()])),
+        }
+    }
+    order
+}
+
+/// The order after moving one pitch a place earlier or later among its demand area's pitches
+/// (a demand area's audience stays for all of its pitches, so a pitch does not leave it). `None`
+/// when the pitch is not in the line-up or already first (last) of its demand area.
+pub fn move_pitch(line_up: &[LineUpPitch], demand_id: &str, profile_id: &str, to: Direction) -> Option<KeptOrder> {
+    let mut order = order_of(line_up);
+    let (_, pitches) = order.iter_mut().find(|(d, _)| d == demand_id)?;
+    let at = pitches.iter().position(|p| p == profile_id)?;
+    let other = match to {
+        Direction::Earlier => at.checked_sub(1)?,
+        Direction::Later => Some(at + 1).filter(|&i| i < pitches.len())?,
+    };
+    pitches.swap(at, other);
+    Some(order)
+}
+
+/// The order after moving a whole demand area a place earlier or later in its room, with
+/// `rooms` parallel rooms (the room a demand area gets depends only on the sizes, so it stays in
+/// its room). `None` when it is not in the line-up or already first (last) in its room.
+pub fn move_demand(line_up: &[LineUpPitch], rooms: u32, demand_id: &str, to: Direction) -> Option<KeptOrder> {
+    let mut order = order_of(line_up);
+    let sizes: Vec<(String, usize)> = order.iter().map(|(d, ps)| (d.clone(), ps.len())).collect();
+    let room = rooms_for(&sizes, rooms).into_iter().find(|r| r.iter().any(|d| d == demand_id))?;
+    let at = room.iter().position(|d| d == demand_id)?;
+    let neighbour = match to {
+        Direction::Earlier => room.get(at.checked_sub(1)?)?,
+        Direction::Later => room.get(at + 1)?,
+    };
+    let i = order.iter().position(|(d, _)| d == demand_id)?;
+    let j = order.iter().position(|(d, _)| d == neighbour)?;
+    order.swap(i, j);
+    Some(order)
+}
+
 fn local(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M").to_string()
 }
@@ -349,6 +430,36 @@ mod tests {
         let groups = [("d1".to_string(), 1), ("d2".to_string(), 3), ("d3".to_string(), 2), ("d4".to_string(), 2)];
         assert_eq!(rooms_for(&groups, 2), vec![vec!["d1".to_string(), "d2".into()], vec!["d3".into(), "d4".into()]]);
         assert_eq!(rooms_for(&groups, 1), vec![vec!["d1".to_string(), "d2".into(), "d3".into(), "d4".into()]]);
+    }
+
+    fn pitch_order(agenda: &Agenda) -> Vec<(u32, String)> {
+        agenda.items.iter().filter_map(|i| i.pitch.as_ref().map(|p| (i.room, p.profile_id.clone()))).collect()
+    }
+
+    #[test]
+    fn moved_pitches_and_demand_areas_keep_their_place_after_a_re_solve() {
+        let line_up = [pitch("a", "d1"), pitch("b", "d2"), pitch("c", "d1"), pitch("d", "d3")];
+        let plan = DayPlan { rooms: 2, ..DayPlan::on("2027-03-10") };
+        let planned = |order: &KeptOrder, line_up: &[LineUpPitch]| {
+            pitch_order(&plan_day("e", "Day", &in_order(line_up, order), &plan).unwrap())
+        };
+        let start = in_order(&line_up, &[]);
+        // Rooms: d1 (2 pitches) in room 1, d2 and d3 in room 2.
+        assert_eq!(
+            planned(&Vec::new(), &line_up),
+            [(1, "a".into()), (1, "c".into()), (2, "b".into()), (2, "d".into())]
+        );
+        assert_eq!(move_pitch(&start, "d1", "a", Direction::Earlier), None, "a is first of d1 already");
+        let order = move_pitch(&start, "d1", "a", Direction::Later).unwrap();
+        assert_eq!(planned(&order, &line_up), [(1, "c".into()), (1, "a".into()), (2, "b".into()), (2, "d".into())]);
+        assert_eq!(move_demand(&in_order(&line_up, &order), 2, "d1", Direction::Earlier), None, "alone in room 1");
+        let order = move_demand(&in_order(&line_up, &order), 2, "d3", Direction::Earlier).unwrap();
+        assert_eq!(planned(&order, &line_up), [(1, "c".into()), (1, "a".into()), (2, "d".into()), (2, "b".into())]);
+        // A re-solve drops a and adds e to d1: the kept order holds for the rest, e comes last.
+        let resolved = [pitch("b", "d2"), pitch("e", "d1"), pitch("c", "d1"), pitch("d", "d3")];
+        assert_eq!(planned(&order, &resolved), [(1, "c".into()), (1, "e".into()), (2, "d".into()), (2, "b".into())]);
+        assert_eq!(move_pitch(&start, "d9", "a", Direction::Later), None, "unknown demand area");
+        assert_eq!(move_pitch(&start, "d1", "zz", Direction::Later), None, "unknown pitch");
     }
 
     #[test]

@@ -1,19 +1,35 @@
-//! The day's agenda of a stored event: its line-up (solved with the given rules) with the names an
-//! agenda shows, laid out by [`crate::agenda`].
+//! The day's agenda of a stored event: its line-up with the names an agenda shows, in the order
+//! the organiser gave the day, laid out by [`crate::agenda`]; and moving a pitch or a demand area
+//! on the day, which keeps that order.
 
 use std::collections::HashMap;
 
-use super::Engine;
-use crate::agenda::{plan_day, Agenda, DayPlan, LineUpPitch};
+use super::{Actor, Engine};
+use crate::agenda::{in_order, move_demand, move_pitch, plan_day, Agenda, DayPlan, Direction, LineUpPitch};
 use crate::error::{Result, UserError};
 use crate::select::SeasonRules;
 
+/// What an organiser moves on the agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgendaMove {
+    /// One pitch among its demand area's pitches.
+    Pitch {
+        /// The demand area it pitches to.
+        demand_id: String,
+        /// The pitching profile.
+        profile_id: String,
+    },
+    /// A whole demand area within its room.
+    DemandArea {
+        /// The demand area.
+        demand_id: String,
+    },
+}
+
 impl Engine {
-    /// The agenda of event `event_id`: the pitches of its kept line-up (or, with `rules`, of the
-    /// line-up solved under them; see [`Engine::event_pitches`]), grouped and timed by `plan`. A
-    /// plan without a date takes the event's.
-    pub fn event_agenda(&self, event_id: &str, rules: Option<&SeasonRules>, plan: &DayPlan) -> Result<Agenda> {
-        let event = self.event(event_id)?.ok_or_else(|| UserError::NotFound { kind: "event", id: event_id.into() })?;
+    /// The pitches of event `event_id` (see [`Engine::event_pitches`]) with their names, in the
+    /// order kept for its day.
+    fn agenda_line_up(&self, event_id: &str, rules: Option<&SeasonRules>) -> Result<Vec<LineUpPitch>> {
         let selected = self.event_pitches(event_id, rules)?;
         let ids: Vec<String> = selected.iter().map(|p| p.profile_id.clone()).collect();
         let names: HashMap<String, String> = self.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect();
@@ -27,6 +43,15 @@ impl Engine {
                 demand_title: titles.get(&p.demand_id).cloned().unwrap_or_else(|| p.demand_id.clone()),
             })
             .collect();
+        Ok(in_order(&line_up, &self.indexer.store.agenda_order(event_id)?))
+    }
+
+    /// The agenda of event `event_id`: the pitches of its kept line-up (or, with `rules`, of the
+    /// line-up solved under them; see [`Engine::event_pitches`]), in the order kept for the day,
+    /// grouped and timed by `plan`. A plan without a date takes the event's.
+    pub fn event_agenda(&self, event_id: &str, rules: Option<&SeasonRules>, plan: &DayPlan) -> Result<Agenda> {
+        let event = self.event(event_id)?.ok_or_else(|| UserError::NotFound { kind: "event", id: event_id.into() })?;
+        let line_up = self.agenda_line_up(event_id, rules)?;
         let mut plan = plan.clone();
         if plan.date.is_empty() {
             plan.date = event.date.clone().unwrap_or_default();
@@ -34,5 +59,42 @@ impl Engine {
         let title = event.title.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| event.id.clone());
         plan_day(&event.id, &title, &line_up, &plan)
             .map_err(|e| UserError::BadArgument { field: e.field.to_string(), message: e.rule }.into())
+    }
+
+    /// Moves a pitch (among its demand area's) or a demand area (within its room, with `rooms`
+    /// parallel rooms) one place earlier or later on the day of `event_id`, and keeps the new
+    /// order: re-solving the line-up leaves the pitches that stay where they were put.
+    pub fn move_on_agenda(
+        &self,
+        event_id: &str,
+        what: &AgendaMove,
+        to: Direction,
+        rooms: u32,
+        who: impl Into<Actor>,
+    ) -> Result<()> {
+        let who = who.into();
+        let bad = |message: String| UserError::BadArgument { field: "move".into(), message };
+        let line_up = self.agenda_line_up(event_id, None)?;
+        let _writes = self.indexer.lock_writes();
+        let (order, id) = match what {
+            AgendaMove::Pitch { demand_id, profile_id } => (
+                move_pitch(&line_up, demand_id, profile_id, to).ok_or_else(|| {
+                    bad(format!("{profile_id} cannot move that way: it is not a pitch to {demand_id} or is at its end"))
+                })?,
+                format!("{profile_id} ({demand_id}) at {event_id}"),
+            ),
+            AgendaMove::DemandArea { demand_id } => (
+                move_demand(&line_up, rooms, demand_id, to).ok_or_else(|| {
+                    bad(format!("{demand_id} cannot move that way: it has no pitches or is at the end of its room"))
+                })?,
+                format!("{demand_id} at {event_id}"),
+            ),
+        };
+        self.indexer.store.save_agenda_order(event_id, &order)?;
+        let action = match to {
+            Direction::Earlier => "move earlier",
+            Direction::Later => "move later",
+        };
+        self.audit(&who, action, "agenda", &id)
     }
 }

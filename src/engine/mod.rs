@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::agenda::AgendaMove;
 pub use self::curation::{rules_for_event, MAX_EVENT_RULES};
 pub use self::decisions::{for_reviewer, rfc3339_now};
 pub use self::duplicates::{DuplicatePair, MergeReport, PairMember};

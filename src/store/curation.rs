@@ -5,6 +5,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{decode, Store};
+use crate::agenda::KeptOrder;
 use crate::domain::{EventRule, EventRuleKind, ProfileConflict, SeasonBan, SeasonSettings};
 use crate::error::{Error, Result};
 use crate::select::LineUpRecord;
@@ -199,5 +200,28 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         rows.into_iter().map(|(id, j)| Ok((id, decode(&j)?))).collect()
+    }
+
+    /// Keeps the order an organiser gave the day of `event_id`.
+    pub fn save_agenda_order(&self, event_id: &str, order: &KeptOrder) -> Result<()> {
+        let json = serde_json::to_string(order)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO agenda_orders (event_id, pitch_order) VALUES (?1, ?2)
+                 ON CONFLICT(event_id) DO UPDATE SET pitch_order = excluded.pitch_order",
+                params![event_id, json],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The order kept for the day of `event_id` (empty when nobody moved anything).
+    pub fn agenda_order(&self, event_id: &str) -> Result<KeptOrder> {
+        let json: Option<String> = self.with_conn(|conn| {
+            Ok(conn
+                .query_row("SELECT pitch_order FROM agenda_orders WHERE event_id = ?1", [event_id], |r| r.get(0))
+                .optional()?)
+        })?;
+        json.map_or_else(|| Ok(Vec::new()), |j| decode(&j))
     }
 }

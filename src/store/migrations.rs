@@ -135,6 +135,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          status TEXT NOT NULL,
          record TEXT NOT NULL
      );",
+    // 9: the order an organiser gave an event's day (demand areas and pitches moved on the
+    //    agenda), kept apart from the line-up so a re-solve keeps it for the pitches that stay.
+    "CREATE TABLE agenda_orders (
+         event_id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+         pitch_order TEXT NOT NULL
+     );",
 ];
 
 /// Applies every migration the database has not seen yet, each in its own transaction.

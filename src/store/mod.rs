@@ -170,6 +170,7 @@ impl Store {
             // A kept line-up names the profile in its selection and inputs: it goes too (the
             // event is solved again without it).
             tx.execute("DELETE FROM line_ups WHERE instr(record, ?1) > 0", [serde_json::to_string(id)?])?;
+            tx.execute("DELETE FROM agenda_orders WHERE instr(pitch_order, ?1) > 0", [serde_json::to_string(id)?])?;
             let seq = next_seq(tx)? + 1;
             tx.execute(
                 "INSERT INTO profile_tombstones (id, seq) VALUES (?1, ?2)

@@ -827,13 +827,83 @@ fn web_organiser_curates_a_whole_event_from_demand_areas_to_the_agenda() {
     assert_eq!(starts, ["20270520T080000Z", "20270520T082000Z", "20270520T084000Z", "20270520T090000Z"], "{ics}");
     shot("14-agenda");
 
+    // The day is edited by moving: the first pitch one place later within its demand area, then
+    // the demand area now first after the other; the calendar follows, and the order outlives a
+    // reopen and a re-solve.
+    let day = |app: &TestApp| -> Vec<(String, String)> {
+        let plan = pitchmatch::agenda::DayPlan::on("");
+        let agenda = app.engine.event_agenda("hutchinson-2027", None, &plan).unwrap();
+        agenda
+            .items
+            .iter()
+            .filter_map(|i| i.pitch.as_ref())
+            .map(|p| (p.demand_id.clone(), p.profile_id.clone()))
+            .collect()
+    };
+    let before = day(&app);
+    let i = (0..before.len() - 1).find(|&i| before[i].0 == before[i + 1].0).expect("a demand area with two pitches");
+    let (area, pitch) = before[i].clone();
+    if i == 0 || before[i - 1].0 != area {
+        assert!(browser.find_all(&format!("#earlier-{pitch}")).is_empty(), "first of its area: {before:?}");
+    }
+    browser.find(&format!("#later-{pitch}")).click();
+    browser.wait_for(&format!("#earlier-{pitch}"), slow);
+    let mut expected = before.clone();
+    expected.swap(i, i + 1);
+    assert_eq!(day(&app), expected);
+    // The last demand area of the day, one place earlier: its block goes before the one before it.
+    let last_area = expected.last().unwrap().0.clone();
+    let last_start = expected.iter().position(|(d, _)| *d == last_area).unwrap();
+    let previous_area = expected[last_start - 1].0.clone();
+    let previous_start = expected.iter().position(|(d, _)| *d == previous_area).unwrap();
+    browser.find(&format!("#earlier-area-{last_area}")).click();
+    browser.wait_for(&format!("#later-area-{last_area}"), slow);
+    let mut reordered = expected[..previous_start].to_vec();
+    reordered.extend_from_slice(&expected[last_start..]);
+    reordered.extend_from_slice(&expected[previous_start..last_start]);
+    assert_eq!(day(&app), reordered);
+    let rows = browser.find_all("#agenda tbody tr:not(.break)");
+    let moved_title = app.engine.demand(&last_area).unwrap().unwrap().title;
+    assert!(rows[previous_start].text().contains(&moved_title), "{}", rows[previous_start].text());
+    shot("14b-agenda-moved");
+    std::fs::remove_file(browser.downloads.join("agenda-hutchinson-2027.ics")).unwrap();
+    browser.find("#agenda-ics").click();
+    let ics = String::from_utf8(browser.wait_for_download("agenda-hutchinson-2027.ics", slow)).unwrap();
+    let calendar: icalendar::Calendar = ics.parse().expect("the edited agenda parses as iCalendar");
+    let mut by_start: Vec<(String, String)> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .filter_map(|e| {
+            let start = icalendar::Component::property_value(e, "DTSTART")?.to_string();
+            Some((start, icalendar::Component::get_uid(e)?.to_string()))
+        })
+        .collect();
+    by_start.sort();
+    let uids: Vec<String> = reordered.iter().map(|(d, p)| format!("hutchinson-2027.{d}.{p}@pitchmatch")).collect();
+    assert_eq!(by_start.into_iter().map(|(_, uid)| uid).collect::<Vec<_>>(), uids, "{ics}");
+
     // Reopened, the event can be curated again; the audit log has every step.
     browser.goto(&app.url("/organiser/events/hutchinson-2027"));
     browser.find("#reopen").click();
     browser.wait_for("#run-selection", slow);
+    let solves = || {
+        let log = app.engine.audit_log(None, Some("hutchinson-2027"), 100).unwrap();
+        log.iter().filter(|e| e.action == "solve").count()
+    };
+    let solved_before = solves();
+    browser.find("#run-selection").click();
+    let deadline = std::time::Instant::now() + slow;
+    while solves() == solved_before {
+        assert!(std::time::Instant::now() < deadline, "the line-up was not solved again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(day(&app), reordered, "a re-solve with the same pitches keeps the day's order");
+    browser.goto(&app.url("/organiser/events/hutchinson-2027"));
+    browser.wait_for("#lineup", slow);
     browser.find("#nav-audit").click();
     let audit = browser.wait_for("#audit", WAIT).text();
-    for action in ["pin", "ban", "lock", "solve", "finalise", "reopen"] {
+    for action in ["pin", "ban", "lock", "solve", "finalise", "reopen", "move later", "move earlier"] {
         assert!(audit.contains(action), "no {action} in the audit log: {audit}");
     }
 

@@ -1,14 +1,17 @@
 //! The day's agenda in the organiser pages: the event's line-up as a timetable with its settings
 //! in a plain GET form (so a planned day is a link an organiser can share or bookmark), a printable
-//! layout, and the same agenda as iCalendar and CSV downloads.
+//! layout, the same agenda as iCalendar and CSV downloads, and buttons that move a pitch (among
+//! its demand area's) or a demand area (within its room) a place earlier or later.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
+use super::layout::button_form;
 use super::organiser::{organiser_page, to_sign_in};
-use super::{blocking, csv_download, secured, PageContext, WebError};
-use crate::agenda::{Agenda, DayPlan, ItemKind};
+use super::{blocking, csv_download, secured, see_other, CsrfToken, PageContext, WebError};
+use crate::agenda::{Agenda, AgendaItem, DayPlan, Direction, ItemKind};
+use crate::engine::AgendaMove;
 
 /// The day's settings from the query string; defaults for what is missing, numbers that do not
 /// parse kept as text so the form shows them back with their error.
@@ -55,6 +58,39 @@ async fn plan(ctx: &PageContext, id: &str) -> Result<(DayPlan, Result<Agenda, (S
     })
     .await?;
     Ok((plan, agenda))
+}
+
+/// The move buttons of agenda item `at`: the pitch among its demand area's neighbours in the
+/// room, and, on a demand area's first pitch, the demand area among the room's others.
+fn move_buttons(event_id: &str, query: &str, csrf: &CsrfToken, items: &[AgendaItem], at: usize) -> Markup {
+    let action = format!("/organiser/events/{event_id}/agenda/move?{query}");
+    let Some(p) = items[at].pitch.as_ref() else { return html! {} };
+    let room = items[at].room;
+    let in_room = |i: &usize| items[*i].room == room;
+    let before = (0..at).rev().filter(in_room).find_map(|i| items[i].pitch.as_ref());
+    let after = (at + 1..items.len()).filter(in_room).find_map(|i| items[i].pitch.as_ref());
+    let same = |q: Option<&crate::agenda::LineUpPitchView>| q.is_some_and(|q| q.demand_id == p.demand_id);
+    let first_of_area = !same(before);
+    let last_of_area = !same(after);
+    let other_area = |i: &usize| items[*i].pitch.as_ref().is_some_and(|q| q.demand_id != p.demand_id);
+    let area_before = (0..at).filter(in_room).any(|i| other_area(&i));
+    let area_after = (at + 1..items.len()).filter(in_room).any(|i| other_area(&i));
+    let pitch = |to: &str, label: &str| {
+        let id = format!("{to}-{}", p.profile_id);
+        let fields =
+            [("what", "pitch"), ("demand_id", p.demand_id.as_str()), ("profile_id", p.profile_id.as_str()), ("to", to)];
+        button_form(&action, csrf, &fields, &id, label)
+    };
+    let area = |to: &str, label: &str| {
+        let id = format!("{to}-area-{}", p.demand_id);
+        button_form(&action, csrf, &[("what", "demand"), ("demand_id", p.demand_id.as_str()), ("to", to)], &id, label)
+    };
+    html! {
+        @if !first_of_area { (pitch("earlier", "Earlier")) }
+        @if !last_of_area { (pitch("later", "Later")) }
+        @if first_of_area && area_before { (area("earlier", "Demand area earlier")) }
+        @if first_of_area && area_after { (area("later", "Demand area later")) }
+    }
 }
 
 fn number_field(name: &str, label: &str, value: u32, error: Option<&str>) -> Markup {
@@ -118,10 +154,11 @@ pub(crate) async fn page(ctx: PageContext, id: web::Path<String>) -> Result<Http
                     a.button href=(format!("/organiser/events/{id}/agenda.csv?{query}")) id="agenda-csv" download { "Export CSV" }
                 }
                 p.muted { "Local times (UTC" (a.utc_offset) "). Pitches are grouped by demand area; a demand area stays in one room." }
+                p.muted.no-print { "Move a pitch among its demand area's pitches, or a whole demand area within its room; the order is kept when the line-up is solved again." }
                 table.lineup id="agenda" {
-                    thead { tr { th { "Room" } th { "From" } th { "Until" } th { "Pitch" } th { "Demand area" } } }
+                    thead { tr { th { "Room" } th { "From" } th { "Until" } th { "Pitch" } th { "Demand area" } th.no-print { "Move" } } }
                     tbody {
-                        @for item in &a.items {
+                        @for (at, item) in a.items.iter().enumerate() {
                             @let (_, from) = item.start.split_once('T').unwrap_or(("", &item.start));
                             @let (_, until) = item.end.split_once('T').unwrap_or(("", &item.end));
                             tr.break[item.kind == ItemKind::Break] {
@@ -135,6 +172,7 @@ pub(crate) async fn page(ctx: PageContext, id: web::Path<String>) -> Result<Http
                                     }
                                     None => { td colspan="2" { em { "Break" } } }
                                 }
+                                td.no-print.curate { (move_buttons(&id, &query, &ctx.csrf, &a.items, at)) }
                             }
                         }
                     }
@@ -170,4 +208,32 @@ pub(crate) async fn csv(ctx: PageContext, id: web::Path<String>) -> Result<HttpR
     let mut out = Vec::new();
     crate::render::write_agenda_csv(&agenda, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("agenda-{}.csv", agenda.event_id), out))
+}
+
+/// `POST /organiser/events/{id}/agenda/move?<day settings>` (`what` = pitch | demand,
+/// `demand_id`, `profile_id`, `to` = earlier | later): moves one place and keeps the order, then
+/// shows the agenda with the same settings.
+pub(crate) async fn move_item(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
+    ctx.require_organiser()?;
+    ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
+    let required = |name: &str| match ctx.form.get(name).map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(WebError::BadRequest(format!("{name}: is required"))),
+    };
+    let demand_id = required("demand_id")?;
+    let what = match required("what")?.as_str() {
+        "pitch" => AgendaMove::Pitch { demand_id, profile_id: required("profile_id")? },
+        "demand" => AgendaMove::DemandArea { demand_id },
+        other => return Err(WebError::BadRequest(format!("what: must be pitch or demand (got {other:?})"))),
+    };
+    let to = match required("to")?.as_str() {
+        "earlier" => Direction::Earlier,
+        "later" => Direction::Later,
+        other => return Err(WebError::BadRequest(format!("to: must be earlier or later (got {other:?})"))),
+    };
+    let query = ctx.request().query_string().to_string();
+    let rooms = day_plan(&query).0.rooms;
+    let (state, who, event_id) = (ctx.state.clone().into_inner(), ctx.principal.clone(), id.to_string());
+    blocking(move || Ok(state.engine.move_on_agenda(&event_id, &what, to, rooms, &who)?)).await?;
+    Ok(see_other(&format!("/organiser/events/{id}/agenda?{query}")).finish())
 }

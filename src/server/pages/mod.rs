@@ -88,6 +88,7 @@ pub(crate) const ROUTES: &[RouteDef] = &[
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda", handler: |r| r.to(agenda::page) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.ics", handler: |r| r.to(agenda::ics) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/agenda.csv", handler: |r| r.to(agenda::csv) },
+    RouteDef { verb: Verb::Post, path: "/organiser/events/{id}/agenda/move", handler: |r| r.to(agenda::move_item) },
     RouteDef { verb: Verb::Get, path: "/organiser/events/{id}/booklet", handler: |r| r.to(booklet::event) },
     RouteDef { verb: Verb::Get, path: "/organiser/demands/{id}/booklet", handler: |r| r.to(booklet::demand) },
     RouteDef { verb: Verb::Get, path: "/organiser/new-demand", handler: |r| r.to(records::new_demand) },
