@@ -3,7 +3,7 @@
 //! final) with the inputs it was solved from and what moved since the one before. The use cases
 //! here validate, take the write lock and record each change in the audit log, like the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::decisions::rfc3339_now;
 use super::usecases::unknown;
@@ -351,20 +351,24 @@ impl Engine {
         Ok(season.into_iter().flat_map(|e| e.selected).collect())
     }
 
-    /// One event solved with `rules` (bans and conflicts of profiles that are no candidates left
-    /// out, as the solver wants), not kept.
-    fn select_event_with(&self, event_id: &str, mut rules: SeasonRules) -> Result<Vec<select::EventSelection>> {
-        let event = self.require_event(event_id)?;
-        let def = self.event_def(&event);
-        let mut rankings = Vec::with_capacity(def.demands.len());
-        for d in &def.demands {
-            rankings.push(self.relevance_ranking(d, rules.top_n, Ranker::default())?);
-        }
-        let spec = def.with_rankings(rankings);
+    /// What event `event` is solved from under `rules`: its demand areas ranked, the candidates'
+    /// facets, and the rules, less those naming profiles that are no candidates (they change
+    /// nothing, and the solver wants every profile it is told about).
+    fn line_up_inputs(&self, event: &crate::domain::Event, mut rules: SeasonRules) -> Result<LineUpInputs> {
+        let spec = self.ranked_event(&self.event_def(event), rules.top_n, Ranker::default(), &mut |_| {})?;
         let profiles = self.candidate_profiles(std::slice::from_ref(&spec), &rules)?;
         rules.bans.retain(|b| profiles.contains_key(&b.profile_id));
         rules.conflicts.retain(|c| profiles.contains_key(&c.profile_id));
-        Ok(select::select_season(&profiles, &[spec], &rules)?.events)
+        rules.pins.retain(|p| profiles.contains_key(&p.profile_id));
+        let mut facets: Vec<select::CandidateProfile> = profiles.into_values().collect();
+        facets.sort_by(|a, b| a.profile_id.cmp(&b.profile_id));
+        Ok(LineUpInputs { event: spec, rules, profiles: facets })
+    }
+
+    /// One event solved with `rules`, not kept.
+    fn select_event_with(&self, event_id: &str, rules: SeasonRules) -> Result<Vec<select::EventSelection>> {
+        let event = self.require_event(event_id)?;
+        Ok(vec![self.line_up_inputs(&event, rules)?.solve()?])
     }
 
     /// Solves event `event_id` from its stored rules and keeps the result as its draft line-up,
@@ -373,23 +377,7 @@ impl Engine {
         let who = who.into();
         let event = self.require_event(event_id)?;
         self.require_draft(event_id)?;
-        let mut rules = self.event_selection_rules(event_id)?;
-        let def = self.event_def(&event);
-        let mut rankings = Vec::with_capacity(def.demands.len());
-        for d in &def.demands {
-            rankings.push(self.relevance_ranking(d, rules.top_n, Ranker::default())?);
-        }
-        let spec = def.with_rankings(rankings);
-        let specs = std::slice::from_ref(&spec);
-        let profiles: HashMap<String, select::CandidateProfile> = self.candidate_profiles(specs, &rules)?;
-        // Bans and conflicts of profiles that are not candidates change nothing; the solver
-        // wants every profile it is told about.
-        rules.bans.retain(|b| profiles.contains_key(&b.profile_id));
-        rules.conflicts.retain(|c| profiles.contains_key(&c.profile_id));
-        rules.pins.retain(|p| profiles.contains_key(&p.profile_id));
-        let mut facets: Vec<select::CandidateProfile> = profiles.into_values().collect();
-        facets.sort_by(|a, b| a.profile_id.cmp(&b.profile_id));
-        let inputs = LineUpInputs { event: spec, rules, profiles: facets };
+        let inputs = self.line_up_inputs(&event, self.event_selection_rules(event_id)?)?;
         let selection = inputs.solve()?;
         let _writes = self.indexer.lock_writes();
         let before = self.indexer.store.line_up(event_id)?;

@@ -68,6 +68,23 @@ impl Engine {
         Ok(DemandRanking { demand_id: demand_id.to_string(), ranked, organisation })
     }
 
+    /// The event `def` with each of its demand areas ranked (top `top_n`), as the solver takes
+    /// it; `before_each` hears of each demand area before it is ranked.
+    pub(super) fn ranked_event(
+        &self,
+        def: &EventDef,
+        top_n: usize,
+        ranker: Ranker,
+        before_each: &mut dyn FnMut(&str),
+    ) -> Result<EventSpec> {
+        let mut rankings = Vec::with_capacity(def.demands.len());
+        for d in &def.demands {
+            before_each(d);
+            rankings.push(self.relevance_ranking(d, top_n, ranker)?);
+        }
+        Ok(def.with_rankings(rankings))
+    }
+
     pub(super) fn event_def(&self, event: &Event) -> EventDef {
         EventDef {
             event_id: event.id.clone(),
@@ -101,13 +118,10 @@ impl Engine {
         let mut done = 0;
         let mut specs: Vec<EventSpec> = Vec::with_capacity(season.events.len());
         for def in &season.events {
-            let mut rankings = Vec::with_capacity(def.demands.len());
-            for d in &def.demands {
-                progress(SelectionStep::Ranking { demand_id: d, done, total });
-                rankings.push(self.relevance_ranking(d, season.rules.top_n, ranker)?);
+            specs.push(self.ranked_event(def, season.rules.top_n, ranker, &mut |demand_id| {
+                progress(SelectionStep::Ranking { demand_id, done, total });
                 done += 1;
-            }
-            specs.push(def.with_rankings(rankings));
+            })?);
         }
         progress(SelectionStep::Solving);
         let profiles = self.candidate_profiles(&specs, &season.rules)?;
