@@ -152,12 +152,7 @@ impl Engine {
             set_at: rfc3339_now(),
         };
         self.indexer.store.set_event_rule(&rule)?;
-        let action = match kind {
-            EventRuleKind::Pin => "pin",
-            EventRuleKind::Lock => "lock",
-            EventRuleKind::Ban => "ban",
-        };
-        self.audit(&who, action, "line-up", &format!("{profile_id} at {event_id}"))?;
+        self.audit(&who, kind.as_str(), "line-up", &format!("{profile_id} at {event_id}"))?;
         Ok(rule)
     }
 

@@ -240,6 +240,32 @@ pub fn write_selection<W: Write>(format: SelectionFormat, sel: &SeasonSelection,
     write_selection_labelled(format, sel, &LineUpLabels::default(), out)
 }
 
+/// Line-ups and reserves as CSV: one row per pitch or reserve, with a byte-order mark so
+/// spreadsheets read the names right.
+pub fn write_selection_csv<W: Write>(events: &[crate::select::EventSelection], out: &mut W) -> std::io::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut csv = csv_writer(&mut *out);
+    csv.write_record(["event_id", "role", "position", "profile_id", "demand_id", "value"])?;
+    for e in events {
+        for (role, list) in [("selected", &e.selected), ("reserve", &e.reserves)] {
+            for (i, p) in list.iter().enumerate() {
+                write_row(
+                    &mut csv,
+                    &[
+                        Cell::Text(&e.event_id),
+                        Cell::Text(role),
+                        Cell::Number((i + 1).to_string()),
+                        Cell::Text(&p.profile_id),
+                        Cell::Text(&p.demand_id),
+                        Cell::Number(format!("{:.4}", p.value)),
+                    ],
+                )?;
+            }
+        }
+    }
+    csv.flush()
+}
+
 /// [`write_selection`] with names and titles for the table format.
 pub fn write_selection_labelled<W: Write>(
     format: SelectionFormat,
@@ -255,29 +281,7 @@ pub fn write_selection_labelled<W: Write>(
             }
             writeln!(out)
         }
-        SelectionFormat::Csv => {
-            out.write_all("\u{feff}".as_bytes())?;
-            let mut csv = csv_writer(&mut *out);
-            csv.write_record(["event_id", "role", "position", "profile_id", "demand_id", "value"])?;
-            for e in &sel.events {
-                for (role, list) in [("selected", &e.selected), ("reserve", &e.reserves)] {
-                    for (i, p) in list.iter().enumerate() {
-                        write_row(
-                            &mut csv,
-                            &[
-                                Cell::Text(&e.event_id),
-                                Cell::Text(role),
-                                Cell::Number((i + 1).to_string()),
-                                Cell::Text(&p.profile_id),
-                                Cell::Text(&p.demand_id),
-                                Cell::Number(format!("{:.4}", p.value)),
-                            ],
-                        )?;
-                    }
-                }
-            }
-            csv.flush()
-        }
+        SelectionFormat::Csv => write_selection_csv(&sel.events, out),
         SelectionFormat::Table => {
             for e in &sel.events {
                 let proof = if e.optimal { "proven optimal" } else { "NOT proven optimal" };

@@ -14,8 +14,8 @@ use super::layout::{ban_form, button_form};
 use super::organiser::{organiser_page, to_sign_in};
 use super::{blocking, csv_download, see_other, CsrfToken, PageContext, WebError};
 use crate::domain::{DemandArea, Event, EventRule, EventRuleKind, SeasonSettings, Verdict};
-use crate::render::{write_selection, SelectionFormat};
-use crate::select::{LineUpRecord, LineUpStatus, MoveKind, Pitch, SeasonSelection, SolveStats};
+use crate::render::write_selection_csv;
+use crate::select::{LineUpRecord, LineUpStatus, MoveKind, Pitch};
 use crate::server::AppState;
 
 /// Everything the event page shows, read in one blocking step.
@@ -447,23 +447,9 @@ pub(crate) async fn selection_csv(ctx: PageContext, id: web::Path<String>) -> Re
         Some(r) => r,
         None => solve(&ctx, &id).await?,
     };
-    let sel = record.selection;
-    let season = SeasonSelection {
-        objective: sel.objective,
-        optimal: sel.optimal,
-        unmet: sel.unmet.iter().map(|u| format!("{}: {u}", sel.event_id)).collect(),
-        events: vec![sel],
-        stats: SolveStats {
-            method: "kept".into(),
-            candidates: 0,
-            variables: 0,
-            constraints: 0,
-            solve_seconds: 0.0,
-            total_seconds: 0.0,
-        },
-    };
     let mut out = Vec::new();
-    write_selection(SelectionFormat::Csv, &season, &mut out).map_err(|e| WebError::Internal(e.to_string()))?;
+    write_selection_csv(std::slice::from_ref(&record.selection), &mut out)
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(csv_download(&format!("selection-{id}.csv"), out))
 }
 
