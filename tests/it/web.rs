@@ -785,7 +785,7 @@ fn web_organiser_curates_a_whole_event_from_demand_areas_to_the_agenda() {
         browser.find(&format!("#lock-{p}")).click();
         browser.wait_for(&format!("#unlock-{p}"), slow);
     }
-    browser.find("#run-selection").click();
+    browser.click_to_new_page("#run-selection", slow);
     browser.wait_for("#lineup", slow);
     let third = kept_pitches(&app, "hutchinson-2027");
     for l in &locked {
@@ -797,7 +797,7 @@ fn web_organiser_curates_a_whole_event_from_demand_areas_to_the_agenda() {
     assert!(record.selection.selected.iter().any(|p| p.size.as_deref().is_some_and(|s| s == "sme" || s == "startup")));
 
     // Final: kept with its inputs, no more curating until reopened.
-    browser.find("#mark-final").click();
+    browser.click_to_new_page("#mark-final", slow);
     assert!(browser.wait_for("#line-up-status", slow).text().contains("Final line-up"));
     assert!(browser.find_all("#run-selection").is_empty() && browser.find_all(&format!("#ban-{far}")).is_empty());
     let kept = app.engine.line_up("hutchinson-2027").unwrap().unwrap();

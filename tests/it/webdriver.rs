@@ -154,6 +154,21 @@ impl Browser {
         self.command("POST", "/url", json!({ "url": url }));
     }
 
+    /// Clicks `css` and waits until the click has loaded a new page (a form's post and its
+    /// redirect), so that what is read next is not the page before, which may hold the same ids.
+    pub fn click_to_new_page(&self, css: &str, timeout: Duration) {
+        let script = |s: &str| self.command("POST", "/execute/sync", json!({ "script": s, "args": [] }));
+        script("window.__pitchmatchPageBefore = true;");
+        self.find(css).click();
+        let deadline = Instant::now() + timeout;
+        while script("return window.__pitchmatchPageBefore === true || document.readyState !== 'complete';")
+            != Value::Bool(false)
+        {
+            assert!(Instant::now() < deadline, "clicking {css} loaded no new page within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The current URL.
     pub fn url(&self) -> String {
         self.command("GET", "/url", Value::Null).as_str().unwrap_or_default().to_string()
