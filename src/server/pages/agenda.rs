@@ -216,17 +216,13 @@ pub(crate) async fn csv(ctx: PageContext, id: web::Path<String>) -> Result<HttpR
 pub(crate) async fn move_item(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let required = |name: &str| match ctx.form.get(name).map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v.to_string()),
-        _ => Err(WebError::BadRequest(format!("{name}: is required"))),
-    };
-    let demand_id = required("demand_id")?;
-    let what = match required("what")?.as_str() {
-        "pitch" => AgendaMove::Pitch { demand_id, profile_id: required("profile_id")? },
+    let demand_id = ctx.required_field("demand_id")?.to_string();
+    let what = match ctx.required_field("what")? {
+        "pitch" => AgendaMove::Pitch { demand_id, profile_id: ctx.required_field("profile_id")?.to_string() },
         "demand" => AgendaMove::DemandArea { demand_id },
         other => return Err(WebError::BadRequest(format!("what: must be pitch or demand (got {other:?})"))),
     };
-    let to = match required("to")?.as_str() {
+    let to = match ctx.required_field("to")? {
         "earlier" => Direction::Earlier,
         "later" => Direction::Later,
         other => return Err(WebError::BadRequest(format!("to: must be earlier or later (got {other:?})"))),

@@ -52,6 +52,14 @@ impl PageContext {
         self.organiser().ok_or_else(|| WebError::Forbidden("Sign in as an organiser first.".into()))
     }
 
+    /// Form field `name` of a post, trimmed; a missing or blank one is a bad request naming it.
+    pub(crate) fn required_field(&self, name: &str) -> Result<&str, WebError> {
+        match self.form.get(name).map(str::trim) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(WebError::BadRequest(format!("{name}: is required"))),
+        }
+    }
+
     /// The signed-in reviewer's organisation.
     pub(crate) fn reviewer_organisation(&self) -> Option<&str> {
         match &self.principal {

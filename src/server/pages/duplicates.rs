@@ -72,18 +72,11 @@ pub(crate) async fn list(ctx: PageContext) -> Result<HttpResponse, WebError> {
     Ok(ctx.page(StatusCode::OK, body))
 }
 
-fn field(ctx: &PageContext, name: &str) -> Result<String, WebError> {
-    match ctx.form.get(name).map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v.to_string()),
-        _ => Err(WebError::BadRequest(format!("{name}: is required"))),
-    }
-}
-
 /// `POST /organiser/duplicates/merge` (`keep`, `remove`)
 pub(crate) async fn merge(ctx: PageContext) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let (keep, remove) = (field(&ctx, "keep")?, field(&ctx, "remove")?);
+    let (keep, remove) = (ctx.required_field("keep")?.to_string(), ctx.required_field("remove")?.to_string());
     let (state, who) = (ctx.state.clone().into_inner(), ctx.principal.clone());
     blocking(move || Ok(state.engine.merge_profiles(&keep, &remove, &who)?)).await?;
     Ok(see_other("/organiser/duplicates").finish())
@@ -93,7 +86,7 @@ pub(crate) async fn merge(ctx: PageContext) -> Result<HttpResponse, WebError> {
 pub(crate) async fn distinct(ctx: PageContext) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let (first, second) = (field(&ctx, "first")?, field(&ctx, "second")?);
+    let (first, second) = (ctx.required_field("first")?.to_string(), ctx.required_field("second")?.to_string());
     let (state, who) = (ctx.state.clone().into_inner(), ctx.principal.clone());
     blocking(move || Ok(state.engine.mark_distinct(&first, &second, &who)?)).await?;
     Ok(see_other("/organiser/duplicates").finish())

@@ -347,13 +347,6 @@ fn back_to(id: &str) -> HttpResponse {
     see_other(&format!("/organiser/events/{id}")).finish()
 }
 
-fn field<'a>(ctx: &'a PageContext, name: &str) -> Result<&'a str, WebError> {
-    match ctx.form.get(name).map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(WebError::BadRequest(format!("{name}: is required"))),
-    }
-}
-
 /// `POST /organiser/events/{id}/selection`: solves the event from its stored rules.
 pub(crate) async fn run_selection(ctx: PageContext, id: web::Path<String>) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
@@ -368,8 +361,8 @@ pub(crate) async fn set_rule(ctx: PageContext, id: web::Path<String>) -> Result<
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let id = id.into_inner();
-    let profile = field(&ctx, "profile_id")?.to_string();
-    let action = field(&ctx, "action")?.to_string();
+    let profile = ctx.required_field("profile_id")?.to_string();
+    let action = ctx.required_field("action")?.to_string();
     let demand = ctx.form.get("demand_id").map(str::to_string);
     let reason = ctx.form.get("reason").map(str::to_string);
     let (state, who, event_id) = (ctx.state.clone().into_inner(), ctx.principal.clone(), id.clone());
@@ -402,7 +395,7 @@ pub(crate) async fn swap(ctx: PageContext, id: web::Path<String>) -> Result<Http
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
     let id = id.into_inner();
-    let (out, into) = (field(&ctx, "out")?.to_string(), field(&ctx, "into")?.to_string());
+    let (out, into) = (ctx.required_field("out")?.to_string(), ctx.required_field("into")?.to_string());
     let state = ctx.state.clone().into_inner();
     let _permit = state.rank_permits.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
     let (worker, who, event_id) = (state.clone(), ctx.principal.clone(), id.clone());
@@ -568,7 +561,8 @@ pub(crate) async fn save_season(ctx: PageContext) -> Result<HttpResponse, WebErr
 pub(crate) async fn add_conflict(ctx: PageContext) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let (profile, organisation) = (field(&ctx, "profile_id")?.to_string(), field(&ctx, "organisation")?.to_string());
+    let (profile, organisation) =
+        (ctx.required_field("profile_id")?.to_string(), ctx.required_field("organisation")?.to_string());
     let reason = ctx.form.get("reason").map(str::to_string);
     let (state, who) = (ctx.state.clone().into_inner(), ctx.principal.clone());
     blocking(move || Ok(state.engine.set_conflict(&profile, &organisation, reason.as_deref(), &who)?)).await?;
@@ -579,7 +573,8 @@ pub(crate) async fn add_conflict(ctx: PageContext) -> Result<HttpResponse, WebEr
 pub(crate) async fn remove_conflict(ctx: PageContext) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let (profile, organisation) = (field(&ctx, "profile_id")?.to_string(), field(&ctx, "organisation")?.to_string());
+    let (profile, organisation) =
+        (ctx.required_field("profile_id")?.to_string(), ctx.required_field("organisation")?.to_string());
     let (state, who) = (ctx.state.clone().into_inner(), ctx.principal.clone());
     blocking(move || Ok(state.engine.remove_conflict(&profile, &organisation, &who)?)).await?;
     Ok(see_other("/organiser/season").finish())
@@ -589,7 +584,7 @@ pub(crate) async fn remove_conflict(ctx: PageContext) -> Result<HttpResponse, We
 pub(crate) async fn lift_season_ban(ctx: PageContext) -> Result<HttpResponse, WebError> {
     ctx.require_organiser()?;
     ctx.state.charge_write(ctx.request(), &ctx.principal).map_err(WebError::RateLimited)?;
-    let profile = field(&ctx, "profile_id")?.to_string();
+    let profile = ctx.required_field("profile_id")?.to_string();
     let (state, who) = (ctx.state.clone().into_inner(), ctx.principal.clone());
     blocking(move || Ok(state.engine.lift_season_ban(&profile, &who)?)).await?;
     Ok(see_other("/organiser/season").finish())
