@@ -194,6 +194,19 @@ pub fn rooms_for(groups: &[(String, usize)], rooms: u32) -> Vec<Vec<String>> {
     out
 }
 
+/// The line-up's pitches per demand area, demand areas in the order the line-up first names
+/// them, pitches in line-up order.
+fn by_demand(line_up: &[LineUpPitch]) -> Vec<(&str, Vec<&LineUpPitch>)> {
+    let mut groups: Vec<(&str, Vec<&LineUpPitch>)> = Vec::new();
+    for p in line_up {
+        match groups.iter_mut().find(|(d, _)| *d == p.demand_id) {
+            Some((_, list)) => list.push(p),
+            None => groups.push((p.demand_id.as_str(), vec![p])),
+        }
+    }
+    groups
+}
+
 /// The timetable for a line-up: pitches grouped by demand area (in the order the line-up first
 /// names each area, best pitch first within it), rooms filled one after the other from `start`,
 /// a changeover between pitches and a break after every `break_after` pitches of a room.
@@ -204,15 +217,9 @@ pub fn plan_day(
     plan: &DayPlan,
 ) -> Result<Agenda, PlanError> {
     let start = check(plan)?;
-    let mut by_demand: Vec<(String, Vec<&LineUpPitch>)> = Vec::new();
-    for p in line_up {
-        match by_demand.iter_mut().find(|(d, _)| *d == p.demand_id) {
-            Some((_, list)) => list.push(p),
-            None => by_demand.push((p.demand_id.clone(), vec![p])),
-        }
-    }
-    let sizes: Vec<(String, usize)> = by_demand.iter().map(|(d, l)| (d.clone(), l.len())).collect();
-    let groups: BTreeMap<&str, &Vec<&LineUpPitch>> = by_demand.iter().map(|(d, l)| (d.as_str(), l)).collect();
+    let by_demand = by_demand(line_up);
+    let sizes: Vec<(String, usize)> = by_demand.iter().map(|(d, l)| (d.to_string(), l.len())).collect();
+    let groups: BTreeMap<&str, &Vec<&LineUpPitch>> = by_demand.iter().map(|(d, l)| (*d, l)).collect();
     let day_end = start.date().and_hms_opt(23, 59, 0).unwrap_or(start);
     let pitch = Duration::minutes(plan.pitch_minutes.into());
     let mut items = Vec::new();
@@ -288,13 +295,7 @@ pub type KeptOrder = Vec<(String, Vec<String>)>;
 /// demand area, one that drops a pitch leaves the others where they were). The result has each
 /// demand area's pitches together, as [`plan_day`] lays them out.
 pub fn in_order(line_up: &[LineUpPitch], kept: &[(String, Vec<String>)]) -> Vec<LineUpPitch> {
-    let mut groups: Vec<(&str, Vec<&LineUpPitch>)> = Vec::new();
-    for p in line_up {
-        match groups.iter_mut().find(|(d, _)| *d == p.demand_id) {
-            Some((_, list)) => list.push(p),
-            None => groups.push((p.demand_id.as_str(), vec![p])),
-        }
-    }
+    let mut groups = by_demand(line_up);
     let place = |demand: &str| kept.iter().position(|(d, _)| d == demand).unwrap_or(usize::MAX);
     groups.sort_by_key(|(d, _)| place(d));
     let mut out = Vec::with_capacity(line_up.len());
@@ -308,14 +309,10 @@ pub fn in_order(line_up: &[LineUpPitch], kept: &[(String, Vec<String>)]) -> Vec<
 
 /// The order of a line-up as it stands (already [`in_order`]), to keep.
 pub fn order_of(line_up: &[LineUpPitch]) -> KeptOrder {
-    let mut order: KeptOrder = Vec::new();
-    for p in line_up {
-        match order.iter_mut().find(|(d, _)| *d == p.demand_id) {
-            Some((_, list)) => list.push(p.profile_id.clone()),
-            None => order.push((p.demand_id.clone(), vec![p.profile_id.clone()])),
-        }
-    }
-    order
+    by_demand(line_up)
+        .into_iter()
+        .map(|(d, pitches)| (d.to_string(), pitches.iter().map(|p| p.profile_id.clone()).collect()))
+        .collect()
 }
 
 /// The order after moving one pitch a place earlier or later among its demand area's pitches
