@@ -27,9 +27,9 @@ pub enum AgendaMove {
 }
 
 impl Engine {
-    /// The pitches of event `event_id` (see [`Engine::event_pitches`]) with their names, in the
-    /// order kept for its day.
-    fn agenda_line_up(&self, event_id: &str, rules: Option<&SeasonRules>) -> Result<Vec<LineUpPitch>> {
+    /// The pitches of event `event_id` (see [`Engine::event_pitches`]) with their names, in
+    /// line-up order.
+    fn named_pitches(&self, event_id: &str, rules: Option<&SeasonRules>) -> Result<Vec<LineUpPitch>> {
         let selected = self.event_pitches(event_id, rules)?;
         let ids: Vec<String> = selected.iter().map(|p| p.profile_id.clone()).collect();
         let names: HashMap<String, String> = self.profiles_by_id(&ids)?.into_iter().map(|p| (p.id, p.name)).collect();
@@ -43,7 +43,7 @@ impl Engine {
                 demand_title: titles.get(&p.demand_id).cloned().unwrap_or_else(|| p.demand_id.clone()),
             })
             .collect();
-        Ok(in_order(&line_up, &self.indexer.store.agenda_order(event_id)?))
+        Ok(line_up)
     }
 
     /// The agenda of event `event_id`: the pitches of its kept line-up (or, with `rules`, of the
@@ -51,7 +51,7 @@ impl Engine {
     /// grouped and timed by `plan`. A plan without a date takes the event's.
     pub fn event_agenda(&self, event_id: &str, rules: Option<&SeasonRules>, plan: &DayPlan) -> Result<Agenda> {
         let event = self.event(event_id)?.ok_or_else(|| UserError::NotFound { kind: "event", id: event_id.into() })?;
-        let line_up = self.agenda_line_up(event_id, rules)?;
+        let line_up = in_order(&self.named_pitches(event_id, rules)?, &self.indexer.store.agenda_order(event_id)?);
         let mut plan = plan.clone();
         if plan.date.is_empty() {
             plan.date = event.date.clone().unwrap_or_default();
@@ -74,8 +74,10 @@ impl Engine {
     ) -> Result<()> {
         let who = who.into();
         let bad = |message: String| UserError::BadArgument { field: "move".into(), message };
-        let line_up = self.agenda_line_up(event_id, None)?;
+        let pitches = self.named_pitches(event_id, None)?;
+        // The kept order is read under the write lock, so two moves at once both count.
         let _writes = self.indexer.lock_writes();
+        let line_up = in_order(&pitches, &self.indexer.store.agenda_order(event_id)?);
         let (order, id) = match what {
             AgendaMove::Pitch { demand_id, profile_id } => (
                 move_pitch(&line_up, demand_id, profile_id, to).ok_or_else(|| {
