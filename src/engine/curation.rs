@@ -332,7 +332,7 @@ impl Engine {
     /// (final or draft), else of a line-up solved from its stored rules (not kept). `rules`, when
     /// given, replaces all of that with a one-off solve under those rules.
     pub fn event_pitches(&self, event_id: &str, rules: Option<&SeasonRules>) -> Result<Vec<select::Pitch>> {
-        self.require_event(event_id)?;
+        let event = self.require_event(event_id)?;
         if rules.is_none() {
             if let Some(record) = self.indexer.store.line_up(event_id)? {
                 return Ok(record.selection.selected);
@@ -342,8 +342,7 @@ impl Engine {
             Some(r) => r.clone(),
             None => self.event_selection_rules(event_id)?,
         };
-        let season = self.select_event_with(event_id, rules)?;
-        Ok(season.into_iter().flat_map(|e| e.selected).collect())
+        Ok(self.line_up_inputs(&event, rules)?.solve()?.selected)
     }
 
     /// What event `event` is solved from under `rules`: its demand areas ranked, the candidates'
@@ -358,12 +357,6 @@ impl Engine {
         let mut facets: Vec<select::CandidateProfile> = profiles.into_values().collect();
         facets.sort_by(|a, b| a.profile_id.cmp(&b.profile_id));
         Ok(LineUpInputs { event: spec, rules, profiles: facets })
-    }
-
-    /// One event solved with `rules`, not kept.
-    fn select_event_with(&self, event_id: &str, rules: SeasonRules) -> Result<Vec<select::EventSelection>> {
-        let event = self.require_event(event_id)?;
-        Ok(vec![self.line_up_inputs(&event, rules)?.solve()?])
     }
 
     /// Solves event `event_id` from its stored rules and keeps the result as its draft line-up,
