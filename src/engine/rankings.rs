@@ -22,6 +22,7 @@ use super::explainer::QueryAnalysis;
 use crate::domain::{Facets, Filter, Language, Ranker};
 use crate::rank::pipeline::{Fused, Normalisation, Signals};
 use crate::rank::ShortlistEntry;
+use crate::search::FrozenQuery;
 
 /// Most changes a ranking takes in before it is computed afresh, however large the collection.
 pub const MAX_CHANGES_TAKEN: usize = 64;
@@ -99,6 +100,22 @@ impl RankedRow {
     }
 }
 
+/// The lexical half of a hybrid ranking as it was computed: the frozen queries a changed profile is
+/// scored with (against the same term statistics as every other row), and the lowest score of each
+/// hit pool when the pool was full (a profile scoring below it would not have been a hit in a fresh
+/// ranking).
+#[derive(Debug, Clone, Default)]
+pub struct LexicalPools {
+    /// The query's words.
+    pub words: Option<FrozenQuery>,
+    /// The lowest BM25 in the word pool, when it was cut.
+    pub words_floor: Option<f32>,
+    /// The query's glossary concepts.
+    pub concepts: Option<FrozenQuery>,
+    /// The lowest concept BM25 in the concept pool, when it was cut.
+    pub concepts_floor: Option<f32>,
+}
+
 /// The key of a ranking: the same text ranked as another language or by another ranker is another
 /// ranking.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -121,11 +138,8 @@ pub struct Ranking {
     pub norm: Normalisation,
     /// Glossary coverage of the query (hybrid only).
     pub coverage: Option<f32>,
-    /// The lowest BM25 (and concept BM25) in the lexical pool when the pool was full: a profile
-    /// scoring below it would not have been a hit in a fresh ranking.
-    pub lexical_floor: Option<f32>,
-    /// See `lexical_floor`.
-    pub concept_floor: Option<f32>,
+    /// How a changed profile's lexical scores are taken (hybrid only).
+    pub lexical: LexicalPools,
     /// The change number this ranking reflects.
     pub seen: u64,
     /// Changes taken in since it was computed.
@@ -146,14 +160,12 @@ pub struct Ranking {
 
 impl Ranking {
     /// A freshly computed ranking of `rows` (any order) with their facets.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         analysis: Arc<QueryAnalysis>,
         query_vector: Arc<Vec<f32>>,
         norm: Normalisation,
         coverage: Option<f32>,
-        lexical_floor: Option<f32>,
-        concept_floor: Option<f32>,
+        lexical: LexicalPools,
         seen: u64,
         mut rows: Vec<(RankedRow, Facets)>,
     ) -> Ranking {
@@ -164,8 +176,7 @@ impl Ranking {
             query_vector,
             norm,
             coverage,
-            lexical_floor,
-            concept_floor,
+            lexical,
             seen,
             changes_taken: 0,
             computed_at: Instant::now(),
@@ -210,8 +221,7 @@ impl Ranking {
             query_vector: self.query_vector.clone(),
             norm: self.norm.clone(),
             coverage: self.coverage,
-            lexical_floor: self.lexical_floor,
-            concept_floor: self.concept_floor,
+            lexical: self.lexical.clone(),
             seen: up_to,
             changes_taken: self.changes_taken + changed.len(),
             computed_at: self.computed_at,
@@ -389,7 +399,7 @@ mod tests {
             Arc::new(QueryAnalysis { query: LexicalQuery::new("battery", Language::En), concepts: Vec::new() });
         let norm = Normalisation::of(Ranker::Dense, &[], 0.0, FusionWeights::default());
         let rows = rows.iter().map(|(id, s, kind)| (row(id, *s), facets(*kind))).collect();
-        Ranking::new(analysis, Arc::new(vec![]), norm, None, None, None, 0, rows)
+        Ranking::new(analysis, Arc::new(vec![]), norm, None, LexicalPools::default(), 0, rows)
     }
 
     fn ids(rows: Vec<&RankedRow>) -> Vec<String> {

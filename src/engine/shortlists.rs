@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::changes::Since;
 use super::explainer::QueryAnalysis;
-use super::rankings::{RankedRow, Ranking, RankingKey};
+use super::rankings::{LexicalPools, RankedRow, Ranking, RankingKey};
 use super::{Engine, MAX_K};
 use crate::domain::{DemandArea, Facets, Filter, Language, Profile, Ranker, Verdict};
 use crate::embed::VectorSet;
@@ -299,17 +299,19 @@ impl Engine {
         let query_vector = self.query_vector(&key.text)?;
         let analysis = Arc::new(QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language));
         let index = &self.indexer.index;
-        let everyone = Filter::default();
+        let mut pools = LexicalPools::default();
         let (lexical_hits, concept_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {
                 let query = &analysis.query;
                 let mentions: u32 = analysis.concepts.iter().map(|(_, n)| n).sum();
                 let words: u32 = query.terms_for(query.language).iter().map(|(_, n)| n).sum();
-                (
-                    index.search(query, &everyone, HYBRID_LEXICAL_POOL)?,
-                    index.search_concepts(&analysis.concepts, &everyone, HYBRID_LEXICAL_POOL)?,
-                    Some(if words == 0 { 0.0 } else { mentions as f32 / words as f32 }),
-                )
+                pools.words = index.freeze(query)?;
+                pools.concepts = index.freeze_concepts(&analysis.concepts)?;
+                let lexical_hits = index.search_frozen(pools.words.as_ref(), HYBRID_LEXICAL_POOL)?;
+                let concept_hits = index.search_frozen(pools.concepts.as_ref(), HYBRID_LEXICAL_POOL)?;
+                pools.words_floor = pool_floor(&lexical_hits, HYBRID_LEXICAL_POOL);
+                pools.concepts_floor = pool_floor(&concept_hits, HYBRID_LEXICAL_POOL);
+                (lexical_hits, concept_hits, Some(if words == 0 { 0.0 } else { mentions as f32 / words as f32 }))
             }
             _ => (Vec::new(), Vec::new(), None),
         };
@@ -358,16 +360,7 @@ impl Engine {
                 rows.push(pending_row(&norm, &profile, b));
             }
         }
-        Ok(Ranking::new(
-            analysis,
-            query_vector,
-            norm,
-            coverage,
-            pool_floor(&lexical_hits, HYBRID_LEXICAL_POOL),
-            pool_floor(&concept_hits, HYBRID_LEXICAL_POOL),
-            seen,
-            rows,
-        ))
+        Ok(Ranking::new(analysis, query_vector, norm, coverage, pools, seen, rows))
     }
 
     /// `old` with the profiles in `ids` scored again against its frozen statistics.
@@ -391,8 +384,9 @@ impl Engine {
         for id in waiting {
             let row = match (ranker, profiles.get(&*id)) {
                 (Ranker::Hybrid, Some(profile)) => {
+                    let pools = &old.lexical;
                     let bm25 =
-                        within_pool(self.indexer.index.score_profile(&old.analysis.query, &id)?, old.lexical_floor);
+                        within_pool(self.indexer.index.score_frozen(pools.words.as_ref(), &id)?, pools.words_floor);
                     bm25.map(|b| pending_row(&old.norm, profile, b))
                 }
                 _ => None,
@@ -414,10 +408,10 @@ impl Engine {
         let Some(hit) = vectors.score_one(slot, &ranking.query_vector) else { return Ok(None) };
         let (bm25, concept_bm25) = match ranker {
             Ranker::Hybrid => {
-                let index = &self.indexer.index;
+                let (index, pools) = (&self.indexer.index, &ranking.lexical);
                 (
-                    within_pool(index.score_profile(&ranking.analysis.query, id)?, ranking.lexical_floor),
-                    within_pool(index.score_profile_concepts(&ranking.analysis.concepts, id)?, ranking.concept_floor),
+                    within_pool(index.score_frozen(pools.words.as_ref(), id)?, pools.words_floor),
+                    within_pool(index.score_frozen(pools.concepts.as_ref(), id)?, pools.concepts_floor),
                 )
             }
             _ => (None, None),

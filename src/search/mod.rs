@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod explain;
+mod frozen;
 pub mod glossary;
 pub mod language;
 mod query;
@@ -25,6 +26,7 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+pub use self::frozen::FrozenQuery;
 pub use self::glossary::Glossary;
 pub use self::language::detect_search_language;
 pub use self::query::{LexicalQuery, TextField};
@@ -338,34 +340,14 @@ impl SearchIndex {
 
     /// BM25-scores profiles for `query`, best first, ties by id, at most `limit`.
     pub fn search(&self, query: &LexicalQuery, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
-        self.run(self.lexical_query(query), filter, None, limit)
-    }
-
-    /// The BM25 score [`SearchIndex::search`] gives profile `id` (`None` when it does not match):
-    /// what a ranking needs to take in one changed profile without searching again.
-    pub fn score_profile(&self, query: &LexicalQuery, id: &str) -> Result<Option<f32>> {
-        Ok(self.run(self.lexical_query(query), &Filter::default(), Some(id), 1)?.pop().map(|(_, s)| s))
-    }
-
-    /// The concept BM25 score [`SearchIndex::search_concepts`] gives profile `id`.
-    pub fn score_profile_concepts(&self, concepts: &[(String, u32)], id: &str) -> Result<Option<f32>> {
-        Ok(self.run(self.concept_query(concepts), &Filter::default(), Some(id), 1)?.pop().map(|(_, s)| s))
+        self.run(self.lexical_query(query), filter, limit)
     }
 
     fn lexical_query(&self, query: &LexicalQuery) -> Option<Box<dyn Query>> {
         query.to_query(|lang, tf| self.fields.text[&(lang, tf)])
     }
 
-    /// BM25-scores profiles by shared glossary concepts (`(concept id, count in the query)`).
-    pub fn search_concepts(
-        &self,
-        concepts: &[(String, u32)],
-        filter: &Filter,
-        limit: usize,
-    ) -> Result<Vec<(String, f32)>> {
-        self.run(self.concept_query(concepts), filter, None, limit)
-    }
-
+    /// BM25 over shared glossary concepts (`(concept id, count in the query)`).
     fn concept_query(&self, concepts: &[(String, u32)]) -> Option<Box<dyn Query>> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
             .iter()
@@ -382,27 +364,24 @@ impl SearchIndex {
         }
     }
 
-    /// Runs `scoring` restricted by `filter` (and to profile `only`, when given).
-    fn run(
-        &self,
-        scoring: Option<Box<dyn Query>>,
-        filter: &Filter,
-        only: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, f32)>> {
+    /// Runs `scoring` restricted by `filter`.
+    fn run(&self, scoring: Option<Box<dyn Query>>, filter: &Filter, limit: usize) -> Result<Vec<(String, f32)>> {
         let Some(scoring) = scoring else { return Ok(Vec::new()) };
         let mut clauses = self.filter_clauses(filter);
-        if let Some(id) = only {
-            let term = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
-        }
         clauses.push((Occur::Must, scoring));
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        // Fetch a margin beyond `limit` so that equal scores at the cut-off are ordered by id, not by
-        // where a document happens to sit in the segments.
-        let fetch = limit.saturating_mul(2).saturating_add(10).max(1);
-        let hits = searcher.search(&query, &TopDocs::with_limit(fetch))?;
+        let hits = searcher.search(&query, &TopDocs::with_limit(frozen::fetch_for(limit)))?;
+        self.ids_of_hits(&searcher, hits, limit)
+    }
+
+    /// `hits` as profile ids, best first, ties by id, cut to `limit`.
+    fn ids_of_hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        hits: Vec<(f32, tantivy::DocAddress)>,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>> {
         let mut out = Vec::with_capacity(hits.len());
         for (score, addr) in hits {
             let doc: TantivyDocument = searcher.doc(addr)?;
