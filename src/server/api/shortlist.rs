@@ -114,7 +114,15 @@ pub async fn shortlist(
     if let Some(list) = state.engine.rank_demand_if_cached(&id, k, &filter, ranker)? {
         return Ok(web::Json(list));
     }
-    rank(state, move |s| s.engine.rank_demand(&id, k, &filter, ranker)).await
+    let state = state.into_inner();
+    let _permit = state.rank_permits.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Requests that queued behind the one bringing this demand area's ranking up to date (after a
+    // write, every request for it misses at once) are answered from its work, not one by one.
+    if let Some(list) = state.engine.rank_demand_if_cached(&id, k, &filter, ranker)? {
+        return Ok(web::Json(list));
+    }
+    let worker = state.clone();
+    Ok(web::Json(blocking(move || Ok(worker.engine.rank_demand(&id, k, &filter, ranker)?)).await?))
 }
 
 /// Body of the search endpoint.
