@@ -121,7 +121,11 @@ def scifact_subset(work, n_docs, seed):
     full = os.path.join(work, "scifact-full")
     subprocess.run([sys.executable, os.path.join(SHARED, "eval", "tools", "beir_to_pitchmatch.py"),
                     os.path.join(SHARED, "eval", "scifact"), full], check=True)
-    with open(os.path.join(full, "profiles.jsonl"), encoding="utf-8") as f:
+    # A few abstracts hold characters pitchmatch's import refuses; both sides get the cleaned text.
+    clean = os.path.join(full, "profiles.clean.jsonl")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "strip_invisible.py"),
+                    os.path.join(full, "profiles.jsonl"), clean], check=True)
+    with open(clean, encoding="utf-8") as f:
         lines = [l for l in f if l.strip()]
     relevant = set()
     with open(os.path.join(full, "qrels.tsv"), encoding="utf-8") as f:
