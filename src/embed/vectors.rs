@@ -81,6 +81,15 @@ impl VectorSet {
         &self.slots[slot].id
     }
 
+    /// Number of languages in which at least `min_profiles` live profiles are written.
+    pub fn languages_with(&self, min_profiles: usize) -> usize {
+        let mut counts = [0usize; 3];
+        for slot in self.slots.iter().filter(|s| s.alive) {
+            counts[Language::ALL.iter().position(|&l| l == slot.language).unwrap_or(0)] += 1;
+        }
+        counts.iter().filter(|&&n| n >= min_profiles.max(1)).count()
+    }
+
     /// Language of the profile in `slot`.
     pub fn language(&self, slot: usize) -> Language {
         self.slots[slot].language
@@ -318,6 +327,23 @@ mod tests {
         assert_eq!(set.data.as_ptr(), data, "the matrix was reallocated");
         assert_eq!(set.slots.capacity(), slots);
         assert_eq!(set.score_all(&[0.0, 1.0]).len(), 100);
+    }
+
+    #[test]
+    fn languages_count_live_profiles_only() {
+        let mut set = VectorSet::new(2);
+        for i in 0..3 {
+            set.upsert(&profile(&format!("en{i}")), &[unit(&[1.0, 0.0])]);
+            let mut nl = profile(&format!("nl{i}"));
+            nl.language = Language::Nl;
+            set.upsert(&nl, &[unit(&[0.0, 1.0])]);
+        }
+        assert_eq!(set.languages_with(3), 2);
+        set.upsert(&profile("en0"), &[unit(&[1.0, 1.0])]);
+        assert_eq!(set.languages_with(3), 2, "a replaced profile counts once");
+        set.remove("nl0");
+        assert_eq!(set.languages_with(3), 1);
+        assert_eq!(set.languages_with(2), 2);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::domain::{Language, Profile, Ranker};
 use crate::rank::{self, Explanation, ScoreBreakdown, ShortlistEntry};
-use crate::search::{explain, profile_text, Glossary, LexicalQuery};
+use crate::search::{cognates, explain, profile_text, Glossary, LexicalQuery};
 
 /// Analysed profile tokens kept, over all profiles: about 80 bytes each, so some 20 MB — a batch
 /// ranking's few hundred profiles several times over.
@@ -23,6 +23,10 @@ pub struct QueryAnalysis {
     pub query: LexicalQuery,
     /// Glossary concepts of the text with their counts, ordered by concept id.
     pub concepts: Vec<(String, u32)>,
+    /// The distinct word grams of the text (shared roots across languages).
+    pub grams: Vec<String>,
+    /// The text's words by their grams, to name the profile words that share a root with them.
+    pub roots: cognates::RootPairs,
 }
 
 impl QueryAnalysis {
@@ -32,7 +36,12 @@ impl QueryAnalysis {
         for c in glossary.concept_ids(language, text) {
             *counts.entry(c.to_string()).or_default() += 1;
         }
-        QueryAnalysis { query: LexicalQuery::new(text, language), concepts: counts.into_iter().collect() }
+        QueryAnalysis {
+            query: LexicalQuery::new(text, language),
+            concepts: counts.into_iter().collect(),
+            grams: cognates::query_grams(text),
+            roots: cognates::RootPairs::of_query(text),
+        }
     }
 }
 
@@ -102,8 +111,19 @@ impl Explainer {
         }
         let language = analysis.query.language;
         let concepts: Vec<String> = scores.shared_concepts.iter().map(|id| self.glossary.label(id, language)).collect();
+        // Named where the signal counted (the profile's grams stand out among its peers) and where
+        // it crossed languages: within one language the pairs are mostly inflections.
+        let crossed = profile.language != analysis.query.language;
+        let shared_roots: Vec<String> = if crossed && scores.cognates.is_some_and(|z| z >= rank::ROOTS_SHOWN_FROM) {
+            let found = |w: &str| lexical.matched.iter().any(|m| m.terms.iter().any(|t| t.to_lowercase() == w));
+            let words = analysis.roots.in_text(&profile_text(profile), found);
+            words.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect()
+        } else {
+            Vec::new()
+        };
         let explanation = Explanation {
-            reason: rank::reason(&scores, &lexical, &concepts),
+            reason: rank::reason(&scores, &lexical, &concepts, &shared_roots),
+            shared_roots,
             scores,
             matched: lexical.matched,
             snippet: passage.as_ref().map(explain::Snippet::marked),

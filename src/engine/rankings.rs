@@ -114,6 +114,10 @@ pub struct LexicalPools {
     pub concepts: Option<FrozenQuery>,
     /// The lowest concept BM25 in the concept pool, when it was cut.
     pub concepts_floor: Option<f32>,
+    /// The query's word grams.
+    pub cognates: Option<FrozenQuery>,
+    /// The lowest word-gram BM25 in the word-gram pool, when it was cut.
+    pub cognates_floor: Option<f32>,
 }
 
 /// The key of a ranking: the same text ranked as another language or by another ranker is another
@@ -390,13 +394,18 @@ mod tests {
     }
 
     fn row(id: &str, score: f32) -> RankedRow {
-        let signals = Signals { language: Language::En, cosine: score, bm25: None, concept_bm25: None };
+        let signals =
+            Signals { language: Language::En, cosine: score, bm25: None, concept_bm25: None, cognate_bm25: None };
         RankedRow { id: Arc::from(id), signals, fused: Fused { score, ..Fused::default() }, passage: 0, pending: false }
     }
 
     fn ranking(rows: &[(&str, f32, Kind)]) -> Ranking {
-        let analysis =
-            Arc::new(QueryAnalysis { query: LexicalQuery::new("battery", Language::En), concepts: Vec::new() });
+        let analysis = Arc::new(QueryAnalysis {
+            query: LexicalQuery::new("battery", Language::En),
+            concepts: Vec::new(),
+            grams: Vec::new(),
+            roots: Default::default(),
+        });
         let norm = Normalisation::of(Ranker::Dense, &[], 0.0, FusionWeights::default());
         let rows = rows.iter().map(|(id, s, kind)| (row(id, *s), facets(*kind))).collect();
         Ranking::new(analysis, Arc::new(vec![]), norm, None, LexicalPools::default(), 0, rows)

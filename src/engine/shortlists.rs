@@ -61,6 +61,8 @@ fn breakdown(row: &RankedRow, ranking: &Ranking, ranker: Ranker) -> ScoreBreakdo
             bm25_language_mean: Some(bm25_mean),
             concept_bm25: row.signals.concept_bm25,
             concepts: Some(row.fused.concepts),
+            cognate_bm25: row.signals.cognate_bm25,
+            cognates: ranking.lexical.cognates.is_some().then_some(row.fused.cognates),
             cosine: Some(row.signals.cosine),
             language_mean: Some(ranking.norm.cosine_stats(row.signals.language).mean),
             dense: Some(row.fused.dense),
@@ -300,25 +302,35 @@ impl Engine {
         let analysis = Arc::new(QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language));
         let index = &self.indexer.index;
         let mut pools = LexicalPools::default();
-        let (lexical_hits, concept_hits, coverage) = match key.ranker {
+        let (lexical_hits, concept_hits, cognate_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {
                 let query = &analysis.query;
                 let mentions: u32 = analysis.concepts.iter().map(|(_, n)| n).sum();
                 let words: u32 = query.terms_for(query.language).iter().map(|(_, n)| n).sum();
                 pools.words = index.freeze(query)?;
                 pools.concepts = index.freeze_concepts(&analysis.concepts)?;
+                let languages = self.indexer.read_vectors().languages_with(hybrid::MIN_GROUP);
+                let text_words = key.text.split_whitespace().count();
+                if hybrid::cognate_weight(self.weights.cognates, text_words, languages) > 0.0 {
+                    pools.cognates = index.freeze_cognates(&analysis.grams)?;
+                }
                 let lexical_hits = index.search_frozen(pools.words.as_ref(), HYBRID_LEXICAL_POOL)?;
                 let concept_hits = index.search_frozen(pools.concepts.as_ref(), HYBRID_LEXICAL_POOL)?;
+                let cognate_hits = index.search_frozen(pools.cognates.as_ref(), HYBRID_LEXICAL_POOL)?;
                 pools.words_floor = pool_floor(&lexical_hits, HYBRID_LEXICAL_POOL);
                 pools.concepts_floor = pool_floor(&concept_hits, HYBRID_LEXICAL_POOL);
-                (lexical_hits, concept_hits, Some(if words == 0 { 0.0 } else { mentions as f32 / words as f32 }))
+                pools.cognates_floor = pool_floor(&cognate_hits, HYBRID_LEXICAL_POOL);
+                let coverage = if words == 0 { 0.0 } else { mentions as f32 / words as f32 };
+                (lexical_hits, concept_hits, cognate_hits, Some(coverage))
             }
-            _ => (Vec::new(), Vec::new(), None),
+            _ => (Vec::new(), Vec::new(), Vec::new(), None),
         };
         let bm25: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let concept_bm25: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let cognate_bm25: HashMap<&str, f32> = cognate_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let weights = FusionWeights {
             concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0), analysis.concepts.len()),
+            cognates: if pools.cognates.is_some() { self.weights.cognates } else { 0.0 },
             ..self.weights
         };
         let best_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
@@ -333,6 +345,7 @@ impl Engine {
                     cosine: h.cosine,
                     bm25: bm25.get(id).copied(),
                     concept_bm25: concept_bm25.get(id).copied(),
+                    cognate_bm25: cognate_bm25.get(id).copied(),
                 }
             })
             .collect();
@@ -406,17 +419,19 @@ impl Engine {
     ) -> Result<Option<(RankedRow, Facets)>> {
         let Some(slot) = vectors.slot_of(id) else { return Ok(None) };
         let Some(hit) = vectors.score_one(slot, &ranking.query_vector) else { return Ok(None) };
-        let (bm25, concept_bm25) = match ranker {
+        let (bm25, concept_bm25, cognate_bm25) = match ranker {
             Ranker::Hybrid => {
                 let (index, pools) = (&self.indexer.index, &ranking.lexical);
                 (
                     within_pool(index.score_frozen(pools.words.as_ref(), id)?, pools.words_floor),
                     within_pool(index.score_frozen(pools.concepts.as_ref(), id)?, pools.concepts_floor),
+                    within_pool(index.score_frozen(pools.cognates.as_ref(), id)?, pools.cognates_floor),
                 )
             }
-            _ => (None, None),
+            _ => (None, None, None),
         };
-        let signals = Signals { language: vectors.language(slot), cosine: hit.cosine, bm25, concept_bm25 };
+        let signals =
+            Signals { language: vectors.language(slot), cosine: hit.cosine, bm25, concept_bm25, cognate_bm25 };
         let row = RankedRow {
             id: vectors.shared_id(slot).clone(),
             fused: ranking.norm.fuse(&signals),
@@ -459,7 +474,8 @@ impl Engine {
 
 /// The row of a profile that waits for its vectors: lexical evidence alone.
 fn pending_row(norm: &Normalisation, profile: &Profile, bm25: f32) -> (RankedRow, Facets) {
-    let signals = Signals { language: profile.language, cosine: 0.0, bm25: Some(bm25), concept_bm25: None };
+    let signals =
+        Signals { language: profile.language, cosine: 0.0, bm25: Some(bm25), concept_bm25: None, cognate_bm25: None };
     let row = RankedRow {
         id: Arc::from(profile.id.as_str()),
         fused: norm.fuse_lexical_only(profile.language, bm25),

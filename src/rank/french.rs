@@ -54,6 +54,9 @@ pub fn raison(e: &Explanation) -> String {
         let shown: Vec<&str> = e.concepts.iter().take(8).map(String::as_str).collect();
         out.push_str(&format!("Tous deux parlent de {}. ", shown.join(", ")));
     }
+    if !e.shared_roots.is_empty() {
+        out.push_str(&format!("Mots de même racine : {}. ", e.shared_roots.join(", ")));
+    }
     if e.matched.is_empty() {
         out.push_str("Aucun mot de la demande n'apparaît tel quel dans le profil.");
         return out;
@@ -85,6 +88,7 @@ mod tests {
             snippet: None,
             passage: None,
             concepts: vec!["batterie".into(), "recyclage".into()],
+            shared_roots: vec!["batterijen (batteries)".into()],
             moved_by: None,
         }
     }
@@ -96,7 +100,7 @@ mod tests {
         assert_eq!(
             r,
             "Très proche par le sens, surtout sa 2e innovation. Tous deux parlent de batterie, recyclage. \
-             Mots de la demande trouvés dans le résumé : lithium, cathode."
+             Mots de même racine : batterijen (batteries). Mots de la demande trouvés dans le résumé : lithium, cathode."
         );
     }
 

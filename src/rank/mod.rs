@@ -31,6 +31,13 @@ pub struct ScoreBreakdown {
     /// Concept BM25 divided by the query's best.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concepts: Option<f32>,
+    /// BM25 over the word grams the demand and the profile share (roots shared across languages,
+    /// language-independent), when the profile is among the word-gram hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cognate_bm25: Option<f32>,
+    /// Word-gram BM25 standardised within the profile's language (those without a hit count as 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cognates: Option<f32>,
     /// Glossary concept mentions per content word of the query (sets the concept weight).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concept_coverage: Option<f32>,
@@ -78,6 +85,10 @@ pub struct Explanation {
     /// language, in the same order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub concepts: Vec<String>,
+    /// Profile words that share a root with a demand word, each as `profile word (demand word)`:
+    /// what the word-gram signal (`scores.cognates`) found, named where it stands out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_roots: Vec<String>,
     /// When reviewers' decisions moved the profile: which decided profile it resembles (the
     /// sentence is in `reason`; this lets a page say it in another language).
     #[serde(skip)]
@@ -158,10 +169,19 @@ fn passage_in_words(passage: &str) -> String {
     }
 }
 
-/// Builds the organiser-facing sentence from the scores, the shared concepts (named in words) and
-/// the matched terms. Plain words only: the numbers stay in the breakdown, where each can be
-/// checked.
-pub fn reason(scores: &ScoreBreakdown, lexical: &LexicalExplanation, concepts: &[String]) -> String {
+/// The standardised word-gram score from which a profile's words that share roots with the
+/// demand's are named in its explanation.
+pub const ROOTS_SHOWN_FROM: f32 = 1.0;
+
+/// Builds the organiser-facing sentence from the scores, the shared concepts (named in words), the
+/// words that share roots with the demand's and the matched terms. Plain words only: the numbers
+/// stay in the breakdown, where each can be checked.
+pub fn reason(
+    scores: &ScoreBreakdown,
+    lexical: &LexicalExplanation,
+    concepts: &[String],
+    shared_roots: &[String],
+) -> String {
     let best = scores.best_passage.as_deref().map(passage_in_words);
     let meaning = match (scores.dense, best) {
         (Some(z), Some(best)) if z >= 2.0 => format!("Very close in meaning, above all {best}. "),
@@ -175,6 +195,11 @@ pub fn reason(scores: &ScoreBreakdown, lexical: &LexicalExplanation, concepts: &
     } else {
         let shown: Vec<&str> = concepts.iter().take(8).map(String::as_str).collect();
         format!("{meaning}Both speak of {}. ", shown.join(", "))
+    };
+    let meaning = if shared_roots.is_empty() {
+        meaning
+    } else {
+        format!("{meaning}Words with the same roots: {}. ", shared_roots.join(", "))
     };
     if lexical.matched.is_empty() {
         return format!("{meaning}No demand word appears literally in the profile.");
@@ -219,20 +244,25 @@ mod tests {
             snippet: None,
         };
         let none = ScoreBreakdown::default();
-        assert_eq!(reason(&none, &lex, &[]), "Demand words found in summary: lidar, fog.");
-        assert!(reason(&none, &LexicalExplanation::default(), &[]).starts_with("No demand word"));
+        assert_eq!(reason(&none, &lex, &[], &[]), "Demand words found in summary: lidar, fog.");
+        assert!(reason(&none, &LexicalExplanation::default(), &[], &[]).starts_with("No demand word"));
         let dense =
             ScoreBreakdown { dense: Some(2.5), best_passage: Some("innovations[1]".into()), ..Default::default() };
         let concepts = ["fuel cell".to_string(), "hydrogen".to_string()];
         assert_eq!(
-            reason(&dense, &lex, &concepts),
+            reason(&dense, &lex, &concepts, &[]),
             "Very close in meaning, above all its second innovation. Both speak of fuel cell, hydrogen. \
              Demand words found in summary: lidar, fog."
         );
         let close = ScoreBreakdown { dense: Some(1.2), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&close, &lex, &[]).starts_with("Close in meaning, above all its summary."));
+        assert!(reason(&close, &lex, &[], &[]).starts_with("Close in meaning, above all its summary."));
         let weak = ScoreBreakdown { dense: Some(-0.4), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&weak, &lex, &[]).starts_with("Less related in meaning"));
-        assert!(!reason(&dense, &lex, &[]).contains("standard deviations"));
+        assert!(reason(&weak, &lex, &[], &[]).starts_with("Less related in meaning"));
+        assert!(!reason(&dense, &lex, &[], &[]).contains("standard deviations"));
+        let roots = ["batterijen (batteries)".to_string()];
+        assert_eq!(
+            reason(&none, &lex, &[], &roots),
+            "Words with the same roots: batterijen (batteries). Demand words found in summary: lidar, fog."
+        );
     }
 }

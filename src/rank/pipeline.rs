@@ -19,6 +19,8 @@ pub struct Signals {
     pub bm25: Option<f32>,
     /// BM25 over shared glossary concepts, when the profile is among the concept hits.
     pub concept_bm25: Option<f32>,
+    /// BM25 over shared word grams, when the profile is among the word-gram hits.
+    pub cognate_bm25: Option<f32>,
 }
 
 /// One profile's fused score and the standardised parts it is the sum of.
@@ -32,6 +34,8 @@ pub struct Fused {
     pub lexical: f32,
     /// Concept BM25 scaled by the query's best.
     pub concepts: f32,
+    /// Word-gram BM25 standardised within the profile's language.
+    pub cognates: f32,
 }
 
 /// The collection-wide numbers that normalise one query's scores, taken once over every embedded
@@ -41,6 +45,7 @@ pub struct Normalisation {
     ranker: Ranker,
     cosine: [ScoreStats; 3],
     bm25: [ScoreStats; 3],
+    cognate_bm25: [ScoreStats; 3],
     best_concept: f32,
     weights: FusionWeights,
 }
@@ -77,6 +82,7 @@ impl Normalisation {
             ranker,
             cosine: per_language(signals, |s| s.cosine),
             bm25: per_language(signals, |s| s.bm25.unwrap_or(0.0)),
+            cognate_bm25: per_language(signals, |s| s.cognate_bm25.unwrap_or(0.0)),
             best_concept,
             weights,
         }
@@ -92,22 +98,34 @@ impl Normalisation {
         self.bm25[slot(language)]
     }
 
+    /// Word-gram BM25 statistics of a language (profiles without a hit count as 0).
+    pub fn cognate_stats(&self, language: Language) -> ScoreStats {
+        self.cognate_bm25[slot(language)]
+    }
+
     /// The score of an embedded profile: the hybrid fusion, or the plain cosine for the dense ranker.
     pub fn fuse(&self, s: &Signals) -> Fused {
         let dense = hybrid::dense_z(s.cosine, &self.cosine_stats(s.language));
         let lexical = hybrid::lexical_z(s.bm25.unwrap_or(0.0), &self.bm25_stats(s.language));
         let concepts = hybrid::scaled_by_best(s.concept_bm25.unwrap_or(0.0), self.best_concept);
+        let cognates = hybrid::cognates_z(s.cognate_bm25.unwrap_or(0.0), &self.cognate_stats(s.language));
         let score = match self.ranker {
-            Ranker::Hybrid => hybrid::fuse(dense, lexical, concepts, &self.weights),
+            Ranker::Hybrid => hybrid::fuse(dense, lexical, concepts, cognates, &self.weights),
             Ranker::Dense | Ranker::Lexical => s.cosine,
         };
-        Fused { score, dense, lexical, concepts }
+        Fused { score, dense, lexical, concepts, cognates }
     }
 
     /// The score of a profile still waiting for its vectors: its lexical evidence alone.
     pub fn fuse_lexical_only(&self, language: Language, bm25: f32) -> Fused {
         let lexical = hybrid::lexical_z(bm25, &self.bm25_stats(language));
-        Fused { score: hybrid::fuse(0.0, lexical, 0.0, &self.weights), dense: 0.0, lexical, concepts: 0.0 }
+        Fused {
+            score: hybrid::fuse(0.0, lexical, 0.0, 0.0, &self.weights),
+            dense: 0.0,
+            lexical,
+            concepts: 0.0,
+            cognates: 0.0,
+        }
     }
 }
 
@@ -116,7 +134,7 @@ mod tests {
     use super::*;
 
     fn signals(language: Language, cosine: f32, bm25: Option<f32>) -> Signals {
-        Signals { language, cosine, bm25, concept_bm25: None }
+        Signals { language, cosine, bm25, concept_bm25: None, cognate_bm25: None }
     }
 
     /// Ten Dutch profiles with cosines 0.80..0.89 and two English ones (too few to centre on).
@@ -178,6 +196,25 @@ mod tests {
         let without = norm.fuse(&Signals { concept_bm25: None, ..c[0] });
         assert_eq!(with.concepts, 0.5);
         assert!((with.score - without.score - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn shared_word_roots_count_as_far_as_they_stand_out_among_language_peers() {
+        // One Dutch profile shares grams with the query (BM25 6, the other nine none): it stands
+        // 3 standard deviations above its peers, and the fused score gains the weighted z.
+        let mut c = collection();
+        c[0].cognate_bm25 = Some(6.0);
+        let weights = FusionWeights { cognates: 0.5, ..FusionWeights::default() };
+        let norm = Normalisation::of(Ranker::Hybrid, &c, 0.0, weights);
+        let stats = norm.cognate_stats(Language::Nl);
+        assert_eq!(stats.count, 10);
+        let with = norm.fuse(&c[0]);
+        assert!((with.cognates - 3.0).abs() < 1e-4, "{with:?}");
+        let without = norm.fuse(&Signals { cognate_bm25: None, ..c[0] });
+        assert!((without.cognates + 1.0 / 3.0).abs() < 1e-4, "no hit counts as 0: {without:?}");
+        assert!((with.score - without.score - 0.5 * (with.cognates - without.cognates)).abs() < 1e-4);
+        // English falls back to all twelve profiles, where the one hit is as rare.
+        assert_eq!(norm.cognate_stats(Language::En).count, 12);
     }
 
     #[test]

@@ -40,6 +40,12 @@ impl SearchIndex {
         self.freeze_query(self.concept_query(concepts))
     }
 
+    /// The weights of BM25 over a query's word grams ([`super::cognates::query_grams`]): the
+    /// profiles whose words share roots with the query's, in any language.
+    pub fn freeze_cognates(&self, grams: &[String]) -> Result<Option<FrozenQuery>> {
+        self.freeze_query(self.cognate_query(grams))
+    }
+
     fn freeze_query(&self, query: Option<Box<dyn Query>>) -> Result<Option<FrozenQuery>> {
         let Some(query) = query else { return Ok(None) };
         // Wrapped as `run` wraps it for a search: tantivy then scores through the same path (a

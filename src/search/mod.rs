@@ -6,6 +6,7 @@
 //! once per language so that it meets every profile with the right stemmer.
 
 pub mod analysis;
+pub mod cognates;
 pub mod explain;
 mod frozen;
 pub mod glossary;
@@ -45,6 +46,7 @@ struct Fields {
     trl: Field,
     language: Field,
     concepts: Field,
+    cognates: Field,
     text: HashMap<(Language, TextField), Field>,
 }
 
@@ -58,7 +60,8 @@ fn build_schema() -> (Schema, Fields) {
     let language = b.add_text_field("language", STRING);
     let concept_indexing =
         TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(IndexRecordOption::WithFreqs);
-    let concepts = b.add_text_field("concepts", TextOptions::default().set_indexing_options(concept_indexing));
+    let concepts = b.add_text_field("concepts", TextOptions::default().set_indexing_options(concept_indexing.clone()));
+    let cognates = b.add_text_field("cognates", TextOptions::default().set_indexing_options(concept_indexing));
     let mut text = HashMap::new();
     for lang in Language::ALL {
         let indexing = TextFieldIndexing::default()
@@ -70,7 +73,7 @@ fn build_schema() -> (Schema, Fields) {
             text.insert((lang, tf), field);
         }
     }
-    (b.build(), Fields { id, kind, size, theme, trl, language, concepts, text })
+    (b.build(), Fields { id, kind, size, theme, trl, language, concepts, cognates, text })
 }
 
 /// The on-disk tantivy index of profiles.
@@ -91,7 +94,7 @@ impl SearchIndex {
     /// with tantivy's `LockBusy` before touching any file (see [`is_lock_busy`]).
     pub fn open(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
         let stamp = dir.join("glossary.fingerprint");
-        let fingerprint = glossary.fingerprint();
+        let fingerprint = index_fingerprint(&glossary);
         {
             // Hold the writer's lock while deciding whether to wipe: wiping the files of an index
             // another process writes, or one whose stamp another process is writing, would break
@@ -142,7 +145,7 @@ impl SearchIndex {
             return Err(stale("is missing"));
         }
         let stamp = std::fs::read_to_string(dir.join("glossary.fingerprint")).unwrap_or_default();
-        if stamp != glossary.fingerprint() {
+        if stamp != index_fingerprint(&glossary) {
             return Err(stale("was built with other glossary files"));
         }
         let (schema, fields) = build_schema();
@@ -203,9 +206,14 @@ impl SearchIndex {
         for s in &p.keywords {
             d.add_text(f.text[&(lang, TextField::Keywords)], s);
         }
-        let concepts = self.glossary.concept_ids(lang, &profile_text(p));
+        let text = profile_text(p);
+        let concepts = self.glossary.concept_ids(lang, &text);
         if !concepts.is_empty() {
             d.add_text(f.concepts, concepts.join(" "));
+        }
+        let grams = cognates::grams(&text);
+        if !grams.is_empty() {
+            d.add_text(f.cognates, grams.join(" "));
         }
         d
     }
@@ -349,19 +357,12 @@ impl SearchIndex {
 
     /// BM25 over shared glossary concepts (`(concept id, count in the query)`).
     fn concept_query(&self, concepts: &[(String, u32)]) -> Option<Box<dyn Query>> {
-        let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
-            .iter()
-            .map(|(c, n)| {
-                let tq = TermQuery::new(Term::from_field_text(self.fields.concepts, c), IndexRecordOption::WithFreqs);
-                let q: Box<dyn Query> = Box::new(tantivy::query::BoostQuery::new(Box::new(tq), *n as f32));
-                (Occur::Should, q)
-            })
-            .collect();
-        if clauses.is_empty() {
-            None
-        } else {
-            Some(Box::new(BooleanQuery::new(clauses)))
-        }
+        weighted_terms_query(self.fields.concepts, concepts.iter().map(|(c, n)| (c.as_str(), *n as f32)))
+    }
+
+    /// BM25 over the word grams of a query ([`cognates::query_grams`]), each counted once.
+    fn cognate_query(&self, grams: &[String]) -> Option<Box<dyn Query>> {
+        weighted_terms_query(self.fields.cognates, grams.iter().map(|g| (g.as_str(), 1.0)))
     }
 
     /// Runs `scoring` restricted by `filter`.
@@ -413,6 +414,28 @@ impl SearchIndex {
     }
 }
 
+/// What the indexed terms depend on beyond the schema: the glossary and the gram length. An
+/// index stamped otherwise is rebuilt.
+fn index_fingerprint(glossary: &Glossary) -> String {
+    format!("{}-g{}", glossary.fingerprint(), cognates::GRAM_CHARS)
+}
+
+/// A union of BM25 term queries on `field`, each boosted by its weight; `None` without terms.
+fn weighted_terms_query<'a>(field: Field, terms: impl Iterator<Item = (&'a str, f32)>) -> Option<Box<dyn Query>> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .map(|(text, boost)| {
+            let tq = TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs);
+            let q: Box<dyn Query> = Box::new(tantivy::query::BoostQuery::new(Box::new(tq), boost));
+            (Occur::Should, q)
+        })
+        .collect();
+    if clauses.is_empty() {
+        None
+    } else {
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
 /// How often a read-only open tries again when a concurrent writer replaced the files it was
 /// opening.
 const READ_ONLY_OPEN_ATTEMPTS: u32 = 5;
@@ -438,7 +461,7 @@ pub fn is_lock_busy(e: &Error) -> bool {
     matches!(e, Error::Index(tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _)))
 }
 
-/// All searchable text of a profile, for concept extraction.
+/// All searchable text of a profile, for concept and gram extraction.
 pub fn profile_text(p: &Profile) -> String {
     let mut text = format!("{}. {}", p.name, p.summary);
     for s in p.innovations.iter().chain(&p.keywords) {
