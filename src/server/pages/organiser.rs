@@ -334,6 +334,13 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             tr { th { "query concepts" } td { (r.explanation.scores.query_concepts.map_or("—".to_string(), |n| n.to_string())) } }
                             tr { th { "cosine" } td { (score(r.explanation.scores.cosine)) } }
                             tr { th { "dense (centred)" } td { (score(r.explanation.scores.dense)) } }
+                            @if r.explanation.scores.cognates.is_some() {
+                                tr { th { "word roots (BM25 over word grams)" } td { (score(r.explanation.scores.cognate_bm25)) } }
+                                tr { th { "word roots (centred)" } td { (score(r.explanation.scores.cognates)) } }
+                            }
+                            @if !r.explanation.shared_roots.is_empty() {
+                                tr { th { "shared roots" } td { (r.explanation.shared_roots.join(", ")) } }
+                            }
                             @if r.explanation.scores.feedback.is_some() {
                                 tr { th { "reviewers' feedback" } td { (score(r.explanation.scores.feedback)) } }
                             }
