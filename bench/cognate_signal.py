@@ -39,13 +39,16 @@ def fold(text):
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+PAD = " "
+
+
 def grams(text, n):
     """Counts of the padded character n-grams of every word of at least n letters."""
     out = Counter()
     for word in WORD.findall(fold(text)):
         if len(word) < n:
             continue
-        padded = f" {word} "
+        padded = f"{PAD}{word}{PAD}"
         for i in range(len(padded) - n + 1):
             out[padded[i:i + n]] += 1
     return out
@@ -107,11 +110,15 @@ def main():
     ap.add_argument("--n", type=int, default=5)
     ap.add_argument("--weights", default="0,0.5,1")
     ap.add_argument("--min-group", type=int, default=8, help="as the engine: smaller language groups use all profiles")
+    ap.add_argument("--no-pad", action="store_true", help="grams inside words only (no word-boundary marks)")
     ap.add_argument("--scorer", choices=["tfidf", "bm25"], default="tfidf")
     ap.add_argument("--by-language", action="store_true")
     ap.add_argument("--out-prefix", default=None)
     args = ap.parse_args()
 
+    global PAD
+    if args.no_pad:
+        PAD = ""
     profiles = [json.loads(line) for line in open(args.profiles, encoding="utf-8")]
     demands = {d["id"]: d for d in (json.loads(line) for line in open(args.demands, encoding="utf-8"))}
     p_grams = [grams(profile_text(p), args.n) for p in profiles]

@@ -438,3 +438,37 @@ fn a_curated_line_up_keeps_locks_pins_and_bans_and_replays_from_its_inputs() {
         assert!(audit.iter().any(|e| e.action == action), "no {action} in the audit log");
     }
 }
+
+/// A Dutch profile for the French demand area, sharing roots with its words but hardly a word:
+/// the word-root signal finds it and its explanation names the pairs; a short search text goes
+/// without the signal.
+#[test]
+fn shared_word_roots_cross_languages_and_are_named() {
+    let (_dir, engine) = demo_engine();
+    let mut p = Profile::minimal(
+        "roots-nl",
+        "Tweede Leven B.V.",
+        "Wij doen de diagnose van tractiebatterijen zonder demontage, bieden stationaire opslag en \
+         mobiele energie als tweede leven, en de recycling van modules volgens de Europese regelgeving.",
+    );
+    p.language = Language::Nl;
+    engine.submit_profile(&p).expect("submit");
+    engine.wait_for_vectors();
+    let list = shortlist(&engine, 60);
+    let entry = list.results.iter().find(|r| r.profile_id == p.id).expect("the Dutch profile ranks");
+    let cognates = entry.explanation.scores.cognates.expect("the signal applies to a long demand text");
+    assert!(cognates >= crate::rank::ROOTS_SHOWN_FROM, "{:?}", entry.explanation.scores);
+    assert!(
+        entry.explanation.shared_roots.iter().any(|pair| pair == "diagnose (diagnostic)"),
+        "{:?}",
+        entry.explanation.shared_roots
+    );
+    assert!(entry.explanation.reason.contains("Words with the same roots: "), "{}", entry.explanation.reason);
+
+    let short = engine
+        .rank_text("recyclage des batteries", Some(Language::Fr), 60, &Filter::default(), Ranker::Hybrid)
+        .expect("search");
+    let entry = short.results.iter().find(|r| r.profile_id == p.id).expect("ranked");
+    assert_eq!(entry.explanation.scores.cognates, None);
+    assert!(entry.explanation.shared_roots.is_empty());
+}
