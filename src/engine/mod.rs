@@ -18,6 +18,7 @@ mod import_files;
 mod indexer;
 mod learn;
 mod rankings;
+mod scoring;
 mod selection;
 mod shortlists;
 #[cfg(test)]
