@@ -115,8 +115,9 @@ impl Explainer {
         // it crossed languages: within one language the pairs are mostly inflections.
         let crossed = profile.language != analysis.query.language;
         let shared_roots: Vec<String> = if crossed && scores.cognates.is_some_and(|z| z >= rank::ROOTS_SHOWN_FROM) {
-            let found = |w: &str| lexical.matched.iter().any(|m| m.terms.iter().any(|t| t.to_lowercase() == w));
-            let words = analysis.roots.in_text(&profile_text(profile), found);
+            let found: std::collections::HashSet<String> =
+                lexical.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
+            let words = analysis.roots.in_text(&profile_text(profile), |w| found.contains(w));
             words.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect()
         } else {
             Vec::new()

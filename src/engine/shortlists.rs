@@ -2,8 +2,9 @@
 //! asks the index directly; the dense and hybrid rankers rank every embedded profile once per query
 //! text (the costly step at 100,000 profiles, tens of milliseconds) and keep that ranking in the
 //! cache, bringing it up to date with the profiles changed since when it is asked for again (see
-//! `scoring` for computing and updating a ranking, `rankings` for the cache). Filters only remove rows and every `k` is a prefix of the same order, so one
-//! ranking serves them all; explanations are built for the rows returned and kept with the ranking.
+//! `scoring` for computing and updating a ranking, `rankings` for the cache). Filters only remove
+//! rows and every `k` is a prefix of the same order, so one ranking serves them all; explanations
+//! are built for the rows returned and kept with the ranking.
 
 use std::collections::HashMap;
 use std::sync::Arc;

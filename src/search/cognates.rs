@@ -71,10 +71,21 @@ pub fn query_grams(text: &str) -> Vec<String> {
 /// for `recycling`/`recyclage` and `productie`/`production`, not for `management`/`engagement`.
 #[derive(Debug, Default)]
 pub struct RootPairs {
-    /// The query's content words: (folded, surface).
-    words: Vec<(String, String)>,
+    /// The query's content words.
+    words: Vec<QueryWord>,
     /// Gram → indices into `words` of the words that contain it.
     by_gram: HashMap<String, Vec<usize>>,
+}
+
+/// A content word of the query, with what matching a profile word against it needs.
+#[derive(Debug)]
+struct QueryWord {
+    folded: String,
+    surface: String,
+    /// Its first gram (the word's beginning).
+    first: String,
+    /// Its number of distinct grams.
+    distinct: usize,
 }
 
 /// Grams two words must share to be shown as sharing a root.
@@ -97,11 +108,14 @@ impl RootPairs {
             }
             let at = pairs.words.len();
             let mut grams = word_grams(&folded);
+            let first = grams[0].clone();
+            grams.sort_unstable();
             grams.dedup();
+            let distinct = grams.len();
             for g in grams {
                 pairs.by_gram.entry(g).or_default().push(at);
             }
-            pairs.words.push((folded, surface));
+            pairs.words.push(QueryWord { folded, surface, first, distinct });
         }
         pairs
     }
@@ -134,11 +148,10 @@ impl RootPairs {
             let best = shared
                 .into_iter()
                 .filter(|&(w, n)| {
-                    let (q_folded, _) = &self.words[w];
-                    let q_grams = word_grams(q_folded);
-                    let shorter = grams.len().min(q_grams.len()).max(1);
-                    q_folded != &folded
-                        && q_grams.first() == Some(&first)
+                    let query_word = &self.words[w];
+                    let shorter = grams.len().min(query_word.distinct).max(1);
+                    query_word.folded != folded
+                        && query_word.first == first
                         && n >= MIN_SHARED_GRAMS
                         && n as f32 >= MIN_SHARED_SHARE * shorter as f32
                 })
@@ -146,7 +159,7 @@ impl RootPairs {
             if let Some((w, _)) = best {
                 if used_query.insert(w) {
                     used_profile.insert(folded);
-                    out.push((surface, self.words[w].1.clone()));
+                    out.push((surface, self.words[w].surface.clone()));
                 }
             }
         }
