@@ -1,11 +1,15 @@
 //! The engine is the one handle the CLI, the HTTP service and the tests share, and a thin facade
 //! over parts with one job each: the [`indexer`] owns the write path (store, then index, then
 //! vectors, under one lock, with a background queue for vectors); [`usecases`] are what users can do
-//! to the data; [`shortlists`] rank and explain, over the [`rankings`] cache that takes in changed
-//! profiles instead of starting over; the [`explainer`] keeps each profile's analysed text;
-//! [`selection`] turns rankings into an event line-up; [`import_files`] validates batch files.
+//! to the data ([`access`] to tokens, [`curation`] and [`line_up`] to an event's line-up,
+//! [`backup`] to the whole store); [`shortlists`] rank and explain, over the [`rankings`] cache that
+//! takes in changed profiles instead of starting over; the [`explainer`] keeps each profile's
+//! analysed text; [`selection`] turns rankings into an event line-up; [`import_files`] validates
+//! batch files.
 
+mod access;
 mod agenda;
+mod backup;
 mod changes;
 mod curation;
 mod decisions;
@@ -17,6 +21,7 @@ mod feedback;
 mod import_files;
 mod indexer;
 mod learn;
+mod line_up;
 mod rankings;
 mod scoring;
 mod selection;
@@ -29,6 +34,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::access::{API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
 pub use self::agenda::AgendaMove;
 pub use self::curation::{rules_for_event, MAX_EVENT_RULES};
 pub use self::decisions::{for_reviewer, rfc3339_now};
@@ -42,7 +48,7 @@ pub use self::learn::{why_not_keep, LearnReport, LEARNING_DEPTH, MAX_SLICE_LOSS}
 use self::rankings::RankingCache;
 pub use self::rankings::{RefreshPolicy, MAX_AGE, MAX_CHANGES_TAKEN};
 pub use self::selection::{selection_value, SelectionStep};
-pub use self::usecases::{Actor, PendingSubmission, API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
+pub use self::usecases::{Actor, PendingSubmission};
 use crate::domain::{Language, Profile};
 use crate::embed::{Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result, UserError};

@@ -1,6 +1,6 @@
 //! What the product's users can do to its data, each in one place: submit, replace and delete a
-//! profile; create, replace and delete demand areas and events; issue and revoke tokens; and the
-//! reads the front ends need. The API, the pages and the command line call these and nothing below
+//! profile; create, replace and delete demand areas and events; and the reads the front ends need
+//! (tokens are made in `access`, line-ups curated in `curation` and `line_up`, by the same rules). The API, the pages and the command line call these and nothing below
 //! them, so a rule (a uniqueness check, a token prefix, the order of "commit, then index") cannot
 //! drift between two copies. Every write validates, takes the engine's write lock, commits to the
 //! store and brings the derived data up to date before it returns, and appends who did it to the
@@ -12,16 +12,10 @@
 
 use crate::domain::{AuditEntry, DemandArea, Event, Principal, Profile, ProfileStatus, Violation};
 use crate::error::{RecordProblem, Result, UserError};
-use crate::store::{
-    generate_token, hash_token, ApiToken, AuditEvent, PendingInsert, PendingLimits, PendingProfile, TokenRole,
-};
+use crate::store::{generate_token, hash_token, AuditEvent, PendingInsert, PendingLimits, PendingProfile};
 
+use super::access::EDIT_TOKEN_PREFIX;
 use super::Engine;
-
-/// Prefix of organiser API tokens.
-pub const API_TOKEN_PREFIX: &str = "pmo_";
-/// Prefix of profile edit tokens.
-pub const EDIT_TOKEN_PREFIX: &str = "pme_";
 
 pub(super) fn unknown(kind: &'static str, id: &str) -> UserError {
     UserError::NotFound { kind, id: id.to_string() }
@@ -301,51 +295,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Makes a new API token named `name` and returns it (shown once; only its hash is stored).
-    /// Only the command line makes tokens, so the log names it.
-    pub fn create_token(&self, name: &str, role: TokenRole) -> Result<String> {
-        let token = generate_token(API_TOKEN_PREFIX)?;
-        let _writes = self.indexer.lock_writes();
-        self.indexer.store.create_api_token(name, role, &hash_token(&token))?;
-        self.audit(&Actor::command_line(), "create-token", "token", name)?;
-        Ok(token)
-    }
-
-    /// Revokes the active API token named `name` (from the command line).
-    pub fn revoke_token(&self, name: &str) -> Result<()> {
-        let _writes = self.indexer.lock_writes();
-        if !self.indexer.store.revoke_api_token(name)? {
-            return Err(unknown("active token", name).into());
-        }
-        self.audit(&Actor::command_line(), "revoke-token", "token", name)
-    }
-
-    /// Every API token (names, roles, dates; never the tokens).
-    pub fn tokens(&self) -> Result<Vec<ApiToken>> {
-        self.indexer.store.api_tokens()
-    }
-
-    /// Who holds `token`: `None` when it matches no active token.
-    pub fn principal(&self, token: &str) -> Result<Option<Principal>> {
-        self.principal_for_hash(&hash_token(token))
-    }
-
-    /// Who holds the token with this hash (sign-in sessions keep only the hash).
-    pub fn principal_for_hash(&self, hash: &str) -> Result<Option<Principal>> {
-        if let Some(t) = self.indexer.store.api_token_by_hash(hash)? {
-            return Ok(Some(match t.role {
-                TokenRole::Organiser => Principal::Organiser(t.name),
-                TokenRole::Reviewer => {
-                    Principal::Reviewer { name: t.name, organisation: t.organisation.unwrap_or_default() }
-                }
-            }));
-        }
-        if let Some(id) = self.indexer.store.profile_id_by_token_hash(hash)? {
-            return Ok(Some(Principal::Supplier(id)));
-        }
-        Ok(self.indexer.store.pending_id_by_token_hash(hash)?.map(Principal::Supplier))
-    }
-
     /// A stored, approved profile (pending submissions: [`Engine::profile_with_status`]).
     pub fn profile(&self, id: &str) -> Result<Option<Profile>> {
         self.indexer.store.profile(id)
@@ -390,59 +339,5 @@ impl Engine {
     /// landscape map) is current while it is unchanged.
     pub fn profiles_version(&self) -> Result<u64> {
         self.indexer.store.profile_seq()
-    }
-
-    /// A new random secret in the tokens' format: `prefix` and 32 random bytes in hex. The web
-    /// pages' sign-in session ids and CSRF values are made the same way as tokens.
-    pub fn new_secret(prefix: &str) -> Result<String> {
-        generate_token(prefix)
-    }
-
-    /// The form in which a token is stored and compared (its hex SHA-256): a sign-in session keeps
-    /// this instead of the token and checks it with [`Engine::principal_for_hash`].
-    pub fn token_hash(token: &str) -> String {
-        hash_token(token)
-    }
-
-    /// Writes a consistent copy of the store to `dest`, which must not exist yet; safe while
-    /// another process (a running server) writes the data dir. The index and the vectors in memory
-    /// are derived data and not copied: [`Engine::restore`] rebuilds them.
-    pub fn backup(&self, dest: &std::path::Path) -> Result<()> {
-        if dest.exists() {
-            return Err(UserError::BadArgument {
-                field: dest.display().to_string(),
-                message: "exists already; give a new file name (a backup never overwrites)".into(),
-            }
-            .into());
-        }
-        self.indexer.store.backup_to(dest).inspect_err(|_| {
-            let _ = std::fs::remove_file(dest);
-        })
-    }
-
-    /// Restores a copy made by [`Engine::backup`] into the data dir of `config`, which must be
-    /// empty or absent, and opens the engine on it: the search index is built from the restored
-    /// store and the stored vectors are used (profiles without them are embedded).
-    pub fn restore(config: &super::EngineConfig, backup: &std::path::Path) -> Result<Engine> {
-        let data_dir = &config.data_dir;
-        let occupied = match std::fs::read_dir(data_dir) {
-            Ok(mut entries) => entries.next().is_some(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(e.into()),
-        };
-        if occupied {
-            return Err(UserError::BadArgument {
-                field: data_dir.display().to_string(),
-                message: "is not empty; restore only into an empty or new data dir".into(),
-            }
-            .into());
-        }
-        std::fs::create_dir_all(data_dir)?;
-        let store_path = data_dir.join("pitchmatch.sqlite");
-        if let Err(e) = crate::store::Store::restore_copy(backup, &store_path) {
-            let _ = std::fs::remove_file(&store_path);
-            return Err(e);
-        }
-        Engine::open_with(&super::EngineConfig { access: super::Access::ReadWrite, ..config.clone() })
     }
 }
