@@ -87,6 +87,13 @@ pub enum UserError {
     },
 }
 
+impl UserError {
+    /// The record of kind `kind` with id `id` does not exist.
+    pub fn not_found(kind: &'static str, id: &str) -> UserError {
+        UserError::NotFound { kind, id: id.to_string() }
+    }
+}
+
 /// Everything that can go wrong inside the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -3,10 +3,9 @@
 //! edit tokens, sessions and CSRF values are made in one format. Only hashes are ever stored.
 
 use crate::domain::Principal;
-use crate::error::Result;
+use crate::error::{Result, UserError};
 use crate::store::{generate_token, hash_token, ApiToken, TokenRole};
 
-use super::usecases::unknown;
 use super::{Actor, Engine};
 
 /// Prefix of organiser API tokens.
@@ -29,7 +28,7 @@ impl Engine {
     pub fn revoke_token(&self, name: &str) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.revoke_api_token(name)? {
-            return Err(unknown("active token", name).into());
+            return Err(UserError::not_found("active token", name).into());
         }
         self.audit(&Actor::command_line(), "revoke-token", "token", name)
     }

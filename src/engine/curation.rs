@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use super::decisions::rfc3339_now;
-use super::usecases::unknown;
 use super::{Actor, Engine};
 use crate::domain::{
     clean_reason, EventRule, EventRuleKind, ProfileConflict, SeasonBan, SeasonSettings, MAX_REASON_CHARS,
@@ -83,12 +82,12 @@ pub fn rules_for_event(
 
 impl Engine {
     pub(super) fn require_event(&self, event_id: &str) -> Result<crate::domain::Event> {
-        Ok(self.indexer.store.event(event_id)?.ok_or_else(|| unknown("event", event_id))?)
+        Ok(self.indexer.store.event(event_id)?.ok_or_else(|| UserError::not_found("event", event_id))?)
     }
 
     fn require_profile(&self, profile_id: &str) -> Result<()> {
         if self.indexer.store.profile(profile_id)?.is_none() {
-            return Err(unknown("profile", profile_id).into());
+            return Err(UserError::not_found("profile", profile_id).into());
         }
         Ok(())
     }

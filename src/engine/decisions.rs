@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use super::usecases::unknown;
 use super::{Actor, Engine};
 use crate::domain::{clean_text, text_problem, Decision, Profile, TextKind, Verdict, Violation, MAX_NOTE_CHARS};
 use crate::error::{RecordProblem, Result, UserError};
@@ -69,10 +68,10 @@ impl Engine {
         let who = who.into();
         let _writes = self.indexer.lock_writes();
         if self.indexer.store.demand(demand_id)?.is_none() {
-            return Err(unknown("demand area", demand_id).into());
+            return Err(UserError::not_found("demand area", demand_id).into());
         }
         if self.indexer.store.profile(profile_id)?.is_none() {
-            return Err(unknown("profile", profile_id).into());
+            return Err(UserError::not_found("profile", profile_id).into());
         }
         let decision = Decision {
             demand_id: demand_id.to_string(),
@@ -91,7 +90,7 @@ impl Engine {
     pub fn delete_decision(&self, demand_id: &str, profile_id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.delete_decision(demand_id, profile_id)? {
-            return Err(unknown("decision", &format!("{demand_id}/{profile_id}")).into());
+            return Err(UserError::not_found("decision", &format!("{demand_id}/{profile_id}")).into());
         }
         self.audit(&who.into(), "undecide", "decision", &format!("{demand_id}/{profile_id}"))
     }

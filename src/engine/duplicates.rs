@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::decisions::rfc3339_now;
-use super::usecases::unknown;
 use super::{Actor, Engine};
 use crate::domain::{Language, Profile};
 use crate::duplicates::{candidate_pairs, likeness, Entry, Likeness};
@@ -134,7 +133,7 @@ impl Engine {
             let _writes = self.indexer.lock_writes();
             for id in [keep, remove] {
                 if self.indexer.store.profile(id)?.is_none() {
-                    return Err(unknown("profile", id).into());
+                    return Err(UserError::not_found("profile", id).into());
                 }
             }
             let all = self.indexer.store.all_decisions()?;
@@ -160,7 +159,7 @@ impl Engine {
         let _writes = self.indexer.lock_writes();
         for id in [a, b] {
             if self.indexer.store.profile(id)?.is_none() {
-                return Err(unknown("profile", id).into());
+                return Err(UserError::not_found("profile", id).into());
             }
         }
         self.indexer.store.mark_distinct(a, b, who.as_str(), &rfc3339_now())?;

@@ -17,10 +17,6 @@ use crate::store::{generate_token, hash_token, AuditEvent, PendingInsert, Pendin
 use super::access::EDIT_TOKEN_PREFIX;
 use super::Engine;
 
-pub(super) fn unknown(kind: &'static str, id: &str) -> UserError {
-    UserError::NotFound { kind, id: id.to_string() }
-}
-
 /// Who a write is recorded against in the audit log: an organiser token's name, `supplier <profile
 /// id>` for an edit token's holder, or `command line` for the operator at the shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +113,7 @@ impl Engine {
         } else if self.indexer.store.replace_pending_profile(profile)? {
             ProfileStatus::Pending
         } else {
-            return Err(unknown("profile", &profile.id).into());
+            return Err(UserError::not_found("profile", &profile.id).into());
         };
         self.audit(&who.into(), "replace", "profile", &profile.id)?;
         Ok(status)
@@ -131,7 +127,7 @@ impl Engine {
         // Its text may be the key of a ranking (relevance feedback ranks decided profiles' texts).
         let likeness = self.indexer.store.profile(id)?.map(|p| super::feedback::likeness_text(&p));
         if !self.indexer.remove_profile(id)? && !self.indexer.store.delete_pending_profile(id)? {
-            return Err(unknown("profile", id).into());
+            return Err(UserError::not_found("profile", id).into());
         }
         self.audit(&who.into(), "delete", "profile", id)?;
         let alias = format!("erased-{}", &hash_token(&generate_token("")?)[..12]);
@@ -152,7 +148,7 @@ impl Engine {
     pub fn approve_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.approve_pending_profile(id)? {
-            return Err(unknown("pending profile", id).into());
+            return Err(UserError::not_found("pending profile", id).into());
         }
         self.after_profile_write();
         self.audit(&who.into(), "approve", "profile", id)
@@ -162,7 +158,7 @@ impl Engine {
     pub fn reject_profile(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.delete_pending_profile(id)? {
-            return Err(unknown("pending profile", id).into());
+            return Err(UserError::not_found("pending profile", id).into());
         }
         self.audit(&who.into(), "reject", "profile", id)
     }
@@ -227,7 +223,7 @@ impl Engine {
     pub fn replace_demand(&self, demand: &DemandArea, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if self.indexer.store.demand(&demand.id)?.is_none() {
-            return Err(unknown("demand area", &demand.id).into());
+            return Err(UserError::not_found("demand area", &demand.id).into());
         }
         self.indexer.store.upsert_demands(std::slice::from_ref(demand))?;
         self.audit(&who.into(), "replace", "demand", &demand.id)
@@ -237,7 +233,7 @@ impl Engine {
     pub fn delete_demand(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.delete_demand(id)? {
-            return Err(unknown("demand area", id).into());
+            return Err(UserError::not_found("demand area", id).into());
         }
         self.audit(&who.into(), "delete", "demand", id)
     }
@@ -246,7 +242,7 @@ impl Engine {
     pub fn replace_event(&self, event: &Event, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if self.indexer.store.event(&event.id)?.is_none() {
-            return Err(unknown("event", &event.id).into());
+            return Err(UserError::not_found("event", &event.id).into());
         }
         self.check_event_demands(event)?;
         self.indexer.store.upsert_events(std::slice::from_ref(event))?;
@@ -257,7 +253,7 @@ impl Engine {
     pub fn delete_event(&self, id: &str, who: impl Into<Actor>) -> Result<()> {
         let _writes = self.indexer.lock_writes();
         if !self.indexer.store.delete_event(id)? {
-            return Err(unknown("event", id).into());
+            return Err(UserError::not_found("event", id).into());
         }
         self.audit(&who.into(), "delete", "event", id)
     }
