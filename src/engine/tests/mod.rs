@@ -1,0 +1,153 @@
+//! Engine tests over a real data dir: the demo data, the real model. They check what only the
+//! whole engine can show: a cached ranking that takes in writes gives the shortlist a fresh one
+//! gives, within the bound the refresh policy sets, and writes reach shortlists at all.
+
+mod line_up;
+mod ranking_cache;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::rankings::{RankingCache, RankingKey, RefreshPolicy};
+use super::*;
+use crate::domain::{Filter, Ranker};
+use crate::rank::Shortlist;
+
+const DEMAND: &str = "demo-d-01";
+
+/// A data dir with the demo profiles and demand areas imported once; each test copies it.
+fn demo_template() -> &'static Path {
+    static TEMPLATE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let engine = Engine::open(dir.path()).expect("engine");
+            let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+            let files = ImportFiles {
+                profiles: Some(demo.join("profiles.jsonl")),
+                demands: Some(demo.join("demands.jsonl")),
+                events: None,
+            };
+            engine.import(&files).expect("demo import");
+            dir
+        })
+        .path()
+}
+
+fn demo_engine() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in walk(demo_template()) {
+        let target = dir.path().join(entry.strip_prefix(demo_template()).expect("prefix"));
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&entry, &target).expect("copy");
+    }
+    let engine = Engine::open(dir.path()).expect("engine");
+    (dir, engine)
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if !path.ends_with(".tantivy-writer.lock") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn shortlist(engine: &Engine, k: usize) -> Shortlist {
+    engine.rank_demand(DEMAND, k, &Filter::default(), Ranker::Hybrid).expect("shortlist")
+}
+
+fn ids(list: &Shortlist) -> Vec<&str> {
+    list.results.iter().map(|r| r.profile_id.as_str()).collect()
+}
+
+/// New profiles written in the demand's own words, so that they compete for its top places.
+fn newcomers(engine: &Engine, n: usize) -> Vec<Profile> {
+    let demand = engine.demand(DEMAND).expect("read").expect("demand");
+    (0..n)
+        .map(|i| {
+            let mut p = Profile::minimal(
+                &format!("new-{i}"),
+                &format!("Newcomer {i} B.V."),
+                &format!("{} We have worked on this for {} years.", demand.description, 3 + i),
+            );
+            p.language = demand.language;
+            p
+        })
+        .collect()
+}
+
+/// The ranking the cache holds for the demand, as it stands.
+fn cached(engine: &Engine) -> Arc<rankings::Ranking> {
+    let demand = engine.demand(DEMAND).expect("read").expect("demand");
+    let key = RankingKey { ranker: Ranker::Hybrid, language: demand.language, text: Arc::from(demand.query_text()) };
+    engine.rankings.current(&key, engine.indexer.latest_change()).expect("a current cached ranking")
+}
+
+/// The fixed embedder drives the whole dense path without model files, and its vectors are
+/// stored under their own name, so a later engine with the model recomputes them all.
+#[test]
+fn a_fixed_embedder_ranks_densely_and_keeps_its_vectors_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/profiles.jsonl");
+    let config = EngineConfig { embedder: EmbedderChoice::Fixed, ..EngineConfig::new(&dir.path().join("data")) };
+    let engine = Engine::open_with(&config).unwrap();
+    assert_eq!(engine.embedder().unwrap().dim(), crate::embed::FixedEmbedder::DIM);
+    let report = engine.import(&ImportFiles { profiles: Some(demo), demands: None, events: None }).unwrap();
+    let ids: Vec<String> = engine
+        .rank_text("hydrogen pressure vessels", Some(Language::En), 5, &Filter::default(), Ranker::Dense)
+        .unwrap()
+        .results
+        .into_iter()
+        .map(|e| e.profile_id)
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let first = engine.profile(&ids[0]).unwrap().unwrap();
+    let text = crate::search::profile_text(&first).to_lowercase();
+    assert!(text.contains("hydrogen") || text.contains("waterstof"), "{text}");
+    drop(engine);
+    let store = Store::open(&dir.path().join("data/pitchmatch.sqlite")).unwrap();
+    let model = EmbedderChoice::E5.model_id();
+    assert_eq!(store.profiles_needing_vectors(model, 384).unwrap().len(), report.profiles);
+    assert!(store.profiles_needing_vectors(EmbedderChoice::Fixed.model_id(), 384).unwrap().is_empty());
+}
+
+/// A Dutch profile for the French demand area, sharing roots with its words but hardly a word:
+/// the word-root signal finds it and its explanation names the pairs; a short search text goes
+/// without the signal.
+#[test]
+fn shared_word_roots_cross_languages_and_are_named() {
+    let (_dir, engine) = demo_engine();
+    let mut p = Profile::minimal(
+        "roots-nl",
+        "Tweede Leven B.V.",
+        "Wij doen de diagnose van tractiebatterijen zonder demontage, bieden stationaire opslag en \
+         mobiele energie als tweede leven, en de recycling van modules volgens de Europese regelgeving.",
+    );
+    p.language = Language::Nl;
+    engine.submit_profile(&p).expect("submit");
+    engine.wait_for_vectors();
+    let list = shortlist(&engine, 60);
+    let entry = list.results.iter().find(|r| r.profile_id == p.id).expect("the Dutch profile ranks");
+    let cognates = entry.explanation.scores.cognates.expect("the signal applies to a long demand text");
+    assert!(cognates >= crate::rank::ROOTS_SHOWN_FROM, "{:?}", entry.explanation.scores);
+    assert!(
+        entry.explanation.shared_roots.iter().any(|pair| pair == "diagnose (diagnostic)"),
+        "{:?}",
+        entry.explanation.shared_roots
+    );
+    assert!(entry.explanation.reason.contains("Words with the same roots: "), "{}", entry.explanation.reason);
+
+    let short = engine
+        .rank_text("recyclage des batteries", Some(Language::Fr), 60, &Filter::default(), Ranker::Hybrid)
+        .expect("search");
+    let entry = short.results.iter().find(|r| r.profile_id == p.id).expect("ranked");
+    assert_eq!(entry.explanation.scores.cognates, None);
+    assert!(entry.explanation.shared_roots.is_empty());
+}
