@@ -158,10 +158,16 @@ fn writes_beyond_the_refresh_bound_give_exactly_the_fresh_ranking() {
         engine.submit_profile(&p).expect("submit");
     }
     engine.wait_for_vectors();
-    let refreshed = shortlist(&engine, 20);
-    assert_eq!(cached(&engine).changes_taken, 0, "two changes exceed the budget: computed afresh");
+    assert_ranked_afresh(&mut engine, "two changes exceed the budget: computed afresh");
+}
+
+/// The shortlist after the writes so far comes from a ranking computed afresh (`why`), and equals
+/// the one an empty cache computes.
+fn assert_ranked_afresh(engine: &mut Engine, why: &str) {
+    let refreshed = shortlist(engine, 20);
+    assert_eq!(cached(engine).changes_taken, 0, "{why}");
     engine.rankings = RankingCache::default();
-    assert_eq!(refreshed, shortlist(&engine, 20));
+    assert_eq!(refreshed, shortlist(engine, 20));
 }
 
 #[test]
@@ -188,10 +194,7 @@ fn while_one_caller_ranks_afresh_the_others_get_every_write_taken_in() {
     drop(claim);
     engine.submit_profile(&Profile { id: "new-late".into(), ..arrivals[0].clone() }).expect("submit");
     engine.wait_for_vectors();
-    let refreshed = shortlist(&engine, 20);
-    assert_eq!(cached(&engine).changes_taken, 0, "the claim released: computed afresh");
-    engine.rankings = RankingCache::default();
-    assert_eq!(refreshed, shortlist(&engine, 20));
+    assert_ranked_afresh(&mut engine, "the claim released: computed afresh");
 }
 
 #[test]
