@@ -41,6 +41,15 @@ impl Language {
     /// All supported languages, in a fixed order used for per-language index fields.
     pub const ALL: [Language; 3] = [Language::Nl, Language::En, Language::Fr];
 
+    /// Position in [`Language::ALL`], for arrays with one entry per language.
+    pub fn index(self) -> usize {
+        match self {
+            Language::Nl => 0,
+            Language::En => 1,
+            Language::Fr => 2,
+        }
+    }
+
     /// The ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {

@@ -83,9 +83,9 @@ impl VectorSet {
 
     /// Number of languages in which at least `min_profiles` live profiles are written.
     pub fn languages_with(&self, min_profiles: usize) -> usize {
-        let mut counts = [0usize; 3];
+        let mut counts = [0usize; Language::ALL.len()];
         for slot in self.slots.iter().filter(|s| s.alive) {
-            counts[Language::ALL.iter().position(|&l| l == slot.language).unwrap_or(0)] += 1;
+            counts[slot.language.index()] += 1;
         }
         counts.iter().filter(|&&n| n >= min_profiles.max(1)).count()
     }

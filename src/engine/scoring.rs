@@ -14,7 +14,7 @@ use super::rankings::{LexicalPools, RankedRow, Ranking, RankingKey};
 use super::shortlists::profiles_by_id;
 use super::{Engine, MAX_K};
 use crate::domain::{Facets, Profile, Ranker};
-use crate::embed::VectorSet;
+use crate::embed::{DenseHit, VectorSet};
 use crate::error::{Error, Result};
 use crate::rank::hybrid::{self, FusionWeights};
 use crate::rank::pipeline::{Normalisation, Signals};
@@ -139,20 +139,8 @@ impl Engine {
             })
             .collect();
         let norm = Normalisation::of(key.ranker, &signals, best_concept, weights);
-        let mut rows: Vec<(RankedRow, Facets)> = hits
-            .iter()
-            .zip(signals)
-            .map(|(h, signals)| {
-                let row = RankedRow {
-                    id: vectors.shared_id(h.slot).clone(),
-                    fused: norm.fuse(&signals),
-                    signals,
-                    passage: u16::try_from(h.passage).unwrap_or(u16::MAX),
-                    pending: false,
-                };
-                (row, *vectors.facets(h.slot))
-            })
-            .collect();
+        let mut rows: Vec<(RankedRow, Facets)> =
+            hits.iter().zip(signals).map(|(h, signals)| scored_row(&vectors, h, signals, &norm)).collect();
         // Profiles still waiting for their vectors compete on their lexical score alone.
         let waiting: Vec<String> =
             lexical_hits.iter().filter(|(id, _)| !vectors.contains(id)).map(|(id, _)| id.clone()).collect();
@@ -221,14 +209,7 @@ impl Engine {
         };
         let signals =
             Signals { language: vectors.language(slot), cosine: hit.cosine, bm25, concept_bm25, cognate_bm25 };
-        let row = RankedRow {
-            id: vectors.shared_id(slot).clone(),
-            fused: ranking.norm.fuse(&signals),
-            signals,
-            passage: u16::try_from(hit.passage).unwrap_or(u16::MAX),
-            pending: false,
-        };
-        Ok(Some((row, *vectors.facets(slot))))
+        Ok(Some(scored_row(vectors, &hit, signals, &ranking.norm)))
     }
 
     /// The embedding of a query text, from the cache when the same text was embedded before
@@ -259,6 +240,18 @@ impl Engine {
                 Err(shared) => Error::Embed(shared.to_string()),
             })
     }
+}
+
+/// The row of the embedded profile that `hit` scored, fused from `signals` under `norm`.
+fn scored_row(vectors: &VectorSet, hit: &DenseHit, signals: Signals, norm: &Normalisation) -> (RankedRow, Facets) {
+    let row = RankedRow {
+        id: vectors.shared_id(hit.slot).clone(),
+        fused: norm.fuse(&signals),
+        signals,
+        passage: u16::try_from(hit.passage).unwrap_or(u16::MAX),
+        pending: false,
+    };
+    (row, *vectors.facets(hit.slot))
 }
 
 /// The row of a profile that waits for its vectors: lexical evidence alone.

@@ -50,14 +50,6 @@ pub struct Normalisation {
     weights: FusionWeights,
 }
 
-fn slot(language: Language) -> usize {
-    match language {
-        Language::Nl => 0,
-        Language::En => 1,
-        Language::Fr => 2,
-    }
-}
-
 /// Statistics of one signal per language, falling back to the whole collection for languages with
 /// too few profiles to centre on ([`hybrid::MIN_GROUP`]).
 fn per_language(signals: &[Signals], value: impl Fn(&Signals) -> f32) -> [ScoreStats; 3] {
@@ -90,17 +82,17 @@ impl Normalisation {
 
     /// Cosine statistics of a language.
     pub fn cosine_stats(&self, language: Language) -> ScoreStats {
-        self.cosine[slot(language)]
+        self.cosine[language.index()]
     }
 
     /// BM25 statistics of a language (profiles without a hit count as 0).
     pub fn bm25_stats(&self, language: Language) -> ScoreStats {
-        self.bm25[slot(language)]
+        self.bm25[language.index()]
     }
 
     /// Word-gram BM25 statistics of a language (profiles without a hit count as 0).
     pub fn cognate_stats(&self, language: Language) -> ScoreStats {
-        self.cognate_bm25[slot(language)]
+        self.cognate_bm25[language.index()]
     }
 
     /// The score of an embedded profile: the hybrid fusion, or the plain cosine for the dense ranker.
@@ -119,13 +111,7 @@ impl Normalisation {
     /// The score of a profile still waiting for its vectors: its lexical evidence alone.
     pub fn fuse_lexical_only(&self, language: Language, bm25: f32) -> Fused {
         let lexical = hybrid::lexical_z(bm25, &self.bm25_stats(language));
-        Fused {
-            score: hybrid::fuse(0.0, lexical, 0.0, 0.0, &self.weights),
-            dense: 0.0,
-            lexical,
-            concepts: 0.0,
-            cognates: 0.0,
-        }
+        Fused { score: hybrid::fuse(0.0, lexical, 0.0, 0.0, &self.weights), lexical, ..Fused::default() }
     }
 }
 

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 use crate::domain::Language;
 
 /// Tokens longer than this (bytes) are dropped: they are hashes, URLs or garbage, never demand terms.
-const MAX_TOKEN_BYTES: usize = 40;
+pub(super) const MAX_TOKEN_BYTES: usize = 40;
 
 fn stem_language(lang: Language) -> StemLanguage {
     match lang {

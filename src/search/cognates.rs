@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
-use super::analysis::{is_filler_word, tokens};
+use super::analysis::{is_filler_word, tokens, MAX_TOKEN_BYTES};
 
 /// Length of a gram in characters. Four to six all help on the dev set; five is the middle.
 pub const GRAM_CHARS: usize = 5;
@@ -19,12 +19,10 @@ pub const GRAM_CHARS: usize = 5;
 /// Marks the start and the end of a word inside a gram (never part of a folded word).
 const PAD: char = '_';
 
-/// Words longer than this (bytes) are codes or garbage, as for the text fields.
-const MAX_WORD_BYTES: usize = 40;
-
 fn word_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_WORD_BYTES))
+        // Longer words are codes or garbage, as for the text fields.
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
@@ -56,12 +54,16 @@ pub fn grams(text: &str) -> Vec<String> {
     words(text).into_iter().flat_map(|(folded, _)| word_grams(&folded)).collect()
 }
 
+/// `grams` sorted, each once.
+fn distinct(mut grams: Vec<String>) -> Vec<String> {
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
 /// The distinct grams of a query text, sorted (each counts once in the query).
 pub fn query_grams(text: &str) -> Vec<String> {
-    let mut g = grams(text);
-    g.sort_unstable();
-    g.dedup();
-    g
+    distinct(grams(text))
 }
 
 /// Words of a profile and of a query that share a root but are not the same word, shown so that an
@@ -107,15 +109,13 @@ impl RootPairs {
                 continue;
             }
             let at = pairs.words.len();
-            let mut grams = word_grams(&folded);
+            let grams = word_grams(&folded);
             let first = grams[0].clone();
-            grams.sort_unstable();
-            grams.dedup();
-            let distinct = grams.len();
+            let grams = distinct(grams);
+            pairs.words.push(QueryWord { folded, surface, first, distinct: grams.len() });
             for g in grams {
                 pairs.by_gram.entry(g).or_default().push(at);
             }
-            pairs.words.push(QueryWord { folded, surface, first, distinct });
         }
         pairs
     }
@@ -135,10 +135,9 @@ impl RootPairs {
             if used_profile.contains(&folded) || already_shown(&surface) {
                 continue;
             }
-            let mut grams = word_grams(&folded);
+            let grams = word_grams(&folded);
             let Some(first) = grams.first().cloned() else { continue };
-            grams.sort_unstable();
-            grams.dedup();
+            let grams = distinct(grams);
             let mut shared: HashMap<usize, usize> = HashMap::new();
             for g in &grams {
                 for &w in self.by_gram.get(g).map(Vec::as_slice).unwrap_or_default() {
