@@ -93,7 +93,9 @@ impl Glossary {
                 let analyzer = analyzers.get_mut(lang).expect("all languages have analyzers");
                 for term in cell.split('|').map(str::trim).filter(|t| !t.is_empty()) {
                     let seq: Vec<String> = tokens(analyzer, term).into_iter().map(|t| t.term).collect();
-                    if seq.is_empty() {
+                    // A term whose stop words leave one letter (`a/c` → `c`) would name its
+                    // concept wherever that letter stands alone, as in every "°C".
+                    if seq.is_empty() || (seq.len() == 1 && seq[0].chars().count() < 2) {
                         continue;
                     }
                     glossary.longest = glossary.longest.max(seq.len());
@@ -243,5 +245,28 @@ mod tests {
             g.concept_ids(Language::Fr, "des piles à combustible à hydrogène"),
             g.concept_ids(Language::Nl, "brandstofcellen op waterstof")
         );
+    }
+
+    /// A glossary term that is also an everyday word of its language (`its`, the abbreviation of
+    /// intelligent transport systems) names its concept in nearly every text of that language.
+    #[test]
+    fn function_words_name_no_concept_in_the_shipped_glossary() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let g = Glossary::load(&dir).unwrap();
+        for (lang, text) in [
+            (Language::En, "It does its job well: we built it ourselves and they use it every day."),
+            (Language::Nl, "Het doet wat het moet doen: wij hebben het zelf gebouwd en zij gebruiken het elke dag."),
+            (Language::Fr, "Il fait son travail : nous l'avons construit nous-mêmes et ils s'en servent chaque jour."),
+        ] {
+            let named = g.concept_ids(lang, text);
+            assert!(named.is_empty(), "{lang:?}: {named:?}");
+        }
+    }
+
+    #[test]
+    fn a_term_reduced_to_one_letter_names_nothing() {
+        let g = Glossary::parse("concept\ten\tnl\tfr\nhvac\thvac|a/c\tairco\tclimatisation\n").unwrap();
+        assert!(g.concept_ids(Language::En, "It runs at 40 °C.").is_empty());
+        assert_eq!(g.concept_ids(Language::En, "The HVAC unit."), vec!["hvac"]);
     }
 }
