@@ -23,6 +23,9 @@ pub struct QueryAnalysis {
     pub query: LexicalQuery,
     /// Glossary concepts of the text with their counts, ordered by concept id.
     pub concepts: Vec<(String, u32)>,
+    /// The same concept ids in the order an explanation names them: see
+    /// [`QueryAnalysis::name_rarest_first`].
+    pub concepts_to_name: Vec<String>,
     /// The distinct word grams of the text (shared roots across languages).
     pub grams: Vec<String>,
     /// The text's words by their grams, to name the profile words that share a root with them.
@@ -36,12 +39,24 @@ impl QueryAnalysis {
         for c in glossary.concept_ids(language, text) {
             *counts.entry(c.to_string()).or_default() += 1;
         }
+        let concepts: Vec<(String, u32)> = counts.into_iter().collect();
         QueryAnalysis {
             query: LexicalQuery::new(text, language),
-            concepts: counts.into_iter().collect(),
+            concepts_to_name: concepts.iter().map(|(c, _)| c.clone()).collect(),
+            concepts,
             grams: cognates::query_grams(text),
             roots: cognates::RootPairs::of_query(text),
         }
+    }
+
+    /// Orders the concepts an explanation names by how many profiles mention each (`profiles`, in
+    /// the order of [`QueryAnalysis::concepts`]), fewest first. A concept nearly every profile
+    /// mentions (`vehicle`, `partner`) is true of almost any match and tells an organiser little;
+    /// named first, it would push the telling ones past the few a sentence has room for.
+    pub fn name_rarest_first(&mut self, profiles: &[u64]) {
+        let mut order: Vec<(u64, &String)> = self.concepts.iter().zip(profiles).map(|((c, _), &n)| (n, c)).collect();
+        order.sort();
+        self.concepts_to_name = order.into_iter().map(|(_, c)| c.clone()).collect();
     }
 }
 
@@ -53,12 +68,12 @@ fn text_fingerprint(profile: &Profile) -> u64 {
     h.finish()
 }
 
-/// The query's concepts that the profile mentions too.
-fn shared_concepts(glossary: &Glossary, profile: &Profile, query_concepts: &[(String, u32)]) -> Vec<String> {
+/// The query's concepts that the profile mentions too, in the order they are named.
+fn shared_concepts(glossary: &Glossary, profile: &Profile, query_concepts: &[String]) -> Vec<String> {
     let mut mine: Vec<&str> = glossary.concept_ids(profile.language, &profile_text(profile));
     mine.sort_unstable();
     mine.dedup();
-    query_concepts.iter().filter(|(c, _)| mine.binary_search(&c.as_str()).is_ok()).map(|(c, _)| c.clone()).collect()
+    query_concepts.iter().filter(|c| mine.binary_search(&c.as_str()).is_ok()).cloned().collect()
 }
 
 /// The opening of the passage that matched best in meaning, for results without a lexical snippet.
@@ -107,7 +122,7 @@ impl Explainer {
         let lexical = explain::explain_analysed(profile, &self.analysed(profile), &analysis.query);
         let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
         if ranker == Ranker::Hybrid {
-            scores.shared_concepts = shared_concepts(&self.glossary, profile, &analysis.concepts);
+            scores.shared_concepts = shared_concepts(&self.glossary, profile, &analysis.concepts_to_name);
         }
         let language = analysis.query.language;
         let concepts: Vec<String> = scores.shared_concepts.iter().map(|id| self.glossary.label(id, language)).collect();

@@ -408,6 +408,7 @@ mod tests {
         let analysis = Arc::new(QueryAnalysis {
             query: LexicalQuery::new("battery", Language::En),
             concepts: Vec::new(),
+            concepts_to_name: Vec::new(),
             grams: Vec::new(),
             roots: Default::default(),
         });

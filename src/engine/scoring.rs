@@ -88,8 +88,12 @@ impl Engine {
         // Read before any data: a change made while computing is then taken in by the next request.
         let seen = self.indexer.latest_change();
         let query_vector = self.query_vector(&key.text)?;
-        let analysis = Arc::new(QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language));
         let index = &self.indexer.index;
+        let mut analysis = QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language);
+        let concept_ids: Vec<&str> = analysis.concepts.iter().map(|(c, _)| c.as_str()).collect();
+        let mentioning = index.profiles_mentioning(&concept_ids)?;
+        analysis.name_rarest_first(&mentioning);
+        let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();
         let (lexical_hits, concept_hits, cognate_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {

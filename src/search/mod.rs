@@ -355,6 +355,12 @@ impl SearchIndex {
         query.to_query(|lang, tf| self.fields.text[&(lang, tf)])
     }
 
+    /// How many profiles mention each concept (by id), in the order given.
+    pub fn profiles_mentioning(&self, concepts: &[&str]) -> Result<Vec<u64>> {
+        let searcher = self.reader.searcher();
+        concepts.iter().map(|c| Ok(searcher.doc_freq(&Term::from_field_text(self.fields.concepts, c))?)).collect()
+    }
+
     /// BM25 over shared glossary concepts (`(concept id, count in the query)`).
     fn concept_query(&self, concepts: &[(String, u32)]) -> Option<Box<dyn Query>> {
         weighted_terms_query(self.fields.concepts, concepts.iter().map(|(c, n)| (c.as_str(), *n as f32)))

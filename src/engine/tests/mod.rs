@@ -151,3 +151,37 @@ fn shared_word_roots_cross_languages_and_are_named() {
     assert_eq!(entry.explanation.scores.cognates, None);
     assert!(entry.explanation.shared_roots.is_empty());
 }
+
+/// An explanation names the concepts a profile shares with the demand area fewest-profiles first,
+/// so that those nearly every profile mentions do not crowd the telling ones out of the sentence.
+#[test]
+fn shared_concepts_are_named_rarest_first() {
+    let (_dir, engine) = demo_engine();
+    let glossary = engine.explainer.glossary();
+    let mut mentioning: HashMap<String, usize> = HashMap::new();
+    for profile in engine.profile_page(None, 1000).expect("profiles") {
+        let mut ids = glossary.concept_ids(profile.language, &crate::search::profile_text(&profile));
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            *mentioning.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    let mut compared = 0;
+    for demand in engine.demands().expect("demands") {
+        let list = engine.rank_demand(&demand.id, 10, &Filter::default(), Ranker::Hybrid).expect("shortlist");
+        for entry in &list.results {
+            let counts: Vec<usize> =
+                entry.explanation.scores.shared_concepts.iter().map(|c| mentioning[c.as_str()]).collect();
+            assert!(
+                counts.windows(2).all(|w| w[0] <= w[1]),
+                "{} for {}: {:?} named in the order {counts:?}",
+                entry.profile_id,
+                demand.id,
+                entry.explanation.scores.shared_concepts
+            );
+            compared += counts.windows(2).filter(|w| w[0] < w[1]).count();
+        }
+    }
+    assert!(compared > 0, "no explanation named concepts mentioned by different numbers of profiles");
+}
