@@ -165,11 +165,20 @@ def main():
 
     profiles = [json.loads(line) for line in open(args.profiles, encoding="utf-8")]
     demands = {d["id"]: d for d in (json.loads(line) for line in open(args.demands, encoding="utf-8"))}
+    rows = [json.loads(line) for line in open(args.ranking, encoding="utf-8")]
+    # A record may leave its language to detection at import: take the one the ranking shows.
+    for r in rows:
+        demands[r["demand_id"]]["language"] = r["language"]
+        for x in r["results"]:
+            for p in profiles:
+                if p["id"] == x["profile_id"]:
+                    p["language"] = x["language"]
+    profiles = [p for p in profiles if "language" in p]
+    demands = {i: d for i, d in demands.items() if "language" in d}
     texts = [(p["language"], cs.profile_text(p)) for p in profiles]
     texts += [(d["language"], cs.demand_text(d)) for d in demands.values()]
     terms = collection_terms(texts)
     vecs = embed(args.embed, [t for lang in LANGS for t in terms[lang]], args.cache)
-    rows = [json.loads(line) for line in open(args.ranking, encoding="utf-8")]
     index = {p["id"]: i for i, p in enumerate(profiles)}
     langs = np.array([p["language"] for p in profiles])
 
