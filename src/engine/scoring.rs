@@ -90,9 +90,10 @@ impl Engine {
         let query_vector = self.query_vector(&key.text)?;
         let index = &self.indexer.index;
         let mut analysis = QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language);
-        let concept_ids: Vec<&str> = analysis.concepts.iter().map(|(c, _)| c.as_str()).collect();
-        let mentioning = index.profiles_mentioning(&concept_ids)?;
-        analysis.name_rarest_first(&mentioning);
+        if key.ranker == Ranker::Hybrid {
+            // Only the hybrid ranker's explanations name shared concepts.
+            analysis.name_rarest_first(&index.profiles_mentioning(&analysis.concepts)?);
+        }
         let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();
         let (lexical_hits, concept_hits, cognate_hits, coverage) = match key.ranker {

@@ -355,10 +355,11 @@ impl SearchIndex {
         query.to_query(|lang, tf| self.fields.text[&(lang, tf)])
     }
 
-    /// How many profiles mention each concept (by id), in the order given.
-    pub fn profiles_mentioning(&self, concepts: &[&str]) -> Result<Vec<u64>> {
+    /// How many profiles mention each of a query's concepts (`(concept id, count in the query)`),
+    /// in the order given.
+    pub fn profiles_mentioning(&self, concepts: &[(String, u32)]) -> Result<Vec<u64>> {
         let searcher = self.reader.searcher();
-        concepts.iter().map(|c| Ok(searcher.doc_freq(&Term::from_field_text(self.fields.concepts, c))?)).collect()
+        concepts.iter().map(|(c, _)| Ok(searcher.doc_freq(&Term::from_field_text(self.fields.concepts, c))?)).collect()
     }
 
     /// BM25 over shared glossary concepts (`(concept id, count in the query)`).
