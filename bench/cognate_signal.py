@@ -21,6 +21,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -100,6 +101,49 @@ def bm25_scores(p_grams, q_grams, vocab, df, n_docs, k1=1.2, b=0.75):
     return np.asarray((sparse.csr_matrix(q) @ tfm.T).todense())
 
 
+def rerank(rows, sims, index, langs, min_group, weight_of):
+    """A copy of `rows` (a `rank --all` output) with `weight_of(row) * z` added to every result's
+    score, where z is the profile's value in `sims` (one row per query, one column per profile as
+    `index` numbers them) standardised within its language (`langs`, per column) when that language
+    has `min_group` profiles or more, else within the whole collection; re-sorted and re-numbered."""
+    out_rows = copy.deepcopy(rows)
+    for qi, r in enumerate(out_rows):
+        s = sims[qi]
+        w = weight_of(r)
+        stats = {}
+        for lang in set(langs):
+            group = s[langs == lang] if (langs == lang).sum() >= min_group else s
+            stats[lang] = (group.mean(), group.std())
+        for x in r["results"]:
+            mean, std = stats[x["language"]]
+            z = (s[index[x["profile_id"]]] - mean) / std if std > 1e-9 else 0.0
+            x["score"] = x["score"] + w * z
+        r["results"].sort(key=lambda x: -x["score"])
+        for i, x in enumerate(r["results"]):
+            x["rank"] = i + 1
+    return out_rows
+
+
+def write_and_score(rows, path, score_tool, qrels, by_language=None):
+    """Writes `rows` as JSON Lines to `path` (a temporary file, removed after, when None) and
+    returns score.py's report; `by_language` is `(demands, profiles)` for the per-slice lines."""
+    keep = path is not None
+    if not keep:
+        fd, path = tempfile.mkstemp(suffix=".jsonl")
+        os.close(fd)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    cmd = [sys.executable, score_tool, qrels, path]
+    if by_language:
+        cmd += ["--by-language", *by_language]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    finally:
+        if not keep:
+            os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", required=True)
@@ -140,30 +184,11 @@ def main():
         sims = bm25_scores(p_grams, q_grams, vocab, df, len(profiles))
 
     for w in [float(x) for x in args.weights.split(",")]:
-        out_rows = copy.deepcopy(rows)
-        for qi, r in enumerate(out_rows):
-            s = sims[qi]
-            stats = {}
-            for lang in set(langs):
-                group = s[langs == lang] if (langs == lang).sum() >= args.min_group else s
-                stats[lang] = (group.mean(), group.std())
-            for x in r["results"]:
-                mean, std = stats[x["language"]]
-                z = (s[index[x["profile_id"]]] - mean) / std if std > 1e-9 else 0.0
-                x["score"] = x["score"] + w * z
-            r["results"].sort(key=lambda x: -x["score"])
-            for i, x in enumerate(r["results"]):
-                x["rank"] = i + 1
-        path = f"{args.out_prefix}_{w}.jsonl" if args.out_prefix else tempfile.mktemp(suffix=".jsonl")
-        with open(path, "w", encoding="utf-8") as f:
-            for r in out_rows:
-                f.write(json.dumps(r) + "\n")
-        cmd = [sys.executable, args.score_tool, args.qrels, path]
-        if args.by_language:
-            cmd += ["--by-language", args.demands, args.profiles]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        out_rows = rerank(rows, sims, index, langs, args.min_group, lambda _row, w=w: w)
+        path = f"{args.out_prefix}_{w}.jsonl" if args.out_prefix else None
+        by_language = (args.demands, args.profiles) if args.by_language else None
         print(f"n={args.n} weight={w}")
-        print(res.rstrip())
+        print(write_and_score(out_rows, path, args.score_tool, args.qrels, by_language).rstrip())
 
 
 if __name__ == "__main__":

@@ -24,20 +24,18 @@ R.jsonl is `rank --all -k K --format jsonl --ranker hybrid` with K at least the 
 profiles. Needs numpy, scipy and stop-words.
 """
 import argparse
-import copy
 import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections import Counter, defaultdict
 
 import numpy as np
 from stop_words import get_stop_words
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cognate_signal as cs  # noqa: E402  (its n-gram BM25 and text helpers)
+import cognate_signal as cs  # noqa: E402  (its BM25, text helpers, re-ranking and scoring)
 
 LANGS = ("en", "nl", "fr")
 STOP = {lang: set(get_stop_words(lang)) for lang in LANGS}
@@ -150,6 +148,15 @@ def mentions(lexicon, lang, text):
     return out
 
 
+def gate(row, at):
+    """How much of the signal a demand area gets: all of it without glossary coverage, none from
+    coverage `at` on (`at` 0: all of it always)."""
+    if at <= 0:
+        return 1.0
+    coverage = row["results"][0]["explanation"]["scores"].get("concept_coverage") or 0.0 if row["results"] else 0.0
+    return max(0.0, 1 - coverage / at)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for arg in ("--profiles", "--demands", "--ranking", "--qrels", "--score-tool", "--embed"):
@@ -198,33 +205,11 @@ def main():
         vocab = {g: j for j, g in enumerate(df)}
         q_concepts = [mentions(lexicon, demands[r["demand_id"]]["language"], cs.demand_text(demands[r["demand_id"]])) for r in rows]
         sims = cs.bm25_scores(p_concepts, q_concepts, vocab, df, len(profiles)) if vocab else np.zeros((len(rows), len(profiles)))
+        by_language = (args.demands, args.profiles) if args.by_language else None
         for w in [float(x) for x in args.weights.split(",")]:
-            out_rows = copy.deepcopy(rows)
-            for qi, r in enumerate(out_rows):
-                s = sims[qi]
-                coverage = r["results"][0]["explanation"]["scores"].get("concept_coverage") or 0.0 if r["results"] else 0.0
-                gate = max(0.0, 1 - coverage / args.gate) if args.gate > 0 else 1.0
-                stats = {}
-                for lang in set(langs):
-                    group = s[langs == lang] if (langs == lang).sum() >= args.min_group else s
-                    stats[lang] = (group.mean(), group.std())
-                for x in r["results"]:
-                    mean, std = stats[x["language"]]
-                    z = (s[index[x["profile_id"]]] - mean) / std if std > 1e-9 else 0.0
-                    x["score"] += gate * w * z
-                r["results"].sort(key=lambda x: -x["score"])
-                for i, x in enumerate(r["results"]):
-                    x["rank"] = i + 1
-            with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
-                for r in out_rows:
-                    f.write(json.dumps(r) + "\n")
-            cmd = [sys.executable, args.score_tool, args.qrels, f.name]
-            if args.by_language:
-                cmd += ["--by-language", args.demands, args.profiles]
-            res = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            os.unlink(f.name)
+            out_rows = cs.rerank(rows, sims, index, langs, args.min_group, lambda row, w=w: gate(row, args.gate) * w)
             print(f"threshold={threshold} weight={w}")
-            print(res.rstrip())
+            print(cs.write_and_score(out_rows, None, args.score_tool, args.qrels, by_language).rstrip())
 
 
 if __name__ == "__main__":
