@@ -174,12 +174,11 @@ def main():
     demands = {d["id"]: d for d in (json.loads(line) for line in open(args.demands, encoding="utf-8"))}
     rows = [json.loads(line) for line in open(args.ranking, encoding="utf-8")]
     # A record may leave its language to detection at import: take the one the ranking shows.
+    by_id = {p["id"]: p for p in profiles}
     for r in rows:
         demands[r["demand_id"]]["language"] = r["language"]
         for x in r["results"]:
-            for p in profiles:
-                if p["id"] == x["profile_id"]:
-                    p["language"] = x["language"]
+            by_id[x["profile_id"]]["language"] = x["language"]
     profiles = [p for p in profiles if "language" in p]
     demands = {i: d for i, d in demands.items() if "language" in d}
     texts = [(p["language"], cs.profile_text(p)) for p in profiles]
