@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         read_file(Path::new(&args[2])).map_err(|e| format!("{e:?}"))?.into_iter().map(|l| l.record).collect();
     let store = Store::open(&dir.join("pitchmatch.sqlite"))?;
     let glossary = Arc::new(Glossary::load(&default_models_dir())?);
-    let index = SearchIndex::open(&dir.join("tantivy"), glossary)?;
+    let index = SearchIndex::open(&dir.join("tantivy"), glossary, Default::default())?;
     let before = index.applied_seq()?;
     store.upsert_profiles(&profiles)?;
     let changes = store.profile_changes_since(before)?;

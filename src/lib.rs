@@ -9,6 +9,7 @@
 //! - [`import`] — JSON Lines files to validated records, all-or-nothing per file.
 //! - [`store`] — SQLite, the source of truth, with migrations and a change sequence.
 //! - [`search`] — the tantivy index derived from the store: per-language analysis, BM25, explanations.
+//! - [`induction`] — concepts induced from the collection: its terms aligned across languages by the encoder.
 //! - [`embed`] — the embedder seam (the local multilingual-e5-small model, or a deterministic
 //!   stand-in for tests), its block format and kernels, and the in-memory vector matrix.
 //! - [`rank`] — the pure ranking pipeline: per-query statistics, fusion, relevance feedback from
@@ -38,6 +39,7 @@ pub mod engine;
 pub mod error;
 pub mod evaluate;
 pub mod import;
+pub mod induction;
 pub mod learn;
 pub mod rank;
 pub mod render;

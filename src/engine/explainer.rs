@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::domain::{Language, Profile, Ranker};
 use crate::rank::{self, Explanation, ScoreBreakdown, ShortlistEntry};
-use crate::search::{cognates, explain, profile_text, Glossary, LexicalQuery};
+use crate::search::{cognates, explain, profile_text, Glossary, InducedConcepts, LexicalQuery};
 
 /// Analysed profile tokens kept, over all profiles: about 80 bytes each, so some 20 MB — a batch
 /// ranking's few hundred profiles several times over.
@@ -30,11 +30,22 @@ pub struct QueryAnalysis {
     pub grams: Vec<String>,
     /// The text's words by their grams, to name the profile words that share a root with them.
     pub roots: cognates::RootPairs,
+    /// Induced concepts of the text with their counts, ordered by concept id.
+    pub induced: Vec<(String, u32)>,
+    /// The induced concepts the text was analysed with (those of the index when it was ranked).
+    pub induced_concepts: Arc<InducedConcepts>,
+    /// Per induced concept of the text, the term that first names it there, ordered by id.
+    pub induced_terms: Vec<(String, String)>,
 }
 
 impl QueryAnalysis {
-    /// Analyses `text` as `language`.
-    pub fn new(glossary: &Glossary, text: &str, language: Language) -> QueryAnalysis {
+    /// Analyses `text` as `language`, with the glossary and the collection's induced concepts.
+    pub fn new(
+        glossary: &Glossary,
+        induced_concepts: Arc<InducedConcepts>,
+        text: &str,
+        language: Language,
+    ) -> QueryAnalysis {
         let mut counts: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
         for c in glossary.concept_ids(language, text) {
             *counts.entry(c.to_string()).or_default() += 1;
@@ -46,7 +57,28 @@ impl QueryAnalysis {
             concepts,
             grams: cognates::query_grams(text),
             roots: cognates::RootPairs::of_query(text),
+            induced: induced_concepts.concept_counts(language, text),
+            induced_terms: first_terms(&induced_concepts, language, text),
+            induced_concepts,
         }
+    }
+
+    /// The profile's terms that share an induced concept with the text, each as `profile term
+    /// (demand term)`, in the order the profile says them, each concept once.
+    pub fn aligned_terms(&self, profile: &Profile) -> Vec<String> {
+        if self.induced.is_empty() {
+            return Vec::new();
+        }
+        let mut named = std::collections::HashSet::new();
+        self.induced_concepts
+            .mentions(profile.language, &profile_text(profile))
+            .into_iter()
+            .filter_map(|(id, mine)| {
+                let at = self.induced_terms.binary_search_by(|(c, _)| c.as_str().cmp(&id)).ok()?;
+                let theirs = &self.induced_terms[at].1;
+                (named.insert(id) && mine != theirs).then(|| format!("{mine} ({theirs})"))
+            })
+            .collect()
     }
 
     /// Orders the concepts an explanation names by how many profiles mention each (`profiles`, in
@@ -58,6 +90,15 @@ impl QueryAnalysis {
         order.sort();
         self.concepts_to_name = order.into_iter().map(|(_, c)| c.clone()).collect();
     }
+}
+
+/// Per induced concept `text` mentions, the first term that names it, ordered by concept id.
+fn first_terms(induced: &InducedConcepts, language: Language, text: &str) -> Vec<(String, String)> {
+    let mut first: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (id, term) in induced.mentions(language, text) {
+        first.entry(id).or_insert_with(|| term.to_string());
+    }
+    first.into_iter().collect()
 }
 
 /// A hash of the parts of a profile that [`explain::AnalysedProfile`] depends on.
@@ -137,9 +178,19 @@ impl Explainer {
         } else {
             Vec::new()
         };
+        // Named as the word roots are: where the signal counted and crossed languages.
+        let aligned_terms = if crossed && scores.induced.is_some_and(|z| z >= rank::ALIGNED_SHOWN_FROM) {
+            let mut pairs = analysis.aligned_terms(profile);
+            // A pair the word roots name already says nothing new.
+            pairs.retain(|pair| !shared_roots.contains(pair));
+            pairs
+        } else {
+            Vec::new()
+        };
         let explanation = Explanation {
-            reason: rank::reason(&scores, &lexical, &concepts, &shared_roots),
+            reason: rank::reason(&scores, &lexical, &concepts, &shared_roots, &aligned_terms),
             shared_roots,
+            aligned_terms,
             scores,
             matched: lexical.matched,
             snippet: passage.as_ref().map(explain::Snippet::marked),

@@ -6,15 +6,16 @@
 //! new or replaced profile ranks on its lexical score. A crash loses no vector for good: vectors are stored with the change sequence number of
 //! the profile version they came from, and opening the engine embeds whatever is missing or stale.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::changes::ChangeLog;
-use crate::domain::Profile;
+use crate::domain::{Language, Profile};
 use crate::embed::{profile_passages, Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result};
-use crate::search::SearchIndex;
+use crate::induction;
+use crate::search::{profile_text, SearchIndex};
 use crate::store::Store;
 
 /// Profiles embedded per batch during imports and catch-up (bounds memory, keeps progress committed).
@@ -60,6 +61,8 @@ pub(super) struct Indexer {
     model_id: &'static str,
     pub(super) dim: usize,
     pub(super) defer_embedding: bool,
+    /// Where the induced concepts are kept (`induced.tsv` beside the store).
+    induced_path: PathBuf,
 }
 
 impl Indexer {
@@ -70,6 +73,7 @@ impl Indexer {
         vectors: VectorSet,
         source: EmbedderSource,
         defer_embedding: bool,
+        induced_path: PathBuf,
     ) -> Indexer {
         let dim = vectors.dim();
         Indexer {
@@ -86,6 +90,7 @@ impl Indexer {
             source,
             dim,
             defer_embedding,
+            induced_path,
         }
     }
 
@@ -243,13 +248,47 @@ impl Indexer {
     /// False when it did not exist.
     /// Call under the write lock.
     pub(super) fn remove_profile(&self, id: &str) -> Result<bool> {
+        let gone = self.store.profiles_by_id(&[id.to_string()])?.pop();
         if !self.store.delete_profile(id)? {
             return Ok(false);
         }
         self.catch_up_index()?;
         // The index only marks the document deleted; its words stay on disk until merged away.
         self.index.purge_deleted()?;
+        if let Some(profile) = gone {
+            self.forget_induced_terms_of(&profile)?;
+        }
         Ok(true)
+    }
+
+    /// Drops from the induced concepts (and `induced.tsv`) the terms of a deleted profile that no
+    /// remaining profile or demand area mentions: the file must not keep a deleted profile's words
+    /// any more than the index does. No remaining text mentions them, so every indexed document
+    /// stays as it is and the index is only stamped with the smaller concepts, not rebuilt.
+    fn forget_induced_terms_of(&self, profile: &Profile) -> Result<()> {
+        let induced = self.index.induced();
+        let language = profile.language;
+        let mut own: HashSet<&str> =
+            induced.mentions(language, &profile_text(profile)).into_iter().map(|(_, term)| term).collect();
+        if own.is_empty() {
+            return Ok(());
+        }
+        for other in self.store.all_profiles()?.iter().filter(|p| p.language == language) {
+            for (_, term) in induced.mentions(language, &profile_text(other)) {
+                own.remove(term);
+            }
+        }
+        for demand in self.store.all_demands()?.iter().filter(|d| d.language == language) {
+            for (_, term) in induced.mentions(language, &demand.query_text()) {
+                own.remove(term);
+            }
+        }
+        if own.is_empty() {
+            return Ok(());
+        }
+        let smaller = induced.without_terms(language, &own);
+        crate::search::write_atomically(&self.induced_path, &smaller.to_tsv())?;
+        self.index.restamp_induced(Arc::new(smaller))
     }
 
     /// Drops the index and rebuilds it from the store. Call under the write lock.
@@ -259,6 +298,40 @@ impl Indexer {
         self.index.rebuild(&profiles, seq)?;
         self.changes().record_everything();
         Ok(profiles.len())
+    }
+
+    /// Induces the collection's concepts afresh from every profile and demand area
+    /// ([`crate::induction`]) and, when they differ from those the index holds or none were kept
+    /// yet, keeps them in `induced.tsv` and indexes every profile with them. Without the model
+    /// (embedding deferred) the concepts stay as they are. Returns whether the index was rebuilt.
+    /// Call under the write lock.
+    pub(super) fn induce_concepts(&self) -> Result<bool> {
+        if self.defer_embedding {
+            return Ok(false);
+        }
+        let profiles = self.store.all_profiles()?;
+        let demands = self.store.all_demands()?;
+        let texts: Vec<(Language, String)> = profiles
+            .iter()
+            .map(|p| (p.language, profile_text(p)))
+            .chain(demands.iter().map(|d| (d.language, d.query_text())))
+            .collect();
+        let texts: Vec<(Language, &str)> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
+        let induced = induction::induce(&texts, |batch| {
+            self.embedder()?.embed_queries(batch).map_err(|e| Error::Embed(e.to_string()))
+        })?;
+        let kept = std::fs::read_to_string(&self.induced_path).ok();
+        if induced == *self.index.induced() && kept.as_deref() == Some(induced.to_tsv().as_str()) {
+            return Ok(false);
+        }
+        tracing::info!(concepts = induced.len(), "induced concepts across languages");
+        // The file first: the index is stamped with the concepts only once rebuilt with them, so
+        // a crash in between makes the next open rebuild it from the file.
+        crate::search::write_atomically(&self.induced_path, &induced.to_tsv())?;
+        let seq = self.store.profile_seq()?;
+        self.index.replace_induced(Arc::new(induced), &profiles, seq)?;
+        self.changes().record_everything();
+        Ok(true)
     }
 
     /// Queues profiles for the background embedder.

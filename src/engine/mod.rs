@@ -53,7 +53,7 @@ use crate::domain::{Language, Profile};
 use crate::embed::{Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result, UserError};
 use crate::rank::hybrid::FusionWeights;
-use crate::search::{Glossary, SearchIndex};
+use crate::search::{Glossary, InducedConcepts, SearchIndex};
 use crate::store::Store;
 
 /// Largest shortlist anyone may ask for.
@@ -152,17 +152,22 @@ impl Engine {
         let data_dir = &config.data_dir;
         let store_path = data_dir.join("pitchmatch.sqlite");
         let glossary = Arc::new(Glossary::load(&config.models_dir)?);
+        let induced_path = data_dir.join(INDUCED_FILE);
+        let kept_induced = load_induced(&induced_path)?;
+        let induce_at_open = kept_induced.is_none();
+        let induced = Arc::new(kept_induced.unwrap_or_default());
         let (store, index) = match config.access {
             Access::ReadWrite => {
                 std::fs::create_dir_all(data_dir)?;
                 let store = Store::open(&store_path)?;
-                let index = SearchIndex::open(&data_dir.join("tantivy"), glossary.clone()).map_err(|e| {
-                    if crate::search::is_lock_busy(&e) {
-                        UserError::DataDirInUse { data_dir: data_dir.display().to_string() }.into()
-                    } else {
-                        e
-                    }
-                })?;
+                let index =
+                    SearchIndex::open(&data_dir.join("tantivy"), glossary.clone(), induced.clone()).map_err(|e| {
+                        if crate::search::is_lock_busy(&e) {
+                            UserError::DataDirInUse { data_dir: data_dir.display().to_string() }.into()
+                        } else {
+                            e
+                        }
+                    })?;
                 (store, index)
             }
             Access::ReadOnly => {
@@ -170,7 +175,7 @@ impl Engine {
                     return Err(UserError::NoData { data_dir: data_dir.display().to_string() }.into());
                 }
                 let store = Store::open_read_only(&store_path)?;
-                (store, SearchIndex::open_read_only(&data_dir.join("tantivy"), glossary.clone())?)
+                (store, SearchIndex::open_read_only(&data_dir.join("tantivy"), glossary.clone(), induced)?)
             }
         };
         let model_id = config.embedder.model_id();
@@ -190,11 +195,16 @@ impl Engine {
                 threads: config.threads,
             },
             config.defer_embedding || !writes,
+            induced_path.clone(),
         ));
         if writes {
             let _writes = indexer.lock_writes();
             indexer.catch_up_index()?;
             indexer.embed_stale()?;
+            if induce_at_open {
+                // A data dir from before induced concepts, or whose file was removed or damaged.
+                indexer.induce_concepts()?;
+            }
         }
         let embedder = (writes && !config.defer_embedding).then(|| {
             let indexer = indexer.clone();
@@ -245,10 +255,16 @@ impl Engine {
         }
     }
 
-    /// Drops the index and rebuilds it from the store.
+    /// Induces the concepts across languages afresh, drops the index and rebuilds it from the store.
     pub fn reindex(&self) -> Result<usize> {
         let _writes = self.indexer.lock_writes();
+        self.indexer.induce_concepts()?;
         self.indexer.rebuild_index()
+    }
+
+    /// The concepts induced from the collection that the index holds now.
+    pub fn induced_concepts(&self) -> Arc<InducedConcepts> {
+        self.indexer.index.induced()
     }
 
     /// Checks that the index holds exactly the stored profiles. Returns (missing, extra) ids.
@@ -292,6 +308,25 @@ impl Drop for Engine {
         if let Some(thread) = self.embedder.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// The file of a data dir that keeps the concepts induced from its collection.
+pub const INDUCED_FILE: &str = "induced.tsv";
+
+/// The induced concepts kept in `path`; `None` when the file is missing or does not parse (it is
+/// derived data: a writer induces them again, a reader goes without).
+fn load_induced(path: &Path) -> Result<Option<InducedConcepts>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match InducedConcepts::parse(&text) {
+            Ok(induced) => Ok(Some(induced)),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "induced concepts unreadable");
+                Ok(None)
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -123,6 +123,10 @@ pub struct LexicalPools {
     pub cognates: Option<FrozenQuery>,
     /// The lowest word-gram BM25 in the word-gram pool, when it was cut.
     pub cognates_floor: Option<f32>,
+    /// The query's induced concepts.
+    pub induced: Option<FrozenQuery>,
+    /// The lowest induced-concept BM25 in their pool, when it was cut.
+    pub induced_floor: Option<f32>,
 }
 
 /// The key of a ranking: the same text ranked as another language or by another ranker is another
@@ -399,8 +403,14 @@ mod tests {
     }
 
     fn row(id: &str, score: f32) -> RankedRow {
-        let signals =
-            Signals { language: Language::En, cosine: score, bm25: None, concept_bm25: None, cognate_bm25: None };
+        let signals = Signals {
+            language: Language::En,
+            cosine: score,
+            bm25: None,
+            concept_bm25: None,
+            cognate_bm25: None,
+            induced_bm25: None,
+        };
         RankedRow { id: Arc::from(id), signals, fused: Fused { score, ..Fused::default() }, passage: 0, pending: false }
     }
 
@@ -411,6 +421,9 @@ mod tests {
             concepts_to_name: Vec::new(),
             grams: Vec::new(),
             roots: Default::default(),
+            induced: Vec::new(),
+            induced_concepts: Default::default(),
+            induced_terms: Vec::new(),
         });
         let norm = Normalisation::of(Ranker::Dense, &[], 0.0, FusionWeights::default());
         let rows = rows.iter().map(|(id, s, kind)| (row(id, *s), facets(*kind))).collect();

@@ -89,14 +89,14 @@ impl Engine {
         let seen = self.indexer.latest_change();
         let query_vector = self.query_vector(&key.text)?;
         let index = &self.indexer.index;
-        let mut analysis = QueryAnalysis::new(self.explainer.glossary(), &key.text, key.language);
+        let mut analysis = QueryAnalysis::new(self.explainer.glossary(), index.induced(), &key.text, key.language);
         if key.ranker == Ranker::Hybrid {
             // Only the hybrid ranker's explanations name shared concepts.
             analysis.name_rarest_first(&index.profiles_mentioning(&analysis.concepts)?);
         }
         let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();
-        let (lexical_hits, concept_hits, cognate_hits, coverage) = match key.ranker {
+        let (lexical_hits, concept_hits, cognate_hits, induced_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {
                 let query = &analysis.query;
                 let mentions: u32 = analysis.concepts.iter().map(|(_, n)| n).sum();
@@ -108,23 +108,28 @@ impl Engine {
                 if hybrid::cognate_weight(self.weights.cognates, text_words, languages) > 0.0 {
                     pools.cognates = index.freeze_cognates(&analysis.grams)?;
                 }
+                pools.induced = index.freeze_induced(&analysis.induced)?;
                 let lexical_hits = index.search_frozen(pools.words.as_ref(), HYBRID_LEXICAL_POOL)?;
                 let concept_hits = index.search_frozen(pools.concepts.as_ref(), HYBRID_LEXICAL_POOL)?;
                 let cognate_hits = index.search_frozen(pools.cognates.as_ref(), HYBRID_LEXICAL_POOL)?;
+                let induced_hits = index.search_frozen(pools.induced.as_ref(), HYBRID_LEXICAL_POOL)?;
                 pools.words_floor = pool_floor(&lexical_hits, HYBRID_LEXICAL_POOL);
                 pools.concepts_floor = pool_floor(&concept_hits, HYBRID_LEXICAL_POOL);
                 pools.cognates_floor = pool_floor(&cognate_hits, HYBRID_LEXICAL_POOL);
+                pools.induced_floor = pool_floor(&induced_hits, HYBRID_LEXICAL_POOL);
                 let coverage = if words == 0 { 0.0 } else { mentions as f32 / words as f32 };
-                (lexical_hits, concept_hits, cognate_hits, Some(coverage))
+                (lexical_hits, concept_hits, cognate_hits, induced_hits, Some(coverage))
             }
-            _ => (Vec::new(), Vec::new(), Vec::new(), None),
+            _ => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None),
         };
         let bm25: HashMap<&str, f32> = lexical_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let concept_bm25: HashMap<&str, f32> = concept_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let cognate_bm25: HashMap<&str, f32> = cognate_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+        let induced_bm25: HashMap<&str, f32> = induced_hits.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         let weights = FusionWeights {
             concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0), analysis.concepts.len()),
             cognates: if pools.cognates.is_some() { self.weights.cognates } else { 0.0 },
+            induced: if pools.induced.is_some() { self.weights.induced } else { 0.0 },
             ..self.weights
         };
         let best_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
@@ -140,6 +145,7 @@ impl Engine {
                     bm25: bm25.get(id).copied(),
                     concept_bm25: concept_bm25.get(id).copied(),
                     cognate_bm25: cognate_bm25.get(id).copied(),
+                    induced_bm25: induced_bm25.get(id).copied(),
                 }
             })
             .collect();
@@ -201,19 +207,26 @@ impl Engine {
     ) -> Result<Option<(RankedRow, Facets)>> {
         let Some(slot) = vectors.slot_of(id) else { return Ok(None) };
         let Some(hit) = vectors.score_one(slot, &ranking.query_vector) else { return Ok(None) };
-        let (bm25, concept_bm25, cognate_bm25) = match ranker {
+        let (bm25, concept_bm25, cognate_bm25, induced_bm25) = match ranker {
             Ranker::Hybrid => {
                 let (index, pools) = (&self.indexer.index, &ranking.lexical);
                 (
                     within_pool(index.score_frozen(pools.words.as_ref(), id)?, pools.words_floor),
                     within_pool(index.score_frozen(pools.concepts.as_ref(), id)?, pools.concepts_floor),
                     within_pool(index.score_frozen(pools.cognates.as_ref(), id)?, pools.cognates_floor),
+                    within_pool(index.score_frozen(pools.induced.as_ref(), id)?, pools.induced_floor),
                 )
             }
-            _ => (None, None, None),
+            _ => (None, None, None, None),
         };
-        let signals =
-            Signals { language: vectors.language(slot), cosine: hit.cosine, bm25, concept_bm25, cognate_bm25 };
+        let signals = Signals {
+            language: vectors.language(slot),
+            cosine: hit.cosine,
+            bm25,
+            concept_bm25,
+            cognate_bm25,
+            induced_bm25,
+        };
         Ok(Some(scored_row(vectors, &hit, signals, &ranking.norm)))
     }
 
@@ -261,8 +274,14 @@ fn scored_row(vectors: &VectorSet, hit: &DenseHit, signals: Signals, norm: &Norm
 
 /// The row of a profile that waits for its vectors: lexical evidence alone.
 fn pending_row(norm: &Normalisation, profile: &Profile, bm25: f32) -> (RankedRow, Facets) {
-    let signals =
-        Signals { language: profile.language, cosine: 0.0, bm25: Some(bm25), concept_bm25: None, cognate_bm25: None };
+    let signals = Signals {
+        language: profile.language,
+        cosine: 0.0,
+        bm25: Some(bm25),
+        concept_bm25: None,
+        cognate_bm25: None,
+        induced_bm25: None,
+    };
     let row = RankedRow {
         id: Arc::from(profile.id.as_str()),
         fused: norm.fuse_lexical_only(profile.language, bm25),

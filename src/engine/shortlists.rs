@@ -41,6 +41,8 @@ fn breakdown(row: &RankedRow, ranking: &Ranking, ranker: Ranker) -> ScoreBreakdo
             concepts: Some(row.fused.concepts),
             cognate_bm25: row.signals.cognate_bm25,
             cognates: ranking.lexical.cognates.is_some().then_some(row.fused.cognates),
+            induced_bm25: row.signals.induced_bm25,
+            induced: ranking.lexical.induced.is_some().then_some(row.fused.induced),
             cosine: Some(row.signals.cosine),
             language_mean: Some(ranking.norm.cosine_stats(row.signals.language).mean),
             dense: Some(row.fused.dense),
@@ -177,7 +179,7 @@ impl Engine {
         k: usize,
         filter: &Filter,
     ) -> Result<Vec<ShortlistEntry>> {
-        let analysis = QueryAnalysis::new(self.explainer.glossary(), text, language);
+        let analysis = QueryAnalysis::new(self.explainer.glossary(), self.indexer.index.induced(), text, language);
         let hits = self.indexer.index.search(&analysis.query, filter, k)?;
         let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
         let profiles = profiles_by_id(self, &ids)?;

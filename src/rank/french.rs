@@ -57,6 +57,10 @@ pub fn raison(e: &Explanation) -> String {
     if !e.shared_roots.is_empty() {
         out.push_str(&format!("Mots de même racine : {}. ", e.shared_roots.join(", ")));
     }
+    if !e.aligned_terms.is_empty() {
+        let shown: Vec<&str> = e.aligned_terms.iter().take(8).map(String::as_str).collect();
+        out.push_str(&format!("Mots de même sens : {}. ", shown.join(", ")));
+    }
     if e.matched.is_empty() {
         out.push_str("Aucun mot de la demande n'apparaît tel quel dans le profil.");
         return out;
@@ -89,6 +93,7 @@ mod tests {
             passage: None,
             concepts: vec!["batterie".into(), "recyclage".into()],
             shared_roots: vec!["batterijen (batteries)".into()],
+            aligned_terms: vec!["klant (client)".into()],
             moved_by: None,
         }
     }
@@ -100,7 +105,8 @@ mod tests {
         assert_eq!(
             r,
             "Très proche par le sens, surtout sa 2e innovation. Tous deux parlent de batterie, recyclage. \
-             Mots de même racine : batterijen (batteries). Mots de la demande trouvés dans le résumé : lithium, cathode."
+             Mots de même racine : batterijen (batteries). Mots de même sens : klant (client). Mots de la demande \
+             trouvés dans le résumé : lithium, cathode."
         );
     }
 

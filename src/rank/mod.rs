@@ -38,6 +38,14 @@ pub struct ScoreBreakdown {
     /// Word-gram BM25 standardised within the profile's language (those without a hit count as 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cognates: Option<f32>,
+    /// BM25 over the concepts induced from the collection (terms the encoder aligns across
+    /// languages) that the demand and the profile share, when the profile is among their hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub induced_bm25: Option<f32>,
+    /// Induced-concept BM25 standardised within the profile's language (those without a hit
+    /// count as 0); absent when the demand mentions no induced concept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub induced: Option<f32>,
     /// Glossary concept mentions per content word of the query (sets the concept weight).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concept_coverage: Option<f32>,
@@ -89,6 +97,11 @@ pub struct Explanation {
     /// what the word-gram signal (`scores.cognates`) found, named where it stands out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_roots: Vec<String>,
+    /// Profile terms that mean what a demand term means, by the encoder's alignment of the
+    /// collection's terms across languages, each as `profile term (demand term)`: what the
+    /// induced-concept signal (`scores.induced`) found, named where it stands out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aligned_terms: Vec<String>,
     /// When reviewers' decisions moved the profile: which decided profile it resembles (the
     /// sentence is in `reason`; this lets a page say it in another language).
     #[serde(skip)]
@@ -173,6 +186,10 @@ fn passage_in_words(passage: &str) -> String {
 /// demand's are named in its explanation.
 pub const ROOTS_SHOWN_FROM: f32 = 1.0;
 
+/// The standardised induced-concept score from which the profile's terms aligned with the
+/// demand's are named in its explanation.
+pub const ALIGNED_SHOWN_FROM: f32 = 1.0;
+
 /// Builds the organiser-facing sentence from the scores, the shared concepts (named in words), the
 /// words that share roots with the demand's and the matched terms. Plain words only: the numbers
 /// stay in the breakdown, where each can be checked.
@@ -181,6 +198,7 @@ pub fn reason(
     lexical: &LexicalExplanation,
     concepts: &[String],
     shared_roots: &[String],
+    aligned_terms: &[String],
 ) -> String {
     let best = scores.best_passage.as_deref().map(passage_in_words);
     let meaning = match (scores.dense, best) {
@@ -200,6 +218,12 @@ pub fn reason(
         meaning
     } else {
         format!("{meaning}Words with the same roots: {}. ", shared_roots.join(", "))
+    };
+    let meaning = if aligned_terms.is_empty() {
+        meaning
+    } else {
+        let shown: Vec<&str> = aligned_terms.iter().take(8).map(String::as_str).collect();
+        format!("{meaning}Words that mean the same: {}. ", shown.join(", "))
     };
     if lexical.matched.is_empty() {
         return format!("{meaning}No demand word appears literally in the profile.");
@@ -244,25 +268,31 @@ mod tests {
             snippet: None,
         };
         let none = ScoreBreakdown::default();
-        assert_eq!(reason(&none, &lex, &[], &[]), "Demand words found in summary: lidar, fog.");
-        assert!(reason(&none, &LexicalExplanation::default(), &[], &[]).starts_with("No demand word"));
+        assert_eq!(reason(&none, &lex, &[], &[], &[]), "Demand words found in summary: lidar, fog.");
+        assert!(reason(&none, &LexicalExplanation::default(), &[], &[], &[]).starts_with("No demand word"));
         let dense =
             ScoreBreakdown { dense: Some(2.5), best_passage: Some("innovations[1]".into()), ..Default::default() };
         let concepts = ["fuel cell".to_string(), "hydrogen".to_string()];
         assert_eq!(
-            reason(&dense, &lex, &concepts, &[]),
+            reason(&dense, &lex, &concepts, &[], &[]),
             "Very close in meaning, above all its second innovation. Both speak of fuel cell, hydrogen. \
              Demand words found in summary: lidar, fog."
         );
         let close = ScoreBreakdown { dense: Some(1.2), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&close, &lex, &[], &[]).starts_with("Close in meaning, above all its summary."));
+        assert!(reason(&close, &lex, &[], &[], &[]).starts_with("Close in meaning, above all its summary."));
         let weak = ScoreBreakdown { dense: Some(-0.4), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&weak, &lex, &[], &[]).starts_with("Less related in meaning"));
-        assert!(!reason(&dense, &lex, &[], &[]).contains("standard deviations"));
+        assert!(reason(&weak, &lex, &[], &[], &[]).starts_with("Less related in meaning"));
+        assert!(!reason(&dense, &lex, &[], &[], &[]).contains("standard deviations"));
         let roots = ["batterijen (batteries)".to_string()];
         assert_eq!(
-            reason(&none, &lex, &[], &roots),
+            reason(&none, &lex, &[], &roots, &[]),
             "Words with the same roots: batterijen (batteries). Demand words found in summary: lidar, fog."
+        );
+        let aligned = ["klant (client)".to_string(), "levering (livraison)".to_string()];
+        assert_eq!(
+            reason(&none, &LexicalExplanation::default(), &[], &roots, &aligned),
+            "Words with the same roots: batterijen (batteries). Words that mean the same: klant (client), levering \
+             (livraison). No demand word appears literally in the profile."
         );
     }
 }

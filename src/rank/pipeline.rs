@@ -21,6 +21,8 @@ pub struct Signals {
     pub concept_bm25: Option<f32>,
     /// BM25 over shared word grams, when the profile is among the word-gram hits.
     pub cognate_bm25: Option<f32>,
+    /// BM25 over shared induced concepts, when the profile is among their hits.
+    pub induced_bm25: Option<f32>,
 }
 
 /// One profile's fused score and the standardised parts it is the sum of.
@@ -36,6 +38,8 @@ pub struct Fused {
     pub concepts: f32,
     /// Word-gram BM25 standardised within the profile's language.
     pub cognates: f32,
+    /// Induced-concept BM25 standardised within the profile's language.
+    pub induced: f32,
 }
 
 /// The collection-wide numbers that normalise one query's scores, taken once over every embedded
@@ -46,6 +50,7 @@ pub struct Normalisation {
     cosine: [ScoreStats; 3],
     bm25: [ScoreStats; 3],
     cognate_bm25: [ScoreStats; 3],
+    induced_bm25: [ScoreStats; 3],
     best_concept: f32,
     weights: FusionWeights,
 }
@@ -75,6 +80,7 @@ impl Normalisation {
             cosine: per_language(signals, |s| s.cosine),
             bm25: per_language(signals, |s| s.bm25.unwrap_or(0.0)),
             cognate_bm25: per_language(signals, |s| s.cognate_bm25.unwrap_or(0.0)),
+            induced_bm25: per_language(signals, |s| s.induced_bm25.unwrap_or(0.0)),
             best_concept,
             weights,
         }
@@ -95,23 +101,31 @@ impl Normalisation {
         self.cognate_bm25[language.index()]
     }
 
+    /// Induced-concept BM25 statistics of a language (profiles without a hit count as 0).
+    pub fn induced_stats(&self, language: Language) -> ScoreStats {
+        self.induced_bm25[language.index()]
+    }
+
     /// The score of an embedded profile: the hybrid fusion, or the plain cosine for the dense ranker.
     pub fn fuse(&self, s: &Signals) -> Fused {
         let dense = hybrid::dense_z(s.cosine, &self.cosine_stats(s.language));
         let lexical = hybrid::lexical_z(s.bm25.unwrap_or(0.0), &self.bm25_stats(s.language));
         let concepts = hybrid::scaled_by_best(s.concept_bm25.unwrap_or(0.0), self.best_concept);
         let cognates = hybrid::cognates_z(s.cognate_bm25.unwrap_or(0.0), &self.cognate_stats(s.language));
+        let induced = hybrid::induced_z(s.induced_bm25.unwrap_or(0.0), &self.induced_stats(s.language));
+        let parts = hybrid::Parts { dense, lexical, concepts, cognates, induced };
         let score = match self.ranker {
-            Ranker::Hybrid => hybrid::fuse(dense, lexical, concepts, cognates, &self.weights),
+            Ranker::Hybrid => hybrid::fuse(&parts, &self.weights),
             Ranker::Dense | Ranker::Lexical => s.cosine,
         };
-        Fused { score, dense, lexical, concepts, cognates }
+        Fused { score, dense, lexical, concepts, cognates, induced }
     }
 
     /// The score of a profile still waiting for its vectors: its lexical evidence alone.
     pub fn fuse_lexical_only(&self, language: Language, bm25: f32) -> Fused {
         let lexical = hybrid::lexical_z(bm25, &self.bm25_stats(language));
-        Fused { score: hybrid::fuse(0.0, lexical, 0.0, 0.0, &self.weights), lexical, ..Fused::default() }
+        let parts = hybrid::Parts { lexical, ..hybrid::Parts::default() };
+        Fused { score: hybrid::fuse(&parts, &self.weights), lexical, ..Fused::default() }
     }
 }
 
@@ -120,7 +134,7 @@ mod tests {
     use super::*;
 
     fn signals(language: Language, cosine: f32, bm25: Option<f32>) -> Signals {
-        Signals { language, cosine, bm25, concept_bm25: None, cognate_bm25: None }
+        Signals { language, cosine, bm25, concept_bm25: None, cognate_bm25: None, induced_bm25: None }
     }
 
     /// Ten Dutch profiles with cosines 0.80..0.89 and two English ones (too few to centre on).
@@ -201,6 +215,23 @@ mod tests {
         assert!((with.score - without.score - 0.5 * (with.cognates - without.cognates)).abs() < 1e-4);
         // English falls back to all twelve profiles, where the one hit is as rare.
         assert_eq!(norm.cognate_stats(Language::En).count, 12);
+    }
+
+    #[test]
+    fn shared_induced_concepts_count_as_far_as_they_stand_out_among_language_peers() {
+        // Two Dutch profiles share induced concepts with the query (BM25 4 and 2, eight none).
+        let mut c = collection();
+        c[0].induced_bm25 = Some(4.0);
+        c[1].induced_bm25 = Some(2.0);
+        let weights = FusionWeights { induced: 0.5, ..FusionWeights::default() };
+        let norm = Normalisation::of(Ranker::Hybrid, &c, 0.0, weights);
+        let stats = norm.induced_stats(Language::Nl);
+        assert_eq!(stats.count, 10);
+        assert!((stats.mean - 0.6).abs() < 1e-6);
+        let with = norm.fuse(&c[0]);
+        assert!((with.induced - (4.0 - 0.6) / stats.std).abs() < 1e-4, "{with:?}");
+        let without = norm.fuse(&Signals { induced_bm25: None, ..c[0] });
+        assert!((with.score - without.score - 0.5 * (with.induced - without.induced)).abs() < 1e-4);
     }
 
     #[test]

@@ -40,6 +40,12 @@ impl SearchIndex {
         self.freeze_query(self.concept_query(concepts))
     }
 
+    /// The weights of BM25 over the induced concepts a query mentions (`(concept id, count)`):
+    /// the profiles that share them, in any language.
+    pub fn freeze_induced(&self, concepts: &[(String, u32)]) -> Result<Option<FrozenQuery>> {
+        self.freeze_query(self.induced_query(concepts))
+    }
+
     /// The weights of BM25 over a query's word grams ([`super::cognates::query_grams`]): the
     /// profiles whose words share roots with the query's, in any language.
     pub fn freeze_cognates(&self, grams: &[String]) -> Result<Option<FrozenQuery>> {
@@ -121,7 +127,8 @@ mod tests {
     #[test]
     fn a_frozen_query_scores_as_a_search_and_keeps_its_statistics_for_later_profiles() {
         let dir = tempfile::tempdir().unwrap();
-        let index = SearchIndex::open(&dir.path().join("tantivy"), Arc::new(Glossary::empty())).unwrap();
+        let index =
+            SearchIndex::open(&dir.path().join("tantivy"), Arc::new(Glossary::empty()), Arc::default()).unwrap();
         upsert(
             &index,
             vec![

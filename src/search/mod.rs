@@ -10,13 +10,14 @@ pub mod cognates;
 pub mod explain;
 mod frozen;
 pub mod glossary;
+pub mod induced;
 pub mod language;
 mod query;
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::OpenReadError;
@@ -29,6 +30,7 @@ use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocumen
 
 pub use self::frozen::FrozenQuery;
 pub use self::glossary::Glossary;
+pub use self::induced::InducedConcepts;
 pub use self::language::detect_search_language;
 pub use self::query::{LexicalQuery, TextField};
 use crate::domain::{Filter, Language, Profile};
@@ -47,6 +49,7 @@ struct Fields {
     language: Field,
     concepts: Field,
     cognates: Field,
+    induced: Field,
     text: HashMap<(Language, TextField), Field>,
 }
 
@@ -61,7 +64,8 @@ fn build_schema() -> (Schema, Fields) {
     let concept_indexing =
         TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(IndexRecordOption::WithFreqs);
     let concepts = b.add_text_field("concepts", TextOptions::default().set_indexing_options(concept_indexing.clone()));
-    let cognates = b.add_text_field("cognates", TextOptions::default().set_indexing_options(concept_indexing));
+    let cognates = b.add_text_field("cognates", TextOptions::default().set_indexing_options(concept_indexing.clone()));
+    let induced = b.add_text_field("induced", TextOptions::default().set_indexing_options(concept_indexing));
     let mut text = HashMap::new();
     for lang in Language::ALL {
         let indexing = TextFieldIndexing::default()
@@ -73,7 +77,7 @@ fn build_schema() -> (Schema, Fields) {
             text.insert((lang, tf), field);
         }
     }
-    (b.build(), Fields { id, kind, size, theme, trl, language, concepts, cognates, text })
+    (b.build(), Fields { id, kind, size, theme, trl, language, concepts, cognates, induced, text })
 }
 
 /// The on-disk tantivy index of profiles.
@@ -84,17 +88,23 @@ pub struct SearchIndex {
     writer: Option<Mutex<IndexWriter>>,
     fields: Fields,
     glossary: Arc<Glossary>,
+    /// The concepts induced from the collection that documents are indexed with; replaced as a
+    /// whole by [`SearchIndex::replace_induced`], which rebuilds the index with them.
+    induced: RwLock<Arc<InducedConcepts>>,
+    /// The file that records what the index was built with (`None` when opened read-only).
+    stamp: Option<std::path::PathBuf>,
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating it when absent. An index written with another schema or
-    /// glossary is wiped (it is derived data) and reported as at sequence 0 so the caller rebuilds it.
+    /// Opens the index in `dir`, creating it when absent. An index written with another schema,
+    /// glossary or induced concepts is wiped (it is derived data) and reported as at sequence 0 so
+    /// the caller rebuilds it.
     ///
     /// Only one process may write an index: when another holds it (a running server), this fails
     /// with tantivy's `LockBusy` before touching any file (see [`is_lock_busy`]).
-    pub fn open(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
+    pub fn open(dir: &Path, glossary: Arc<Glossary>, induced: Arc<InducedConcepts>) -> Result<SearchIndex> {
         let stamp = dir.join("glossary.fingerprint");
-        let fingerprint = index_fingerprint(&glossary);
+        let fingerprint = index_fingerprint(&glossary, &induced);
         {
             // Hold the writer's lock while deciding whether to wipe: wiping the files of an index
             // another process writes, or one whose stamp another process is writing, would break
@@ -127,14 +137,22 @@ impl SearchIndex {
         analysis::register(index.tokenizers());
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Some(Mutex::new(writer)), fields, glossary })
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Some(Mutex::new(writer)),
+            fields,
+            glossary,
+            induced: RwLock::new(induced),
+            stamp: Some(stamp),
+        })
     }
 
     /// Opens the existing index in `dir` for searching only: no writer, no lock, no file written,
     /// so it works beside a process that writes the index (a running server). It shows the index
     /// as committed when opened. A missing index, or one built with another schema or glossary, is
     /// an error (only a writer may rebuild it).
-    pub fn open_read_only(dir: &Path, glossary: Arc<Glossary>) -> Result<SearchIndex> {
+    pub fn open_read_only(dir: &Path, glossary: Arc<Glossary>, induced: Arc<InducedConcepts>) -> Result<SearchIndex> {
         let stale = |why: &str| {
             Error::Internal(format!(
                 "the search index in {} {why}; rebuild it with `pitchmatch reindex` (while no server runs)",
@@ -145,8 +163,8 @@ impl SearchIndex {
             return Err(stale("is missing"));
         }
         let stamp = std::fs::read_to_string(dir.join("glossary.fingerprint")).unwrap_or_default();
-        if stamp != index_fingerprint(&glossary) {
-            return Err(stale("was built with other glossary files"));
+        if stamp != index_fingerprint(&glossary, &induced) {
+            return Err(stale("was built with other glossary files or induced concepts"));
         }
         let (schema, fields) = build_schema();
         // A writer in another process may commit between our reading meta.json and opening the
@@ -167,7 +185,7 @@ impl SearchIndex {
         if index.schema() != schema {
             return Err(stale("has another schema"));
         }
-        Ok(SearchIndex { index, reader, writer: None, fields, glossary })
+        Ok(SearchIndex { index, reader, writer: None, fields, glossary, induced: RwLock::new(induced), stamp: None })
     }
 
     /// The store sequence number this index reflects.
@@ -181,7 +199,7 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn document(&self, p: &Profile) -> TantivyDocument {
+    fn document(&self, p: &Profile, induced: &InducedConcepts) -> TantivyDocument {
         let f = &self.fields;
         let lang = p.language;
         let mut d = doc!(
@@ -215,7 +233,42 @@ impl SearchIndex {
         if !grams.is_empty() {
             d.add_text(f.cognates, grams.join(" "));
         }
+        let mentions: Vec<String> = induced.mentions(lang, &text).into_iter().map(|(id, _)| id).collect();
+        if !mentions.is_empty() {
+            d.add_text(f.induced, mentions.join(" "));
+        }
         d
+    }
+
+    /// The induced concepts documents are indexed with now.
+    pub fn induced(&self) -> Arc<InducedConcepts> {
+        self.induced.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Takes `induced` as the concepts documents are indexed with, without indexing any again:
+    /// only for concepts that give every indexed document the mentions it has (the same concepts
+    /// without terms no document mentions).
+    pub fn restamp_induced(&self, induced: Arc<InducedConcepts>) -> Result<()> {
+        let fingerprint = index_fingerprint(&self.glossary, &induced);
+        let stamp =
+            self.stamp.as_ref().ok_or_else(|| Error::Internal("the search index was opened read-only".into()))?;
+        *self.induced.write().unwrap_or_else(|p| p.into_inner()) = induced;
+        write_atomically(stamp, &fingerprint)?;
+        Ok(())
+    }
+
+    /// Indexes every profile again with `induced` (replacing [`SearchIndex::rebuild`]'s content,
+    /// reflecting store sequence `seq`) and stamps the index with them. Until the stamp is
+    /// written the index counts as built with other concepts, so a crash in between makes the
+    /// next open rebuild it.
+    pub fn replace_induced(&self, induced: Arc<InducedConcepts>, profiles: &[Profile], seq: u64) -> Result<()> {
+        let fingerprint = index_fingerprint(&self.glossary, &induced);
+        *self.induced.write().unwrap_or_else(|p| p.into_inner()) = induced;
+        self.rebuild(profiles, seq)?;
+        let stamp =
+            self.stamp.as_ref().ok_or_else(|| Error::Internal("the search index was opened read-only".into()))?;
+        write_atomically(stamp, &fingerprint)?;
+        Ok(())
     }
 
     /// The glossary used for concept indexing.
@@ -302,7 +355,8 @@ impl SearchIndex {
     fn add_documents(&self, writer: &IndexWriter, profiles: &[Profile]) -> Result<()> {
         use rayon::prelude::*;
         for chunk in profiles.chunks(2048) {
-            let docs: Vec<TantivyDocument> = chunk.par_iter().map(|p| self.document(p)).collect();
+            let induced = self.induced();
+            let docs: Vec<TantivyDocument> = chunk.par_iter().map(|p| self.document(p, &induced)).collect();
             for d in docs {
                 writer.add_document(d)?;
             }
@@ -367,6 +421,12 @@ impl SearchIndex {
         weighted_terms_query(self.fields.concepts, concepts.iter().map(|(c, n)| (c.as_str(), *n as f32)))
     }
 
+    /// BM25 over the induced concepts of a query (`(concept id, count in the query)`), each counted
+    /// once: a demand area that names one concept often is not about it the more.
+    fn induced_query(&self, concepts: &[(String, u32)]) -> Option<Box<dyn Query>> {
+        weighted_terms_query(self.fields.induced, concepts.iter().map(|(c, _)| (c.as_str(), 1.0)))
+    }
+
     /// BM25 over the word grams of a query ([`cognates::query_grams`]), each counted once.
     fn cognate_query(&self, grams: &[String]) -> Option<Box<dyn Query>> {
         weighted_terms_query(self.fields.cognates, grams.iter().map(|g| (g.as_str(), 1.0)))
@@ -421,10 +481,10 @@ impl SearchIndex {
     }
 }
 
-/// What the indexed terms depend on beyond the schema: the glossary and the gram length. An
-/// index stamped otherwise is rebuilt.
-fn index_fingerprint(glossary: &Glossary) -> String {
-    format!("{}-g{}", glossary.fingerprint(), cognates::GRAM_CHARS)
+/// What the indexed terms depend on beyond the schema: the glossary, the gram length and the
+/// induced concepts. An index stamped otherwise is rebuilt.
+fn index_fingerprint(glossary: &Glossary, induced: &InducedConcepts) -> String {
+    format!("{}-g{}-i{}", glossary.fingerprint(), cognates::GRAM_CHARS, induced.fingerprint())
 }
 
 /// A union of BM25 term queries on `field`, each boosted by its weight; `None` without terms.
@@ -457,7 +517,7 @@ fn open_for_reading(dir: &Path) -> tantivy::Result<(Index, IndexReader)> {
 
 /// Replaces `path` with `contents` so that a concurrent reader sees the old or the new file,
 /// never an empty or half-written one.
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     let partial = path.with_extension(format!("partial-{}", std::process::id()));
     std::fs::write(&partial, contents)?;
     std::fs::rename(&partial, path)
@@ -492,15 +552,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tantivy");
         let glossary = Arc::new(Glossary::empty());
-        assert!(SearchIndex::open_read_only(&path, glossary.clone()).is_err());
+        assert!(SearchIndex::open_read_only(&path, glossary.clone(), Arc::default()).is_err());
         assert!(!path.exists(), "a failed read-only open created the index");
 
-        let writer = SearchIndex::open(&path, glossary.clone()).unwrap();
+        let writer = SearchIndex::open(&path, glossary.clone(), Arc::default()).unwrap();
         writer.apply(&changes(&["a", "b"], 2)).unwrap();
-        let err = SearchIndex::open(&path, glossary.clone()).err().expect("a second writer");
+        let err = SearchIndex::open(&path, glossary.clone(), Arc::default()).err().expect("a second writer");
         assert!(is_lock_busy(&err), "{err}");
 
-        let reader = SearchIndex::open_read_only(&path, glossary.clone()).unwrap();
+        let reader = SearchIndex::open_read_only(&path, glossary.clone(), Arc::default()).unwrap();
         assert_eq!(reader.applied_seq().unwrap(), 2);
         let query = LexicalQuery::new("hydrogen vessels", Language::En);
         assert_eq!(reader.search(&query, &Filter::default(), 10).unwrap().len(), 2);
@@ -509,6 +569,41 @@ mod tests {
         writer.apply(&changes(&["c"], 3)).unwrap();
         assert_eq!(writer.num_docs(), 3);
         drop(writer);
-        assert!(SearchIndex::open(&path, glossary).is_ok(), "the lock goes with the writer");
+        assert!(SearchIndex::open(&path, glossary, Arc::default()).is_ok(), "the lock goes with the writer");
+    }
+
+    #[test]
+    fn profiles_share_induced_concepts_across_languages_and_the_index_remembers_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tantivy");
+        let glossary = Arc::new(Glossary::empty());
+        let lexicon = Arc::new(
+            InducedConcepts::parse("concept\ten\tnl\tfr\ni1\tcustomer\tklant\tclient\ni2\theat pump\twarmtepomp\t\n")
+                .unwrap(),
+        );
+        let index = SearchIndex::open(&path, glossary.clone(), Arc::default()).unwrap();
+        let mut nl = Profile::minimal("nl", "Koel BV", "Een warmtepomp voor elke klant.");
+        nl.language = Language::Nl;
+        let en = Profile::minimal("en", "Seats Ltd", "Seats for buses.");
+        index.apply(&ProfileChanges { upserted: vec![nl.clone(), en.clone()], deleted: Vec::new(), up_to: 2 }).unwrap();
+        let query = lexicon.concept_counts(Language::En, "A heat pump, sized per customer.");
+        assert_eq!(query.len(), 2);
+        let frozen = index.freeze_induced(&query).unwrap();
+        assert!(index.search_frozen(frozen.as_ref(), 10).unwrap().is_empty(), "indexed before the concepts existed");
+
+        index.replace_induced(lexicon.clone(), &[nl.clone(), en.clone()], 2).unwrap();
+        let frozen = index.freeze_induced(&query).unwrap();
+        let hits = index.search_frozen(frozen.as_ref(), 10).unwrap();
+        assert_eq!(hits.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["nl"]);
+        assert_eq!(index.applied_seq().unwrap(), 2);
+        drop(index);
+        // Opened with the concepts it was built with, it is kept; with others, rebuilt from nothing.
+        assert!(SearchIndex::open_read_only(&path, glossary.clone(), lexicon.clone()).is_ok());
+        assert!(SearchIndex::open_read_only(&path, glossary.clone(), Arc::default()).is_err());
+        let kept = SearchIndex::open(&path, glossary.clone(), lexicon.clone()).unwrap();
+        assert_eq!(kept.num_docs(), 2);
+        drop(kept);
+        let wiped = SearchIndex::open(&path, glossary, Arc::default()).unwrap();
+        assert_eq!((wiped.num_docs(), wiped.applied_seq().unwrap()), (0, 0));
     }
 }

@@ -185,3 +185,102 @@ fn shared_concepts_are_named_rarest_first() {
     }
     assert!(compared > 0, "no explanation named concepts mentioned by different numbers of profiles");
 }
+
+/// The demo collection's terms are aligned across languages when it is imported: the concepts are
+/// kept beside the store, and where a profile in another language shares them with a demand area
+/// its explanation names each pair in the profile's and the demand's own words.
+#[test]
+fn induced_concepts_cross_languages_and_are_named() {
+    let (dir, engine) = demo_engine();
+    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("kept beside the store");
+    let induced = engine.induced_concepts();
+    assert!(induced.len() >= 50, "{} concepts", induced.len());
+    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *induced);
+    let mut named = 0;
+    for demand in engine.demands().expect("demands") {
+        let list = engine.rank_demand(&demand.id, 10, &Filter::default(), Ranker::Hybrid).expect("shortlist");
+        let demand_text = demand.query_text().to_lowercase();
+        for entry in &list.results {
+            let profile = engine.profile(&entry.profile_id).expect("read").expect("profile");
+            let profile_text = crate::search::profile_text(&profile).to_lowercase();
+            for pair in &entry.explanation.aligned_terms {
+                let (mine, theirs) = pair
+                    .strip_suffix(')')
+                    .and_then(|p| p.split_once(" ("))
+                    .unwrap_or_else(|| panic!("not `profile term (demand term)`: {pair}"));
+                assert!(profile_text.contains(mine), "{pair}: {mine} not in {}", profile.id);
+                assert!(demand_text.contains(theirs), "{pair}: {theirs} not in {}", demand.id);
+                assert_ne!(profile.language, demand.language, "{pair}");
+                let z = entry.explanation.scores.induced.expect("the signal's score");
+                assert!(z >= crate::rank::ALIGNED_SHOWN_FROM, "{pair} named at {z}");
+                named += 1;
+            }
+            if !entry.explanation.aligned_terms.is_empty() {
+                assert!(
+                    entry.explanation.reason.contains("Words that mean the same: "),
+                    "{}",
+                    entry.explanation.reason
+                );
+            }
+        }
+    }
+    assert!(named >= 10, "only {named} aligned pairs named over the demo shortlists");
+}
+
+/// Deleting a profile erases its words from the induced concepts too, when no other text uses
+/// them, and leaves the index valid for the concepts that remain: it is not rebuilt on the next
+/// open.
+#[test]
+fn a_deleted_profiles_own_terms_leave_the_induced_concepts() {
+    let (dir, engine) = demo_engine();
+    let induced = engine.induced_concepts();
+    let profiles = engine.profile_page(None, 1000).expect("profiles");
+    let demands = engine.demands().expect("demands");
+    let texts: Vec<(Language, String)> = profiles
+        .iter()
+        .map(|p| (p.language, crate::search::profile_text(p)))
+        .chain(demands.iter().map(|d| (d.language, d.query_text())))
+        .collect();
+    let mut users: HashMap<(Language, String), usize> = HashMap::new();
+    for (language, text) in &texts {
+        let mut terms: Vec<&str> = induced.mentions(*language, text).into_iter().map(|(_, t)| t).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        for t in terms {
+            *users.entry((*language, t.to_string())).or_default() += 1;
+        }
+    }
+    let (victim, own, shared) = profiles
+        .iter()
+        .find_map(|p| {
+            let terms: Vec<String> = induced
+                .mentions(p.language, &crate::search::profile_text(p))
+                .into_iter()
+                .map(|(_, t)| t.to_string())
+                .collect();
+            let (own, shared): (Vec<String>, Vec<String>) =
+                terms.into_iter().partition(|t| users[&(p.language, t.clone())] == 1);
+            (!own.is_empty() && !shared.is_empty()).then(|| (p.clone(), own, shared))
+        })
+        .expect("a demo profile with terms of its own and terms others use");
+    engine.delete_profile(&victim.id, crate::engine::Actor::command_line()).expect("delete");
+    let after = engine.induced_concepts();
+    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("file");
+    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *after);
+    for term in &own {
+        assert!(after.mentions(victim.language, term).is_empty(), "{term} of the deleted {} stayed", victim.id);
+    }
+    for term in &shared {
+        assert!(!after.mentions(victim.language, term).is_empty(), "{term}, used by others, went");
+    }
+    assert_eq!(after.len(), induced.len(), "concepts keep their ids");
+    drop(engine);
+    // Opened again, the index matches its stamp: it is kept as it is (a rebuilt one would list
+    // new segments), and it holds every remaining profile.
+    let meta = || std::fs::read_to_string(dir.path().join("tantivy/meta.json")).expect("meta.json");
+    let before = meta();
+    let engine = Engine::open(dir.path()).expect("reopen");
+    assert_eq!(meta(), before, "the index was rebuilt");
+    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+    assert_eq!(*engine.induced_concepts(), *after);
+}

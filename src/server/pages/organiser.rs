@@ -341,6 +341,13 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             @if !r.explanation.shared_roots.is_empty() {
                                 tr { th { "shared roots" } td { (r.explanation.shared_roots.join(", ")) } }
                             }
+                            @if r.explanation.scores.induced.is_some() {
+                                tr { th { "aligned terms (BM25 over induced concepts)" } td { (score(r.explanation.scores.induced_bm25)) } }
+                                tr { th { "aligned terms (centred)" } td { (score(r.explanation.scores.induced)) } }
+                            }
+                            @if !r.explanation.aligned_terms.is_empty() {
+                                tr { th { "terms that mean the same" } td { (r.explanation.aligned_terms.join(", ")) } }
+                            }
                             @if r.explanation.scores.feedback.is_some() {
                                 tr { th { "reviewers' feedback" } td { (score(r.explanation.scores.feedback)) } }
                             }
