@@ -303,11 +303,11 @@ impl Indexer {
     /// Induces the collection's concepts afresh from every profile and demand area
     /// ([`crate::induction`]) and, when they differ from those the index holds or none were kept
     /// yet, keeps them in `induced.tsv` and indexes every profile with them. Without the model
-    /// (embedding deferred) the concepts stay as they are. Returns whether the index was rebuilt.
-    /// Call under the write lock.
-    pub(super) fn induce_concepts(&self) -> Result<bool> {
+    /// (embedding deferred) the concepts stay as they are. Returns the number of profiles indexed
+    /// again when the index was rebuilt. Call under the write lock.
+    pub(super) fn induce_concepts(&self) -> Result<Option<usize>> {
         if self.defer_embedding {
-            return Ok(false);
+            return Ok(None);
         }
         let profiles = self.store.all_profiles()?;
         let demands = self.store.all_demands()?;
@@ -322,7 +322,7 @@ impl Indexer {
         })?;
         let kept = std::fs::read_to_string(&self.induced_path).ok();
         if induced == *self.index.induced() && kept.as_deref() == Some(induced.to_tsv().as_str()) {
-            return Ok(false);
+            return Ok(None);
         }
         tracing::info!(concepts = induced.len(), "induced concepts across languages");
         // The file first: the index is stamped with the concepts only once rebuilt with them, so
@@ -331,7 +331,7 @@ impl Indexer {
         let seq = self.store.profile_seq()?;
         self.index.replace_induced(Arc::new(induced), &profiles, seq)?;
         self.changes().record_everything();
-        Ok(true)
+        Ok(Some(profiles.len()))
     }
 
     /// Queues profiles for the background embedder.

@@ -258,8 +258,10 @@ impl Engine {
     /// Induces the concepts across languages afresh, drops the index and rebuilds it from the store.
     pub fn reindex(&self) -> Result<usize> {
         let _writes = self.indexer.lock_writes();
-        self.indexer.induce_concepts()?;
-        self.indexer.rebuild_index()
+        match self.indexer.induce_concepts()? {
+            Some(indexed) => Ok(indexed),
+            None => self.indexer.rebuild_index(),
+        }
     }
 
     /// The concepts induced from the collection that the index holds now.
