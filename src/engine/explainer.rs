@@ -36,6 +36,9 @@ pub struct QueryAnalysis {
     pub induced_concepts: Arc<InducedConcepts>,
     /// Per induced concept of the text, the term that first names it there, ordered by id.
     pub induced_terms: Vec<(String, String)>,
+    /// Per entry of `induced_terms`, its place when the pairs are named: fewest profiles first
+    /// (see [`QueryAnalysis::name_induced_rarest_first`]); text order until then.
+    pub induced_rank: Vec<u64>,
 }
 
 impl QueryAnalysis {
@@ -58,27 +61,41 @@ impl QueryAnalysis {
             grams: cognates::query_grams(text),
             roots: cognates::RootPairs::of_query(text),
             induced: induced_concepts.concept_counts(language, text),
+            induced_rank: Vec::new(),
             induced_terms: first_terms(&induced_concepts, language, text),
             induced_concepts,
         }
     }
 
+    /// Orders the induced concepts an explanation names by how many profiles mention each
+    /// (`profiles`, in the order of [`QueryAnalysis::induced`], which is that of `induced_terms`),
+    /// fewest first: `before` = `voordat` is true of many texts and says little, a pair only a
+    /// few profiles share says what the match is about.
+    pub fn name_induced_rarest_first(&mut self, profiles: &[u64]) {
+        self.induced_rank = profiles.to_vec();
+    }
+
     /// The profile's terms that share an induced concept with the text, each as `profile term
-    /// (demand term)`, in the order the profile says them, each concept once.
+    /// (demand term)`, each concept once: those fewest profiles mention first, then in the order
+    /// the profile says them.
     pub fn aligned_terms(&self, profile: &Profile) -> Vec<String> {
         if self.induced.is_empty() {
             return Vec::new();
         }
         let mut named = std::collections::HashSet::new();
-        self.induced_concepts
+        let mut pairs: Vec<(u64, String)> = self
+            .induced_concepts
             .mentions(profile.language, &profile_text(profile))
             .into_iter()
             .filter_map(|(id, mine)| {
                 let at = self.induced_terms.binary_search_by(|(c, _)| c.as_str().cmp(&id)).ok()?;
                 let theirs = &self.induced_terms[at].1;
-                (named.insert(id) && mine != theirs).then(|| format!("{mine} ({theirs})"))
+                let rank = self.induced_rank.get(at).copied().unwrap_or(0);
+                (named.insert(id) && mine != theirs).then(|| (rank, format!("{mine} ({theirs})")))
             })
-            .collect()
+            .collect();
+        pairs.sort_by_key(|(rank, _)| *rank);
+        pairs.into_iter().map(|(_, pair)| pair).collect()
     }
 
     /// Orders the concepts an explanation names by how many profiles mention each (`profiles`, in
@@ -226,6 +243,33 @@ impl Explainer {
 mod tests {
     use super::*;
     use crate::domain::Kind;
+
+    #[test]
+    fn aligned_terms_name_the_rarest_concepts_first_and_each_once() {
+        let lexicon = InducedConcepts::parse(
+            "concept\ten\tnl\tfr\ni1\tbefore\tvoordat\tavant\ni2\tdelivery\tlevering\tlivraison\n\
+             i3\tcustomer\tklant\tclient\n",
+        )
+        .unwrap();
+        let text = "Avant la livraison au client, avant tout.";
+        let mut analysis = QueryAnalysis::new(&Glossary::empty(), Arc::new(lexicon), text, Language::Fr);
+        assert_eq!(
+            analysis.induced.iter().map(|(c, n)| (c.as_str(), *n)).collect::<Vec<_>>(),
+            [("i1", 2), ("i2", 1), ("i3", 1)]
+        );
+        let mut profile = Profile::minimal("p", "Snel BV", "Voordat de klant belt: levering, voordat het regent.");
+        profile.language = Language::Nl;
+        assert_eq!(
+            analysis.aligned_terms(&profile),
+            ["voordat (avant)", "klant (client)", "levering (livraison)"],
+            "text order before the counts are known"
+        );
+        // "before" is in 40 profiles, "delivery" in 3, "customer" in 12.
+        analysis.name_induced_rarest_first(&[40, 3, 12]);
+        assert_eq!(analysis.aligned_terms(&profile), ["levering (livraison)", "klant (client)", "voordat (avant)"]);
+        let french = Profile { language: Language::Fr, ..Profile::minimal("f", "F", "Livraison au client.") };
+        assert!(analysis.aligned_terms(&french).is_empty(), "the same words say nothing new");
+    }
 
     #[test]
     fn text_fingerprint_follows_the_explained_text_only() {

@@ -424,6 +424,7 @@ mod tests {
             induced: Vec::new(),
             induced_concepts: Default::default(),
             induced_terms: Vec::new(),
+            induced_rank: Vec::new(),
         });
         let norm = Normalisation::of(Ranker::Dense, &[], 0.0, FusionWeights::default());
         let rows = rows.iter().map(|(id, s, kind)| (row(id, *s), facets(*kind))).collect();

@@ -93,6 +93,7 @@ impl Engine {
         if key.ranker == Ranker::Hybrid {
             // Only the hybrid ranker's explanations name shared concepts.
             analysis.name_rarest_first(&index.profiles_mentioning(&analysis.concepts)?);
+            analysis.name_induced_rarest_first(&index.profiles_mentioning_induced(&analysis.induced)?);
         }
         let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();

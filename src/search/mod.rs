@@ -412,8 +412,18 @@ impl SearchIndex {
     /// How many profiles mention each of a query's concepts (`(concept id, count in the query)`),
     /// in the order given.
     pub fn profiles_mentioning(&self, concepts: &[(String, u32)]) -> Result<Vec<u64>> {
+        self.doc_freqs(self.fields.concepts, concepts)
+    }
+
+    /// How many profiles mention each of a query's induced concepts (`(concept id, count in the
+    /// query)`), in the order given.
+    pub fn profiles_mentioning_induced(&self, concepts: &[(String, u32)]) -> Result<Vec<u64>> {
+        self.doc_freqs(self.fields.induced, concepts)
+    }
+
+    fn doc_freqs(&self, field: Field, concepts: &[(String, u32)]) -> Result<Vec<u64>> {
         let searcher = self.reader.searcher();
-        concepts.iter().map(|(c, _)| Ok(searcher.doc_freq(&Term::from_field_text(self.fields.concepts, c))?)).collect()
+        concepts.iter().map(|(c, _)| Ok(searcher.doc_freq(&Term::from_field_text(field, c))?)).collect()
     }
 
     /// BM25 over shared glossary concepts (`(concept id, count in the query)`).
