@@ -309,6 +309,7 @@ impl Indexer {
         if self.defer_embedding {
             return Ok(None);
         }
+        let started = std::time::Instant::now();
         let profiles = self.store.all_profiles()?;
         let demands = self.store.all_demands()?;
         let texts: Vec<(Language, String)> = profiles
@@ -320,11 +321,13 @@ impl Indexer {
         let induced = induction::induce(&texts, |batch| {
             self.embedder()?.embed_queries(batch).map_err(|e| Error::Embed(e.to_string()))
         })?;
+        let took = started.elapsed().as_secs_f32();
         let kept = std::fs::read_to_string(&self.induced_path).ok();
         if induced == *self.index.induced() && kept.as_deref() == Some(induced.to_tsv().as_str()) {
+            tracing::info!(concepts = induced.len(), seconds = took, "induced concepts unchanged");
             return Ok(None);
         }
-        tracing::info!(concepts = induced.len(), "induced concepts across languages");
+        tracing::info!(concepts = induced.len(), seconds = took, "induced concepts across languages changed");
         // The file first: the index is stamped with the concepts only once rebuilt with them, so
         // a crash in between makes the next open rebuild it from the file.
         crate::search::write_atomically(&self.induced_path, &induced.to_tsv())?;
