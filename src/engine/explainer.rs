@@ -77,8 +77,9 @@ impl QueryAnalysis {
 
     /// The profile's terms that share an induced concept with the text, each as `profile term
     /// (demand term)`, each concept once: those fewest profiles mention first, then in the order
-    /// the profile says them.
-    pub fn aligned_terms(&self, profile: &Profile) -> Vec<String> {
+    /// the profile says them. A profile term for which `said` is true is left out (the explanation
+    /// names it already).
+    pub fn aligned_terms(&self, profile: &Profile, said: impl Fn(&str) -> bool) -> Vec<String> {
         if self.induced.is_empty() {
             return Vec::new();
         }
@@ -91,7 +92,7 @@ impl QueryAnalysis {
                 let at = self.induced_terms.binary_search_by(|(c, _)| c.as_str().cmp(&id)).ok()?;
                 let theirs = &self.induced_terms[at].1;
                 let rank = self.induced_rank.get(at).copied().unwrap_or(0);
-                (named.insert(id) && mine != theirs).then(|| (rank, format!("{mine} ({theirs})")))
+                (named.insert(id) && mine != theirs && !said(mine)).then(|| (rank, format!("{mine} ({theirs})")))
             })
             .collect();
         pairs.sort_by_key(|(rank, _)| *rank);
@@ -187,9 +188,9 @@ impl Explainer {
         // Named where the signal counted (the profile's grams stand out among its peers) and where
         // it crossed languages: within one language the pairs are mostly inflections.
         let crossed = profile.language != analysis.query.language;
+        let found: std::collections::HashSet<String> =
+            lexical.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
         let shared_roots: Vec<String> = if crossed && scores.cognates.is_some_and(|z| z >= rank::ROOTS_SHOWN_FROM) {
-            let found: std::collections::HashSet<String> =
-                lexical.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
             let words = analysis.roots.in_text(&profile_text(profile), |w| found.contains(w));
             words.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect()
         } else {
@@ -197,10 +198,12 @@ impl Explainer {
         };
         // Named as the word roots are: where the signal counted and crossed languages.
         let aligned_terms = if crossed && scores.induced.is_some_and(|z| z >= rank::ALIGNED_SHOWN_FROM) {
-            let mut pairs = analysis.aligned_terms(profile);
-            // A pair the word roots name already says nothing new.
-            pairs.retain(|pair| !shared_roots.contains(pair));
-            pairs
+            // A term found as a demand word, or named with a shared root, says nothing new here.
+            let rooted: std::collections::HashSet<&str> =
+                shared_roots.iter().filter_map(|pair| pair.split(" (").next()).collect();
+            analysis.aligned_terms(profile, |mine| {
+                rooted.contains(mine) || mine.split(' ').all(|word| found.contains(word))
+            })
         } else {
             Vec::new()
         };
@@ -260,15 +263,22 @@ mod tests {
         let mut profile = Profile::minimal("p", "Snel BV", "Voordat de klant belt: levering, voordat het regent.");
         profile.language = Language::Nl;
         assert_eq!(
-            analysis.aligned_terms(&profile),
+            analysis.aligned_terms(&profile, |_| false),
             ["voordat (avant)", "klant (client)", "levering (livraison)"],
             "text order before the counts are known"
         );
         // "before" is in 40 profiles, "delivery" in 3, "customer" in 12.
         analysis.name_induced_rarest_first(&[40, 3, 12]);
-        assert_eq!(analysis.aligned_terms(&profile), ["levering (livraison)", "klant (client)", "voordat (avant)"]);
+        assert_eq!(
+            analysis.aligned_terms(&profile, |_| false),
+            ["levering (livraison)", "klant (client)", "voordat (avant)"]
+        );
         let french = Profile { language: Language::Fr, ..Profile::minimal("f", "F", "Livraison au client.") };
-        assert!(analysis.aligned_terms(&french).is_empty(), "the same words say nothing new");
+        assert!(analysis.aligned_terms(&french, |_| false).is_empty(), "the same words say nothing new");
+        assert_eq!(
+            analysis.aligned_terms(&profile, |mine| mine == "klant"),
+            ["levering (livraison)", "voordat (avant)"]
+        );
     }
 
     #[test]

@@ -209,6 +209,12 @@ fn induced_concepts_cross_languages_and_are_named() {
                     .and_then(|p| p.split_once(" ("))
                     .unwrap_or_else(|| panic!("not `profile term (demand term)`: {pair}"));
                 assert!(profile_text.contains(mine), "{pair}: {mine} not in {}", profile.id);
+                let found: Vec<String> =
+                    entry.explanation.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
+                assert!(
+                    !mine.split(' ').all(|w| found.iter().any(|f| f == w)),
+                    "{pair} is a demand word found already"
+                );
                 assert!(demand_text.contains(theirs), "{pair}: {theirs} not in {}", demand.id);
                 assert_ne!(profile.language, demand.language, "{pair}");
                 let z = entry.explanation.scores.induced.expect("the signal's score");
