@@ -43,30 +43,20 @@ impl InducedConcepts {
     /// The concepts of `groups` that span two languages or more, numbered in the order given. A
     /// term already taken by an earlier concept stays with it.
     pub fn from_concepts(groups: Vec<InducedConcept>) -> InducedConcepts {
-        let mut out = InducedConcepts::default();
+        let mut taken: [HashSet<String>; 3] = Default::default();
+        let mut kept = Vec::with_capacity(groups.len());
         for mut concept in groups {
-            let at = out.concepts.len();
-            for lang in Language::ALL {
-                let l = lang.index();
-                concept.terms[l].retain(|t| !out.by_term[l].contains_key(t));
-                for term in &concept.terms[l] {
-                    out.by_term[l].insert(term.clone(), at);
-                    if let Some((head, _)) = term.split_once(' ') {
-                        out.phrase_heads[l].insert(head.to_string());
-                    }
-                }
+            for (terms, taken) in concept.terms.iter_mut().zip(&taken) {
+                terms.retain(|t| !taken.contains(t));
             }
             if concept.terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
-                out.concepts.push(concept);
-            } else {
-                for lang in Language::ALL {
-                    for term in &concept.terms[lang.index()] {
-                        out.by_term[lang.index()].remove(term);
-                    }
+                for (terms, taken) in concept.terms.iter().zip(&mut taken) {
+                    taken.extend(terms.iter().cloned());
                 }
+                kept.push(concept);
             }
         }
-        out
+        InducedConcepts::numbered(kept)
     }
 
     /// Every group of `groups` numbered in the order given, even one left with a single language
