@@ -54,15 +54,16 @@ impl QueryAnalysis {
             *counts.entry(c.to_string()).or_default() += 1;
         }
         let concepts: Vec<(String, u32)> = counts.into_iter().collect();
+        let (induced, induced_terms) = induced_of(&induced_concepts, language, text);
         QueryAnalysis {
             query: LexicalQuery::new(text, language),
             concepts_to_name: concepts.iter().map(|(c, _)| c.clone()).collect(),
             concepts,
             grams: cognates::query_grams(text),
             roots: cognates::RootPairs::of_query(text),
-            induced: induced_concepts.concept_counts(language, text),
+            induced,
             induced_rank: Vec::new(),
-            induced_terms: first_terms(&induced_concepts, language, text),
+            induced_terms,
             induced_concepts,
         }
     }
@@ -110,13 +111,18 @@ impl QueryAnalysis {
     }
 }
 
-/// Per induced concept `text` mentions, the first term that names it, ordered by concept id.
-fn first_terms(induced: &InducedConcepts, language: Language, text: &str) -> Vec<(String, String)> {
-    let mut first: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+/// Concept ids with how often a text mentions each, and the same ids with the first term that
+/// names each there; both ordered by id.
+type CountsAndTerms = (Vec<(String, u32)>, Vec<(String, String)>);
+
+/// Per induced concept `text` mentions, ordered by concept id: how often it does, and the first
+/// term that names it.
+fn induced_of(induced: &InducedConcepts, language: Language, text: &str) -> CountsAndTerms {
+    let mut found: std::collections::BTreeMap<String, (u32, &str)> = std::collections::BTreeMap::new();
     for (id, term) in induced.mentions(language, text) {
-        first.entry(id).or_insert_with(|| term.to_string());
+        found.entry(id).or_insert((0, term)).0 += 1;
     }
-    first.into_iter().collect()
+    found.into_iter().map(|(id, (n, term))| ((id.clone(), n), (id, term.to_string()))).unzip()
 }
 
 /// A hash of the parts of a profile that [`explain::AnalysedProfile`] depends on.
@@ -190,23 +196,23 @@ impl Explainer {
         let crossed = profile.language != analysis.query.language;
         let found: std::collections::HashSet<String> =
             lexical.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
-        let shared_roots: Vec<String> = if crossed && scores.cognates.is_some_and(|z| z >= rank::ROOTS_SHOWN_FROM) {
-            let words = analysis.roots.in_text(&profile_text(profile), |w| found.contains(w));
-            words.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect()
+        let root_pairs = if crossed && scores.cognates.is_some_and(|z| z >= rank::ROOTS_SHOWN_FROM) {
+            analysis.roots.in_text(&profile_text(profile), |w| found.contains(w))
         } else {
             Vec::new()
         };
         // Named as the word roots are: where the signal counted and crossed languages.
         let aligned_terms = if crossed && scores.induced.is_some_and(|z| z >= rank::ALIGNED_SHOWN_FROM) {
             // A term found as a demand word, or named with a shared root, says nothing new here.
-            let rooted: std::collections::HashSet<&str> =
-                shared_roots.iter().filter_map(|pair| pair.split(" (").next()).collect();
             analysis.aligned_terms(profile, |mine| {
-                rooted.contains(mine) || mine.split(' ').all(|word| found.contains(word))
+                root_pairs.iter().any(|(rooted, _)| rooted.as_str() == mine)
+                    || mine.split(' ').all(|word| found.contains(word))
             })
         } else {
             Vec::new()
         };
+        let shared_roots: Vec<String> =
+            root_pairs.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect();
         let explanation = Explanation {
             reason: rank::reason(&scores, &lexical, &concepts, &shared_roots, &aligned_terms),
             shared_roots,

@@ -322,15 +322,16 @@ impl Indexer {
             self.embedder()?.embed_queries(batch).map_err(|e| Error::Embed(e.to_string()))
         })?;
         let took = started.elapsed().as_secs_f32();
+        let file = induced.to_tsv();
         let kept = std::fs::read_to_string(&self.induced_path).ok();
-        if induced == *self.index.induced() && kept.as_deref() == Some(induced.to_tsv().as_str()) {
+        if induced == *self.index.induced() && kept.as_deref() == Some(file.as_str()) {
             tracing::info!(concepts = induced.len(), seconds = took, "induced concepts unchanged");
             return Ok(None);
         }
         tracing::info!(concepts = induced.len(), seconds = took, "induced concepts across languages changed");
         // The file first: the index is stamped with the concepts only once rebuilt with them, so
         // a crash in between makes the next open rebuild it from the file.
-        crate::search::write_atomically(&self.induced_path, &induced.to_tsv())?;
+        crate::search::write_atomically(&self.induced_path, &file)?;
         let seq = self.store.profile_seq()?;
         self.index.replace_induced(Arc::new(induced), &profiles, seq)?;
         self.changes().record_everything();

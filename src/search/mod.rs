@@ -89,7 +89,8 @@ pub struct SearchIndex {
     fields: Fields,
     glossary: Arc<Glossary>,
     /// The concepts induced from the collection that documents are indexed with; replaced as a
-    /// whole by [`SearchIndex::replace_induced`], which rebuilds the index with them.
+    /// whole by [`SearchIndex::replace_induced`] (which rebuilds the index with them) or
+    /// [`SearchIndex::restamp_induced`].
     induced: RwLock<Arc<InducedConcepts>>,
     /// The file that records what the index was built with (`None` when opened read-only).
     stamp: Option<std::path::PathBuf>,
@@ -250,11 +251,8 @@ impl SearchIndex {
     /// without terms no document mentions).
     pub fn restamp_induced(&self, induced: Arc<InducedConcepts>) -> Result<()> {
         let fingerprint = index_fingerprint(&self.glossary, &induced);
-        let stamp =
-            self.stamp.as_ref().ok_or_else(|| Error::Internal("the search index was opened read-only".into()))?;
         *self.induced.write().unwrap_or_else(|p| p.into_inner()) = induced;
-        write_atomically(stamp, &fingerprint)?;
-        Ok(())
+        self.write_stamp(&fingerprint)
     }
 
     /// Indexes every profile again with `induced` (replacing [`SearchIndex::rebuild`]'s content,
@@ -265,10 +263,14 @@ impl SearchIndex {
         let fingerprint = index_fingerprint(&self.glossary, &induced);
         *self.induced.write().unwrap_or_else(|p| p.into_inner()) = induced;
         self.rebuild(profiles, seq)?;
+        self.write_stamp(&fingerprint)
+    }
+
+    /// Records `fingerprint` as what the index was built with.
+    fn write_stamp(&self, fingerprint: &str) -> Result<()> {
         let stamp =
             self.stamp.as_ref().ok_or_else(|| Error::Internal("the search index was opened read-only".into()))?;
-        write_atomically(stamp, &fingerprint)?;
-        Ok(())
+        Ok(write_atomically(stamp, fingerprint)?)
     }
 
     /// The glossary used for concept indexing.
@@ -354,8 +356,8 @@ impl SearchIndex {
     /// indexing of it, and on one thread it held the import back.
     fn add_documents(&self, writer: &IndexWriter, profiles: &[Profile]) -> Result<()> {
         use rayon::prelude::*;
+        let induced = self.induced();
         for chunk in profiles.chunks(2048) {
-            let induced = self.induced();
             let docs: Vec<TantivyDocument> = chunk.par_iter().map(|p| self.document(p, &induced)).collect();
             for d in docs {
                 writer.add_document(d)?;

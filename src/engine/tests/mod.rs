@@ -203,14 +203,14 @@ fn induced_concepts_cross_languages_and_are_named() {
         for entry in &list.results {
             let profile = engine.profile(&entry.profile_id).expect("read").expect("profile");
             let profile_text = crate::search::profile_text(&profile).to_lowercase();
+            let found: Vec<String> =
+                entry.explanation.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
             for pair in &entry.explanation.aligned_terms {
                 let (mine, theirs) = pair
                     .strip_suffix(')')
                     .and_then(|p| p.split_once(" ("))
                     .unwrap_or_else(|| panic!("not `profile term (demand term)`: {pair}"));
                 assert!(profile_text.contains(mine), "{pair}: {mine} not in {}", profile.id);
-                let found: Vec<String> =
-                    entry.explanation.matched.iter().flat_map(|m| m.terms.iter().map(|t| t.to_lowercase())).collect();
                 assert!(
                     !mine.split(' ').all(|w| found.iter().any(|f| f == w)),
                     "{pair} is a demand word found already"
