@@ -117,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         embedder: EmbedderChoice::E5,
         defer_embedding: !embed,
         access,
+        induce_missing_concepts: true,
     };
     let context = || format!("opening data dir {}", data_dir.display());
     // Lexical-only commands open without the model and without embedding what lacks vectors.
@@ -146,7 +147,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .into());
             }
-            let engine = open_with_embedding(!defer_embedding)?;
+            // An import of profiles or demand areas induces the concepts itself once it has stored
+            // them; inducing them while opening as well would embed the collection twice.
+            let induces = profiles.is_some() || demands.is_some();
+            let opening =
+                EngineConfig { induce_missing_concepts: !induces, ..config(!defer_embedding, Access::ReadWrite) };
+            let engine = Engine::open_with(&opening).with_context(context)?;
             let started = std::time::Instant::now();
             let report = engine
                 .import_with(&ImportFiles { profiles, demands, events }, ImportOptions { revoke_supplier_tokens })?;

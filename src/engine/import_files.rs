@@ -109,18 +109,14 @@ impl Engine {
             self.indexer.store.revoke_supplier_tokens(&claimed)?;
             self.audit_many(&who, "revoke-edit-token", "profile", claimed.iter().map(String::as_str))?;
         }
-        self.indexer.import_profiles(&profiles, true)?;
+        self.indexer.store.upsert_profiles(&profiles)?;
         self.indexer.store.upsert_demands(&demands)?;
         self.indexer.store.upsert_events(&events)?;
         self.audit_many(&who, "import", "profile", profiles.iter().map(|p| p.id.as_str()))?;
         self.audit_many(&who, "import", "demand", demands.iter().map(|d| d.id.as_str()))?;
         self.audit_many(&who, "import", "event", events.iter().map(|e| e.id.as_str()))?;
         if !profiles.is_empty() || !demands.is_empty() {
-            // The records stand; concepts that could not be induced now are induced by the next
-            // import or `reindex`, and until then the index keeps the ones it has.
-            if let Err(e) = self.indexer.induce_concepts() {
-                tracing::error!(error = %e, "inducing concepts after the import failed");
-            }
+            self.indexer.index_import(true)?;
         }
         Ok(ImportReport { profiles: profiles.len(), demands: demands.len(), events: events.len() })
     }

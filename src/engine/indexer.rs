@@ -6,7 +6,7 @@
 //! new or replaced profile ranks on its lexical score. A crash loses no vector for good: vectors are stored with the change sequence number of
 //! the profile version they came from, and opening the engine embeds whatever is missing or stale.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -15,7 +15,7 @@ use crate::domain::{Language, Profile};
 use crate::embed::{profile_passages, Embedder, EmbedderChoice, VectorSet};
 use crate::error::{Error, Result};
 use crate::induction;
-use crate::search::{profile_text, SearchIndex};
+use crate::search::{profile_text, InducedConcepts, SearchIndex};
 use crate::store::Store;
 
 /// Profiles embedded per batch during imports and catch-up (bounds memory, keeps progress committed).
@@ -34,6 +34,13 @@ struct Queue {
     waiting: BTreeSet<String>,
     busy: bool,
     stop: bool,
+}
+
+/// Concepts induced afresh that differ from those the index holds, with the `induced.tsv` text
+/// that keeps them.
+struct FreshConcepts {
+    concepts: InducedConcepts,
+    file: String,
 }
 
 /// Which embedder to load, from where, with how many threads.
@@ -139,12 +146,29 @@ impl Indexer {
     /// Applies store changes the index has not seen, drops the vectors of changed and deleted
     /// profiles and records every changed id. Returns the ids whose vectors are now stale. Call under the write lock.
     pub(super) fn catch_up_index(&self) -> Result<Vec<String>> {
+        self.catch_up(None)
+    }
+
+    /// [`Indexer::catch_up_index`]; with `new_concepts`, the index instead takes them and is
+    /// rebuilt from the store, which applies the changes it had not seen in the same pass: one
+    /// indexing of every profile, not one for the changes and another for the concepts.
+    fn catch_up(&self, new_concepts: Option<FreshConcepts>) -> Result<Vec<String>> {
         let applied = self.index.applied_seq()?;
-        if self.store.profile_seq()? <= applied {
+        if self.store.profile_seq()? <= applied && new_concepts.is_none() {
             return Ok(Vec::new());
         }
         let changes = self.store.profile_changes_since(applied)?;
-        self.index.apply(&changes)?;
+        match new_concepts {
+            None => self.index.apply(&changes)?,
+            Some(fresh) => {
+                // The file first: the index is stamped with the concepts only once rebuilt with
+                // them, so a crash in between makes the next open rebuild it from the file.
+                crate::search::write_atomically(&self.induced_path, &fresh.file)?;
+                let profiles = self.store.all_profiles()?;
+                self.index.replace_induced(Arc::new(fresh.concepts), &profiles, changes.up_to)?;
+                self.changes().record_everything();
+            }
+        }
         if !changes.deleted.is_empty() {
             self.store.forget_tombstones(changes.up_to)?;
         }
@@ -228,17 +252,29 @@ impl Indexer {
         Ok(())
     }
 
-    /// Stores profiles (a batch import), brings the index up to date and embeds them now. With
+    /// Stores profiles (a batch import) and indexes and embeds them now; see
+    /// [`Indexer::index_import`]. Call under the write lock.
+    #[cfg(test)]
+    pub(super) fn import_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
+        self.store.upsert_profiles(profiles)?;
+        self.index_import(compact)
+    }
+
+    /// After a batch import has stored its records: induces the concepts afresh, brings the index
+    /// up to date (rebuilt once when the concepts changed) and embeds the new profiles now. With
     /// `compact`, an index left holding replaced versions is rebuilt from the store so that its
     /// BM25 statistics equal a fresh index's (tantivy's merge keeps some statistics of deleted
-    /// documents). Call under the write lock.
-    pub(super) fn import_profiles(&self, profiles: &[Profile], compact: bool) -> Result<()> {
-        if profiles.is_empty() {
-            return Ok(());
-        }
-        self.store.upsert_profiles(profiles)?;
-        self.catch_up_index()?;
-        if compact && self.index.has_deletes() {
+    /// documents). The records stand whatever happens here: concepts that could not be induced
+    /// are induced by the next import or `reindex`, and until then the index keeps the ones it
+    /// has. Call under the write lock.
+    pub(super) fn index_import(&self, compact: bool) -> Result<()> {
+        let new_concepts = self.induce_changed_concepts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "inducing concepts after the import failed");
+            None
+        });
+        let rebuilt = new_concepts.is_some();
+        self.catch_up(new_concepts)?;
+        if compact && !rebuilt && self.index.has_deletes() {
             self.rebuild_index()?;
         }
         self.embed_stale()
@@ -268,19 +304,36 @@ impl Indexer {
     fn forget_induced_terms_of(&self, profile: &Profile) -> Result<()> {
         let induced = self.index.induced();
         let language = profile.language;
-        let mut own: HashSet<&str> =
-            induced.mentions(language, &profile_text(profile)).into_iter().map(|(_, term)| term).collect();
-        if own.is_empty() {
-            return Ok(());
-        }
-        for other in self.store.all_profiles()?.iter().filter(|p| p.language == language) {
-            for (_, term) in induced.mentions(language, &profile_text(other)) {
-                own.remove(term);
-            }
-        }
+        let mentions = induced.mentions(language, &profile_text(profile));
+        let mut own: HashSet<&str> = mentions.iter().map(|(_, term)| *term).collect();
         for demand in self.store.all_demands()?.iter().filter(|d| d.language == language) {
             for (_, term) in induced.mentions(language, &demand.query_text()) {
                 own.remove(term);
+            }
+        }
+        let mut terms_by_concept: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (concept, term) in mentions {
+            if own.contains(term) {
+                terms_by_concept.entry(concept).or_default().push(term);
+            }
+        }
+        // Every remaining profile is indexed with the concepts it mentions under these very
+        // concepts, so a term can only be in the profiles indexed with its concept, and one of
+        // them that mentions it is enough: read them one at a time, each once, and stop there.
+        let mut read: HashSet<String> = HashSet::new();
+        for (concept, terms) in &terms_by_concept {
+            for id in self.index.ids_mentioning_induced(std::slice::from_ref(concept), Some(language))? {
+                if terms.iter().all(|t| !own.contains(t)) {
+                    break;
+                }
+                if !read.insert(id.clone()) {
+                    continue;
+                }
+                for other in self.store.profiles_by_id(&[id])? {
+                    for (_, term) in induced.mentions(language, &profile_text(&other)) {
+                        own.remove(term);
+                    }
+                }
             }
         }
         if own.is_empty() {
@@ -300,12 +353,20 @@ impl Indexer {
         Ok(profiles.len())
     }
 
-    /// Induces the collection's concepts afresh from every profile and demand area
-    /// ([`crate::induction`]) and, when they differ from those the index holds or none were kept
-    /// yet, keeps them in `induced.tsv` and indexes every profile with them. Without the model
-    /// (embedding deferred) the concepts stay as they are. Returns the number of profiles indexed
-    /// again when the index was rebuilt. Call under the write lock.
+    /// Induces the collection's concepts afresh and, when they changed, brings the index up to
+    /// date with them ([`Indexer::induce_changed_concepts`]). Returns the number of profiles
+    /// indexed again when the index was rebuilt. Call under the write lock.
     pub(super) fn induce_concepts(&self) -> Result<Option<usize>> {
+        let Some(concepts) = self.induce_changed_concepts()? else { return Ok(None) };
+        self.catch_up(Some(concepts))?;
+        Ok(Some(self.index.num_docs() as usize))
+    }
+
+    /// Induces the collection's concepts afresh from every profile and demand area
+    /// ([`crate::induction`]). Returns them when they differ from those the index holds, or when
+    /// none were kept yet; `None` when they are the same, and without the model (embedding
+    /// deferred), where the concepts stay as they are.
+    fn induce_changed_concepts(&self) -> Result<Option<FreshConcepts>> {
         if self.defer_embedding {
             return Ok(None);
         }
@@ -317,6 +378,7 @@ impl Indexer {
             .map(|p| (p.language, profile_text(p)))
             .chain(demands.iter().map(|d| (d.language, d.query_text())))
             .collect();
+        drop(profiles);
         let texts: Vec<(Language, &str)> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
         let induced = induction::induce(&texts, |batch| {
             self.embedder()?.embed_queries(batch).map_err(|e| Error::Embed(e.to_string()))
@@ -329,13 +391,7 @@ impl Indexer {
             return Ok(None);
         }
         tracing::info!(concepts = induced.len(), seconds = took, "induced concepts across languages changed");
-        // The file first: the index is stamped with the concepts only once rebuilt with them, so
-        // a crash in between makes the next open rebuild it from the file.
-        crate::search::write_atomically(&self.induced_path, &file)?;
-        let seq = self.store.profile_seq()?;
-        self.index.replace_induced(Arc::new(induced), &profiles, seq)?;
-        self.changes().record_everything();
-        Ok(Some(profiles.len()))
+        Ok(Some(FreshConcepts { concepts: induced, file }))
     }
 
     /// Queues profiles for the background embedder.

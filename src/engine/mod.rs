@@ -85,6 +85,10 @@ pub struct EngineConfig {
     pub defer_embedding: bool,
     /// Whether the engine may write the data dir.
     pub access: Access,
+    /// When the data dir keeps no induced concepts (one from before them, a store filled by other
+    /// means, a damaged `induced.tsv`), induce them while opening. Off for a command that induces
+    /// them itself right after opening (`import`), so that the collection is not embedded twice.
+    pub induce_missing_concepts: bool,
 }
 
 /// How an engine opens its data dir.
@@ -112,6 +116,7 @@ impl EngineConfig {
             embedder: EmbedderChoice::E5,
             defer_embedding: false,
             access: Access::ReadWrite,
+            induce_missing_concepts: true,
         }
     }
 }
@@ -199,12 +204,13 @@ impl Engine {
         ));
         if writes {
             let _writes = indexer.lock_writes();
-            indexer.catch_up_index()?;
-            indexer.embed_stale()?;
-            if induce_at_open {
+            if induce_at_open && config.induce_missing_concepts {
                 // A data dir from before induced concepts, or whose file was removed or damaged.
+                // Induced before the catch-up, which then has nothing left to index.
                 indexer.induce_concepts()?;
             }
+            indexer.catch_up_index()?;
+            indexer.embed_stale()?;
         }
         let embedder = (writes && !config.defer_embedding).then(|| {
             let indexer = indexer.clone();

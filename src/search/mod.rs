@@ -423,6 +423,32 @@ impl SearchIndex {
         self.doc_freqs(self.fields.induced, concepts)
     }
 
+    /// The ids of the indexed profiles (in `language`, or in any) that mention at least one of
+    /// the induced `concepts` (concept ids), sorted.
+    pub fn ids_mentioning_induced(&self, concepts: &[String], language: Option<Language>) -> Result<Vec<String>> {
+        if concepts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let terms = concepts.iter().map(|c| Term::from_field_text(self.fields.induced, c));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(tantivy::query::TermSetQuery::new(terms)))];
+        if let Some(language) = language {
+            let term = Term::from_field_text(self.fields.language, language.code());
+            clauses.push((Occur::Must, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
+        }
+        let hits = searcher.search(&BooleanQuery::new(clauses), &tantivy::collector::DocSetCollector)?;
+        let mut ids = Vec::with_capacity(hits.len());
+        for addr in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     fn doc_freqs(&self, field: Field, concepts: &[(String, u32)]) -> Result<Vec<u64>> {
         let searcher = self.reader.searcher();
         concepts.iter().map(|(c, _)| Ok(searcher.doc_freq(&Term::from_field_text(field, c))?)).collect()

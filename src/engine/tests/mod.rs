@@ -290,3 +290,54 @@ fn a_deleted_profiles_own_terms_leave_the_induced_concepts() {
     assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
     assert_eq!(*engine.induced_concepts(), *after);
 }
+
+/// Asserts that the index holds every stored profile with exactly the induced concepts its text
+/// mentions under the concepts in force: per concept, the profiles the index finds are those
+/// whose text mentions it. Returns how many concepts the profiles mention.
+fn assert_indexed_with_induced_concepts(engine: &Engine) -> usize {
+    let induced = engine.induced_concepts();
+    let mut mentioning: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for p in engine.profile_page(None, 1000).expect("profiles") {
+        let mut concepts: Vec<String> =
+            induced.mentions(p.language, &crate::search::profile_text(&p)).into_iter().map(|(id, _)| id).collect();
+        concepts.sort_unstable();
+        concepts.dedup();
+        for c in concepts {
+            mentioning.entry(c).or_default().push(p.id.clone());
+        }
+    }
+    for (concept, mut expected) in mentioning.clone() {
+        expected.sort_unstable();
+        let found = engine.indexer.index.ids_mentioning_induced(std::slice::from_ref(&concept), None).expect("search");
+        assert_eq!(found, expected, "profiles indexed with induced concept {concept}");
+    }
+    mentioning.len()
+}
+
+#[test]
+fn an_import_indexes_every_profile_with_the_concepts_it_induced() {
+    let (dir, engine) = demo_engine();
+    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("the import keeps its concepts");
+    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *engine.induced_concepts());
+    assert!(assert_indexed_with_induced_concepts(&engine) >= 20, "the demo profiles mention induced concepts");
+    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+}
+
+#[test]
+fn a_store_without_concepts_induces_them_at_open_unless_told_to_wait() {
+    let (dir, engine) = demo_engine();
+    let imported = engine.induced_concepts();
+    drop(engine);
+    let file = dir.path().join(INDUCED_FILE);
+    std::fs::remove_file(&file).expect("remove the concepts");
+    // A command that induces them itself right after opening (an import) opens without them.
+    let waiting = EngineConfig { induce_missing_concepts: false, ..EngineConfig::new(dir.path()) };
+    let engine = Engine::open_with(&waiting).expect("open without inducing");
+    assert!(!file.exists(), "induced while told to wait");
+    drop(engine);
+    let engine = Engine::open(dir.path()).expect("open");
+    assert_eq!(*engine.induced_concepts(), *imported, "the same collection induces the same concepts");
+    assert_eq!(InducedConcepts::parse(&std::fs::read_to_string(&file).expect("file")).expect("parses"), *imported);
+    assert_indexed_with_induced_concepts(&engine);
+    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+}
