@@ -14,6 +14,9 @@ struct Slot {
     language: Language,
     facets: Facets,
     rows: std::ops::Range<usize>,
+    /// Length of the sum of the passage vectors: the mean vector's cosine to a query is the sum
+    /// of the passages' dot products divided by it.
+    sum_norm: f32,
     alive: bool,
 }
 
@@ -120,11 +123,16 @@ impl VectorSet {
             self.data.extend_from_slice(v);
         }
         let slot = self.slots.len();
+        let mut sum = vec![0f32; self.dim];
+        for v in passages {
+            sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
+        }
         self.slots.push(Slot {
             id: Arc::from(id),
             language: profile.language,
             facets: Facets::of(profile),
             rows: start..start + passages.len(),
+            sum_norm: sum.iter().map(|x| x * x).sum::<f32>().sqrt(),
             alive: true,
         });
         self.by_id.insert(id.to_string(), slot);
@@ -199,6 +207,30 @@ impl VectorSet {
         Some(DenseHit { slot, cosine, passage })
     }
 
+    /// Cosine of every live profile's mean vector ([`VectorSet::mean_vector`]) to `query`, in the
+    /// order of [`VectorSet::score_all`]'s hits: one scan of the matrix, each profile's passage
+    /// dot products summed and divided by the length of their sum.
+    pub fn mean_cosines(&self, query: &[f32]) -> Vec<f32> {
+        let rows = self.data.len() / self.dim;
+        if rows == 0 {
+            return Vec::new();
+        }
+        let sims = dot_rows(&self.data, self.dim, query);
+        self.slots
+            .iter()
+            .filter(|s| s.alive && !s.rows.is_empty())
+            .map(|s| mean_cosine_of(s.rows.clone().map(|r| sims[r]).sum(), s.sum_norm))
+            .collect()
+    }
+
+    /// The mean-vector cosine of the profile in `slot` to `query`, exactly as
+    /// [`VectorSet::mean_cosines`] computes it.
+    pub fn mean_cosine(&self, slot: usize, query: &[f32]) -> Option<f32> {
+        let s = self.slots.get(slot).filter(|s| s.alive && !s.rows.is_empty())?;
+        let sims = dot_rows(&self.data[s.rows.start * self.dim..s.rows.end * self.dim], self.dim, query);
+        Some(mean_cosine_of(sims.into_iter().sum(), s.sum_norm))
+    }
+
     /// Number of slots (live and retired): the bound of every slot index, for per-slot arrays.
     pub fn slot_count(&self) -> usize {
         self.slots.len()
@@ -237,6 +269,15 @@ impl VectorSet {
             mean.iter_mut().for_each(|x| *x /= norm);
         }
         mean
+    }
+}
+
+/// The cosine of a mean vector whose passages' dot products with the query sum to `dot_sum`.
+fn mean_cosine_of(dot_sum: f32, sum_norm: f32) -> f32 {
+    if sum_norm > 0.0 {
+        dot_sum / sum_norm
+    } else {
+        0.0
     }
 }
 
@@ -312,6 +353,30 @@ mod tests {
                 assert!((f64::from(*value) - want).abs() < 1e-4 * want.abs().max(1.0), "dim {dim}: {value} vs {want}");
             }
         }
+    }
+
+    #[test]
+    fn mean_cosines_are_the_cosines_of_the_mean_vectors_in_score_all_order() {
+        let mut set = VectorSet::new(2);
+        set.upsert(&profile("a"), &[unit(&[1.0, 0.0]), unit(&[0.0, 1.0])]);
+        set.upsert(&profile("b"), &[unit(&[1.0, 1.0])]);
+        set.upsert(&profile("gone"), &[unit(&[-1.0, 0.0])]);
+        set.upsert(&profile("c"), &[unit(&[1.0, -2.0]), unit(&[1.0, 0.5]), unit(&[-0.3, 1.0])]);
+        set.remove("gone");
+        let query = unit(&[0.6, 0.8]);
+        let all = set.mean_cosines(&query);
+        let hits = set.score_all(&query);
+        assert_eq!(all.len(), hits.len());
+        for (hit, cosine) in hits.iter().zip(&all) {
+            let id = set.profile_id(hit.slot).to_string();
+            let mean = set.mean_vector(&id).expect("mean");
+            let want: f32 = mean.iter().zip(&query).map(|(m, q)| m * q).sum();
+            assert!((cosine - want).abs() < 1e-5, "{id}: {cosine} vs {want}");
+            assert_eq!(set.mean_cosine(hit.slot, &query), Some(*cosine), "{id}: one profile as in the scan");
+        }
+        // "a": passages along both axes, mean along the diagonal.
+        assert!((all[0] - (0.6 + 0.8) / 2f32.sqrt()).abs() < 1e-5);
+        assert_eq!(set.mean_cosine(set.slot_count() + 1, &query), None);
     }
 
     #[test]

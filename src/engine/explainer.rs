@@ -183,6 +183,7 @@ impl Explainer {
         mut scores: ScoreBreakdown,
         analysis: &QueryAnalysis,
         ranker: Ranker,
+        best_match_name: Option<&str>,
     ) -> ShortlistEntry {
         let lexical = explain::explain_analysed(profile, &self.analysed(profile), &analysis.query);
         let passage = lexical.snippet.clone().or_else(|| best_passage_opening(profile, &scores));
@@ -213,10 +214,23 @@ impl Explainer {
         };
         let shared_roots: Vec<String> =
             root_pairs.into_iter().map(|(mine, theirs)| format!("{mine} ({theirs})")).collect();
+        let itself = scores.best_match_id.as_deref() == Some(profile.id.as_str());
+        let like_best_match = match (scores.best_match, best_match_name) {
+            (Some(z), Some(name)) if z >= rank::LIKENESS_SHOWN_FROM && !itself => Some(name.to_string()),
+            _ => None,
+        };
         let explanation = Explanation {
-            reason: rank::reason(&scores, &lexical, &concepts, &shared_roots, &aligned_terms),
+            reason: rank::reason(
+                &scores,
+                &lexical,
+                &concepts,
+                &shared_roots,
+                &aligned_terms,
+                like_best_match.as_deref(),
+            ),
             shared_roots,
             aligned_terms,
+            like_best_match,
             scores,
             matched: lexical.matched,
             snippet: passage.as_ref().map(explain::Snippet::marked),

@@ -410,6 +410,7 @@ mod tests {
             concept_bm25: None,
             cognate_bm25: None,
             induced_bm25: None,
+            best_match_cosine: None,
         };
         RankedRow { id: Arc::from(id), signals, fused: Fused { score, ..Fused::default() }, passage: 0, pending: false }
     }

@@ -17,7 +17,7 @@ use crate::domain::{Facets, Profile, Ranker};
 use crate::embed::{DenseHit, VectorSet};
 use crate::error::{Error, Result};
 use crate::rank::hybrid::{self, FusionWeights};
-use crate::rank::pipeline::{Normalisation, Signals};
+use crate::rank::pipeline::{BestMatch, Normalisation, Signals};
 
 /// How many BM25 (and concept BM25) hits the hybrid ranker fuses with the dense scores, whatever
 /// `k` is: a shortlist's order must not depend on how long it is. Deeper hits matter: on SciFact a
@@ -136,7 +136,7 @@ impl Engine {
         let best_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
         let vectors = self.indexer.read_vectors();
         let hits = vectors.score_all(&query_vector);
-        let signals: Vec<Signals> = hits
+        let mut signals: Vec<Signals> = hits
             .iter()
             .map(|h| {
                 let id = vectors.profile_id(h.slot);
@@ -147,16 +147,30 @@ impl Engine {
                     concept_bm25: concept_bm25.get(id).copied(),
                     cognate_bm25: cognate_bm25.get(id).copied(),
                     induced_bm25: induced_bm25.get(id).copied(),
+                    best_match_cosine: None,
                 }
             })
             .collect();
-        let norm = Normalisation::of(key.ranker, &signals, best_concept, weights);
+        let mut norm = Normalisation::of(key.ranker, &signals, best_concept, weights);
+        if key.ranker == Ranker::Hybrid && weights.best_match > 0.0 {
+            if let Some(best) = best_match(&vectors, &hits, &signals, &norm) {
+                for (s, cosine) in signals.iter_mut().zip(vectors.mean_cosines(&best.vector)) {
+                    s.best_match_cosine = Some(cosine);
+                }
+                norm = norm.with_best_match(best, &signals);
+            }
+        }
         let mut rows: Vec<(RankedRow, Facets)> =
             hits.iter().zip(signals).map(|(h, signals)| scored_row(&vectors, h, signals, &norm)).collect();
         // Profiles still waiting for their vectors compete on their lexical score alone.
         let waiting: Vec<String> =
             lexical_hits.iter().filter(|(id, _)| !vectors.contains(id)).map(|(id, _)| id.clone()).collect();
         drop(vectors);
+        if let Some(best) = norm.best_match() {
+            // Read from the store only once the vectors are released, as every store read here.
+            let name = self.indexer.store.profiles_by_id(&[best.id.to_string()])?.pop().map(|p| p.name);
+            norm.name_best_match(name.unwrap_or_default());
+        }
         for profile in self.indexer.store.profiles_by_id(&waiting)? {
             if let Some(&b) = bm25.get(profile.id.as_str()) {
                 rows.push(pending_row(&norm, &profile, b));
@@ -220,6 +234,7 @@ impl Engine {
             }
             _ => (None, None, None, None),
         };
+        let best_match_cosine = ranking.norm.best_match().and_then(|best| vectors.mean_cosine(slot, &best.vector));
         let signals = Signals {
             language: vectors.language(slot),
             cosine: hit.cosine,
@@ -227,6 +242,7 @@ impl Engine {
             concept_bm25,
             cognate_bm25,
             induced_bm25,
+            best_match_cosine,
         };
         Ok(Some(scored_row(vectors, &hit, signals, &ranking.norm)))
     }
@@ -261,6 +277,18 @@ impl Engine {
     }
 }
 
+/// The embedded profile the fusion without the likeness to a best match puts first (the lowest id
+/// among equals), with its mean vector.
+fn best_match(vectors: &VectorSet, hits: &[DenseHit], signals: &[Signals], norm: &Normalisation) -> Option<BestMatch> {
+    let (hit, _) =
+        hits.iter().zip(signals).map(|(h, s)| (h, norm.fuse(s).score)).filter(|(_, score)| score.is_finite()).max_by(
+            |(a, x), (b, y)| x.total_cmp(y).then_with(|| vectors.profile_id(b.slot).cmp(vectors.profile_id(a.slot))),
+        )?;
+    let id = vectors.shared_id(hit.slot).clone();
+    let vector = vectors.mean_vector(&id)?;
+    Some(BestMatch { id, name: String::new(), vector })
+}
+
 /// The row of the embedded profile that `hit` scored, fused from `signals` under `norm`.
 fn scored_row(vectors: &VectorSet, hit: &DenseHit, signals: Signals, norm: &Normalisation) -> (RankedRow, Facets) {
     let row = RankedRow {
@@ -282,6 +310,7 @@ fn pending_row(norm: &Normalisation, profile: &Profile, bm25: f32) -> (RankedRow
         concept_bm25: None,
         cognate_bm25: None,
         induced_bm25: None,
+        best_match_cosine: None,
     };
     let row = RankedRow {
         id: Arc::from(profile.id.as_str()),

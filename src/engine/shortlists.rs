@@ -50,6 +50,9 @@ fn breakdown(row: &RankedRow, ranking: &Ranking, ranker: Ranker) -> ScoreBreakdo
             shared_concepts: Vec::new(),
             concept_coverage: ranking.coverage,
             query_concepts,
+            best_match_cosine: row.signals.best_match_cosine,
+            best_match: row.signals.best_match_cosine.map(|_| row.fused.best_match),
+            best_match_id: ranking.norm.best_match().map(|b| b.id.to_string()),
             feedback: None,
         },
         _ => ScoreBreakdown { cosine: Some(row.signals.cosine), best_passage, ..Default::default() },
@@ -187,7 +190,7 @@ impl Engine {
             .map(|(id, bm25)| {
                 let profile = profiles.get(&id).ok_or_else(|| Error::Internal("a ranked profile is missing".into()))?;
                 let scores = ScoreBreakdown { bm25: Some(bm25), ..Default::default() };
-                Ok(self.explainer.entry(profile, bm25, scores, &analysis, Ranker::Lexical))
+                Ok(self.explainer.entry(profile, bm25, scores, &analysis, Ranker::Lexical, None))
             })
             .collect()
     }
@@ -222,7 +225,9 @@ impl Engine {
                     let profile =
                         profiles.get(&*row.id).ok_or_else(|| Error::Internal("a ranked profile is missing".into()))?;
                     let scores = breakdown(row, ranking, ranker);
-                    let entry = self.explainer.entry(profile, row.fused.score, scores, &ranking.analysis, ranker);
+                    let best_match = ranking.norm.best_match().map(|b| b.name.as_str());
+                    let entry =
+                        self.explainer.entry(profile, row.fused.score, scores, &ranking.analysis, ranker, best_match);
                     ranking.remember(&row.id, &entry);
                     Ok(entry)
                 }

@@ -50,6 +50,9 @@ pub fn raison(e: &Explanation) -> String {
         (Some(_), _) => out.push_str("Moins lié par le sens que la plupart des profils de sa langue. "),
         _ => {}
     }
+    if let Some(name) = &e.like_best_match {
+        out.push_str(&format!("Proche par le sens de {name}, le meilleur profil. "));
+    }
     if !e.concepts.is_empty() {
         let shown: Vec<&str> = e.concepts.iter().take(8).map(String::as_str).collect();
         out.push_str(&format!("Tous deux parlent de {}. ", shown.join(", ")));
@@ -94,6 +97,7 @@ mod tests {
             concepts: vec!["batterie".into(), "recyclage".into()],
             shared_roots: vec!["batterijen (batteries)".into()],
             aligned_terms: vec!["klant (client)".into()],
+            like_best_match: None,
             moved_by: None,
         }
     }
@@ -107,6 +111,20 @@ mod tests {
             "Très proche par le sens, surtout sa 2e innovation. Tous deux parlent de batterie, recyclage. \
              Mots de même racine : batterijen (batteries). Mots de même sens : klant (client). Mots de la demande \
              trouvés dans le résumé : lithium, cathode."
+        );
+    }
+
+    #[test]
+    fn the_best_match_is_named_after_the_closeness_in_meaning() {
+        let mut e = explanation(1.5, "summary", Vec::new());
+        e.like_best_match = Some("Maasvolt Power Systems B.V.".into());
+        let r = raison(&e);
+        assert!(
+            r.starts_with(
+                "Proche par le sens, surtout son résumé. Proche par le sens de Maasvolt Power Systems B.V., le \
+                 meilleur profil. Tous deux"
+            ),
+            "{r}"
         );
     }
 

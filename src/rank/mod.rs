@@ -68,6 +68,16 @@ pub struct ScoreBreakdown {
     /// The passage whose vector matched best (`summary` or `innovations[i]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub best_passage: Option<String>,
+    /// Cosine of the profile's mean vector to that of the best match: the profile the other
+    /// signals put first (`best_match_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_match_cosine: Option<f32>,
+    /// That cosine standardised within the profile's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_match: Option<f32>,
+    /// The id of the best match the likeness is measured to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_match_id: Option<String>,
     /// What the reviewers' decisions on other profiles of this demand area added to the score
     /// (negative: it was pushed down); see [`feedback`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +112,10 @@ pub struct Explanation {
     /// induced-concept signal (`scores.induced`) found, named where it stands out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aligned_terms: Vec<String>,
+    /// The name of the best match (`scores.best_match_id`) when the profile is much like it in
+    /// meaning (`scores.best_match`) and is not that profile itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub like_best_match: Option<String>,
     /// When reviewers' decisions moved the profile: which decided profile it resembles (the
     /// sentence is in `reason`; this lets a page say it in another language).
     #[serde(skip)]
@@ -190,6 +204,9 @@ pub const ROOTS_SHOWN_FROM: f32 = 1.0;
 /// demand's are named in its explanation.
 pub const ALIGNED_SHOWN_FROM: f32 = 1.0;
 
+/// The standardised likeness to the best match from which the explanation names the best match.
+pub const LIKENESS_SHOWN_FROM: f32 = 1.0;
+
 /// Builds the organiser-facing sentence from the scores, the shared concepts (named in words), the
 /// words that share roots with the demand's and the matched terms. Plain words only: the numbers
 /// stay in the breakdown, where each can be checked.
@@ -199,6 +216,7 @@ pub fn reason(
     concepts: &[String],
     shared_roots: &[String],
     aligned_terms: &[String],
+    like_best_match: Option<&str>,
 ) -> String {
     let best = scores.best_passage.as_deref().map(passage_in_words);
     let meaning = match (scores.dense, best) {
@@ -207,6 +225,10 @@ pub fn reason(
         (Some(z), _) if z >= 0.0 => "Somewhat related in meaning. ".to_string(),
         (Some(_), _) => "Less related in meaning than most profiles in its language. ".to_string(),
         _ => String::new(),
+    };
+    let meaning = match like_best_match {
+        Some(name) => format!("{meaning}Close in meaning to {name}, the best match. "),
+        None => meaning,
     };
     let meaning = if concepts.is_empty() {
         meaning
@@ -268,29 +290,34 @@ mod tests {
             snippet: None,
         };
         let none = ScoreBreakdown::default();
-        assert_eq!(reason(&none, &lex, &[], &[], &[]), "Demand words found in summary: lidar, fog.");
-        assert!(reason(&none, &LexicalExplanation::default(), &[], &[], &[]).starts_with("No demand word"));
+        assert_eq!(reason(&none, &lex, &[], &[], &[], None), "Demand words found in summary: lidar, fog.");
+        assert!(reason(&none, &LexicalExplanation::default(), &[], &[], &[], None).starts_with("No demand word"));
         let dense =
             ScoreBreakdown { dense: Some(2.5), best_passage: Some("innovations[1]".into()), ..Default::default() };
         let concepts = ["fuel cell".to_string(), "hydrogen".to_string()];
         assert_eq!(
-            reason(&dense, &lex, &concepts, &[], &[]),
+            reason(&dense, &lex, &concepts, &[], &[], None),
             "Very close in meaning, above all its second innovation. Both speak of fuel cell, hydrogen. \
              Demand words found in summary: lidar, fog."
         );
         let close = ScoreBreakdown { dense: Some(1.2), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&close, &lex, &[], &[], &[]).starts_with("Close in meaning, above all its summary."));
+        assert!(reason(&close, &lex, &[], &[], &[], None).starts_with("Close in meaning, above all its summary."));
         let weak = ScoreBreakdown { dense: Some(-0.4), best_passage: Some("summary".into()), ..Default::default() };
-        assert!(reason(&weak, &lex, &[], &[], &[]).starts_with("Less related in meaning"));
-        assert!(!reason(&dense, &lex, &[], &[], &[]).contains("standard deviations"));
+        assert!(reason(&weak, &lex, &[], &[], &[], None).starts_with("Less related in meaning"));
+        assert!(!reason(&dense, &lex, &[], &[], &[], None).contains("standard deviations"));
         let roots = ["batterijen (batteries)".to_string()];
         assert_eq!(
-            reason(&none, &lex, &[], &roots, &[]),
+            reason(&none, &lex, &[], &roots, &[], None),
             "Words with the same roots: batterijen (batteries). Demand words found in summary: lidar, fog."
+        );
+        assert_eq!(
+            reason(&close, &LexicalExplanation::default(), &[], &[], &[], Some("Maasvolt B.V.")),
+            "Close in meaning, above all its summary. Close in meaning to Maasvolt B.V., the best match. No demand \
+             word appears literally in the profile."
         );
         let aligned = ["klant (client)".to_string(), "levering (livraison)".to_string()];
         assert_eq!(
-            reason(&none, &LexicalExplanation::default(), &[], &roots, &aligned),
+            reason(&none, &LexicalExplanation::default(), &[], &roots, &aligned, None),
             "Words with the same roots: batterijen (batteries). Words that mean the same: klant (client), levering \
              (livraison). No demand word appears literally in the profile."
         );

@@ -23,6 +23,9 @@ pub struct Signals {
     pub cognate_bm25: Option<f32>,
     /// BM25 over shared induced concepts, when the profile is among their hits.
     pub induced_bm25: Option<f32>,
+    /// Cosine of the profile's mean vector to the best match's ([`BestMatch`]), once the ranking
+    /// has one.
+    pub best_match_cosine: Option<f32>,
 }
 
 /// One profile's fused score and the standardised parts it is the sum of.
@@ -40,6 +43,21 @@ pub struct Fused {
     pub cognates: f32,
     /// Induced-concept BM25 standardised within the profile's language.
     pub induced: f32,
+    /// Likeness to the best match standardised within the profile's language.
+    pub best_match: f32,
+}
+
+/// The profile the other signals put first for a query, whose likeness every profile's score
+/// then takes in (see [`hybrid`]'s module docs, step 7). Kept with the ranking, so that a profile
+/// written later is compared with the same one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BestMatch {
+    /// Profile id.
+    pub id: std::sync::Arc<str>,
+    /// Organisation name, for explanations.
+    pub name: String,
+    /// Its unit mean vector when the ranking was computed.
+    pub vector: Vec<f32>,
 }
 
 /// The collection-wide numbers that normalise one query's scores, taken once over every embedded
@@ -51,6 +69,8 @@ pub struct Normalisation {
     bm25: [ScoreStats; 3],
     cognate_bm25: [ScoreStats; 3],
     induced_bm25: [ScoreStats; 3],
+    best_match: Option<std::sync::Arc<BestMatch>>,
+    best_match_cosine: [ScoreStats; 3],
     best_concept: f32,
     weights: FusionWeights,
 }
@@ -81,9 +101,38 @@ impl Normalisation {
             bm25: per_language(signals, |s| s.bm25.unwrap_or(0.0)),
             cognate_bm25: per_language(signals, |s| s.cognate_bm25.unwrap_or(0.0)),
             induced_bm25: per_language(signals, |s| s.induced_bm25.unwrap_or(0.0)),
+            best_match: None,
+            best_match_cosine: [ScoreStats::default(); 3],
             best_concept,
             weights,
         }
+    }
+
+    /// The same statistics with the likeness to `best` as one more signal: `signals` carry
+    /// each profile's [`Signals::best_match_cosine`] to it.
+    pub fn with_best_match(self, best: BestMatch, signals: &[Signals]) -> Normalisation {
+        Normalisation {
+            best_match: Some(std::sync::Arc::new(best)),
+            best_match_cosine: per_language(signals, |s| s.best_match_cosine.unwrap_or(0.0)),
+            ..self
+        }
+    }
+
+    /// Sets the best match's organisation name (for explanations; scores do not depend on it).
+    pub fn name_best_match(&mut self, name: String) {
+        if let Some(best) = self.best_match.as_mut() {
+            std::sync::Arc::make_mut(best).name = name;
+        }
+    }
+
+    /// The profile whose likeness counts, once there is one.
+    pub fn best_match(&self) -> Option<&BestMatch> {
+        self.best_match.as_deref()
+    }
+
+    /// Statistics of the cosines to the best match in a language.
+    pub fn best_match_stats(&self, language: Language) -> ScoreStats {
+        self.best_match_cosine[language.index()]
     }
 
     /// Cosine statistics of a language.
@@ -113,12 +162,16 @@ impl Normalisation {
         let concepts = hybrid::scaled_by_best(s.concept_bm25.unwrap_or(0.0), self.best_concept);
         let cognates = hybrid::cognates_z(s.cognate_bm25.unwrap_or(0.0), &self.cognate_stats(s.language));
         let induced = hybrid::induced_z(s.induced_bm25.unwrap_or(0.0), &self.induced_stats(s.language));
-        let parts = hybrid::Parts { dense, lexical, concepts, cognates, induced };
+        let best_match = match (&self.best_match, s.best_match_cosine) {
+            (Some(_), Some(cosine)) => hybrid::best_match_z(cosine, &self.best_match_stats(s.language)),
+            _ => 0.0,
+        };
+        let parts = hybrid::Parts { dense, lexical, concepts, cognates, induced, best_match };
         let score = match self.ranker {
             Ranker::Hybrid => hybrid::fuse(&parts, &self.weights),
             Ranker::Dense | Ranker::Lexical => s.cosine,
         };
-        Fused { score, dense, lexical, concepts, cognates, induced }
+        Fused { score, dense, lexical, concepts, cognates, induced, best_match }
     }
 
     /// The score of a profile still waiting for its vectors: its lexical evidence alone.
@@ -134,7 +187,15 @@ mod tests {
     use super::*;
 
     fn signals(language: Language, cosine: f32, bm25: Option<f32>) -> Signals {
-        Signals { language, cosine, bm25, concept_bm25: None, cognate_bm25: None, induced_bm25: None }
+        Signals {
+            language,
+            cosine,
+            bm25,
+            concept_bm25: None,
+            cognate_bm25: None,
+            induced_bm25: None,
+            best_match_cosine: None,
+        }
     }
 
     /// Ten Dutch profiles with cosines 0.80..0.89 and two English ones (too few to centre on).
@@ -232,6 +293,30 @@ mod tests {
         assert!((with.induced - (4.0 - 0.6) / stats.std).abs() < 1e-4, "{with:?}");
         let without = norm.fuse(&Signals { induced_bm25: None, ..c[0] });
         assert!((with.score - without.score - 0.5 * (with.induced - without.induced)).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_likeness_to_the_best_match_counts_once_there_is_one_against_language_peers() {
+        // Dutch cosines to the best match 0.9 for the first profile, 0.5 for the nine others.
+        let mut c = collection();
+        for (i, s) in c.iter_mut().enumerate() {
+            s.best_match_cosine = Some(if i == 0 { 0.9 } else { 0.5 });
+        }
+        let weights = FusionWeights { best_match: 0.75, ..FusionWeights::default() };
+        let before = Normalisation::of(Ranker::Hybrid, &c, 0.0, weights);
+        assert_eq!(before.fuse(&c[0]).best_match, 0.0, "no best match yet: the cosines do not count");
+        let best = BestMatch { id: "p0".into(), name: "P0".into(), vector: vec![1.0] };
+        let norm = before.clone().with_best_match(best, &c);
+        let stats = norm.best_match_stats(Language::Nl);
+        assert_eq!(stats.count, 10);
+        let with = norm.fuse(&c[0]);
+        assert!((with.best_match - 3.0).abs() < 1e-4, "0.4 above a mean of 0.54, std 0.12: {with:?}");
+        assert!((with.score - before.fuse(&c[0]).score - 0.75 * with.best_match).abs() < 1e-4);
+        let waiting = norm.fuse(&Signals { best_match_cosine: None, ..c[0] });
+        assert_eq!(waiting.best_match, 0.0, "a profile without a cosine gains nothing");
+        let dense_only = Normalisation::of(Ranker::Dense, &c, 0.0, weights)
+            .with_best_match(BestMatch { id: "p0".into(), name: String::new(), vector: vec![1.0] }, &c);
+        assert_eq!(dense_only.fuse(&c[0]).score, c[0].cosine, "the dense ranker ranks by the cosine alone");
     }
 
     #[test]

@@ -341,3 +341,65 @@ fn a_store_without_concepts_induces_them_at_open_unless_told_to_wait() {
     assert_indexed_with_induced_concepts(&engine);
     assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
 }
+
+/// Every hybrid score is the weighted sum of the standardised parts its breakdown lists, the
+/// likeness to the best match among them, and the best match is the one profile every entry is
+/// compared with: the first of the shortlist, named where a profile is much like it.
+#[test]
+fn every_hybrid_score_adds_up_from_its_breakdown_with_the_best_match_named() {
+    let (_dir, engine) = demo_engine();
+    let w = crate::rank::hybrid::FusionWeights::default();
+    let mut named = 0;
+    for demand in engine.demands().expect("demands") {
+        let list = engine.rank_demand(&demand.id, 20, &Filter::default(), Ranker::Hybrid).expect("shortlist");
+        let first = &list.results[0];
+        let s = &first.explanation.scores;
+        assert_eq!(
+            s.best_match_id.as_deref(),
+            Some(first.profile_id.as_str()),
+            "{}: the first is the best match",
+            demand.id
+        );
+        assert!((s.best_match_cosine.expect("cosine") - 1.0).abs() < 1e-4, "the best match is itself");
+        for entry in &list.results {
+            let s = &entry.explanation.scores;
+            assert_eq!(s.best_match_id, first.explanation.scores.best_match_id, "one best match per ranking");
+            let concept_weight = crate::rank::hybrid::concept_weight(
+                w.concepts,
+                s.concept_coverage.expect("coverage"),
+                s.query_concepts.expect("query concepts"),
+            );
+            let parts = [
+                (w.dense, s.dense),
+                (w.lexical, s.lexical),
+                (concept_weight, s.concepts),
+                (w.cognates, s.cognates),
+                (w.induced, s.induced),
+                (w.best_match, s.best_match),
+            ];
+            let sum: f32 = parts.iter().map(|(weight, z)| weight * z.unwrap_or(0.0)).sum();
+            assert!(
+                (sum - entry.score).abs() < 1e-3,
+                "{} for {}: parts {parts:?} sum to {sum}",
+                entry.score,
+                entry.profile_id
+            );
+            match &entry.explanation.like_best_match {
+                Some(name) => {
+                    assert_ne!(entry.profile_id, first.profile_id, "a profile is not named as like itself");
+                    assert_eq!(name, &first.name);
+                    assert!(s.best_match.expect("likeness") >= crate::rank::LIKENESS_SHOWN_FROM);
+                    assert!(entry.explanation.reason.contains(&format!("Close in meaning to {name}, the best match.")));
+                    named += 1;
+                }
+                None => assert!(
+                    entry.profile_id == first.profile_id
+                        || s.best_match.expect("likeness") < crate::rank::LIKENESS_SHOWN_FROM,
+                    "{} is much like the best match but not named",
+                    entry.profile_id
+                ),
+            }
+        }
+    }
+    assert!(named >= 12, "only {named} entries named the best match over the demo shortlists");
+}
