@@ -122,6 +122,10 @@ fn web_supplier_and_organiser_flows_in_a_real_browser() {
         assert!(r.text().contains("green_mobility"), "theme filter not applied: {}", r.text());
     }
     assert!(!browser.source().contains("info@waterstofvat.example"), "a shortlist shows a contact e-mail");
+    assert!(
+        browser.source().contains("likeness to the best match (centred)"),
+        "the score breakdown leaves out the likeness to the best match"
+    );
     shot("05-shortlist");
     browser.find("#shortlist-csv").click();
     let csv = String::from_utf8(browser.wait_for_download("shortlist-demo-d-10.csv", WAIT)).expect("UTF-8 CSV");

@@ -348,6 +348,10 @@ pub(crate) async fn shortlist(ctx: PageContext, id: web::Path<String>) -> Result
                             @if !r.explanation.aligned_terms.is_empty() {
                                 tr { th { "terms that mean the same" } td { (r.explanation.aligned_terms.join(", ")) } }
                             }
+                            @if r.explanation.scores.best_match.is_some() {
+                                tr { th { "likeness to the best match (cosine)" } td { (score(r.explanation.scores.best_match_cosine)) } }
+                                tr { th { "likeness to the best match (centred)" } td { (score(r.explanation.scores.best_match)) } }
+                            }
                             @if r.explanation.scores.feedback.is_some() {
                                 tr { th { "reviewers' feedback" } td { (score(r.explanation.scores.feedback)) } }
                             }
