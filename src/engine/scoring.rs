@@ -97,6 +97,7 @@ impl Engine {
         }
         let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();
+        let languages = self.indexer.read_vectors().languages_with(hybrid::MIN_GROUP);
         let (lexical_hits, concept_hits, cognate_hits, induced_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {
                 let query = &analysis.query;
@@ -104,7 +105,6 @@ impl Engine {
                 let words: u32 = query.terms_for(query.language).iter().map(|(_, n)| n).sum();
                 pools.words = index.freeze(query)?;
                 pools.concepts = index.freeze_concepts(&analysis.concepts)?;
-                let languages = self.indexer.read_vectors().languages_with(hybrid::MIN_GROUP);
                 let text_words = key.text.split_whitespace().count();
                 if hybrid::cognate_weight(self.weights.cognates, text_words, languages) > 0.0 {
                     pools.cognates = index.freeze_cognates(&analysis.grams)?;
@@ -131,6 +131,7 @@ impl Engine {
             concepts: hybrid::concept_weight(self.weights.concepts, coverage.unwrap_or(0.0), analysis.concepts.len()),
             cognates: if pools.cognates.is_some() { self.weights.cognates } else { 0.0 },
             induced: if pools.induced.is_some() { self.weights.induced } else { 0.0 },
+            best_match: hybrid::best_match_weight(self.weights.best_match, languages),
             ..self.weights
         };
         let best_concept = concept_hits.first().map_or(0.0, |(_, s)| *s);
