@@ -118,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         defer_embedding: !embed,
         access,
         induce_missing_concepts: true,
+        realign_after: None,
     };
     let context = || format!("opening data dir {}", data_dir.display());
     // Lexical-only commands open without the model and without embedding what lacks vectors.
@@ -214,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             render::write_selection_labelled(format.into(), &selection, &labels, &mut out)?;
         }
         Command::Serve { .. } => {
-            let config = crate::server::HttpConfig {
+            let http = crate::server::HttpConfig {
                 addr: settings.addr.clone(),
                 data_dir: data_dir.clone(),
                 submissions_per_minute: settings.submissions_per_minute,
@@ -232,8 +233,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             crate::server::init_tracing();
             crate::server::limit_malloc_arenas();
-            let engine = open()?;
-            actix_web::rt::System::new().block_on(crate::server::serve(std::sync::Arc::new(engine), config))?;
+            let serving =
+                EngineConfig { realign_after: Some(crate::engine::REALIGN_AFTER), ..config(true, Access::ReadWrite) };
+            let engine = Engine::open_with(&serving).with_context(context)?;
+            actix_web::rt::System::new().block_on(crate::server::serve(std::sync::Arc::new(engine), http))?;
         }
         Command::Token { action } => {
             // Tokens need only the store: no model load, no embedding.

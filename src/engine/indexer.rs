@@ -5,10 +5,15 @@
 //! seconds, and no other write, let alone a read, should wait for it. Until its vectors arrive a
 //! new or replaced profile ranks on its lexical score. A crash loses no vector for good: vectors are stored with the change sequence number of
 //! the profile version they came from, and opening the engine embeds whatever is missing or stale.
+//! The concepts induced across languages follow the collection too, on the same background thread
+//! and at a slower pace (see [`Indexer::note_text_written`]): a profile or a demand area written
+//! through the service may bring a topic whose words no concept aligns yet.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use super::changes::ChangeLog;
 use crate::domain::{Language, Profile};
@@ -34,11 +39,20 @@ struct Queue {
     waiting: BTreeSet<String>,
     busy: bool,
     stop: bool,
+    /// When the concepts are to be induced again: set by the first text written after they were.
+    realign_at: Option<Instant>,
+}
+
+impl Queue {
+    /// True when the concepts are due to be induced again.
+    fn realign_due(&self, now: Instant) -> bool {
+        self.realign_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// Concepts induced afresh that differ from those the index holds, with the `induced.tsv` text
 /// that keeps them.
-struct FreshConcepts {
+pub(super) struct FreshConcepts {
     concepts: InducedConcepts,
     file: String,
 }
@@ -70,6 +84,12 @@ pub(super) struct Indexer {
     pub(super) defer_embedding: bool,
     /// Where the induced concepts are kept (`induced.tsv` beside the store).
     induced_path: PathBuf,
+    /// How long after a text is written the concepts are induced again; `None`: only by an
+    /// import or `reindex`.
+    realign_after: Option<Duration>,
+    /// Profiles erased so far. Concepts induced from a snapshot taken before an erasure may hold
+    /// the erased profile's words, and are then not kept.
+    erasures: AtomicU64,
 }
 
 impl Indexer {
@@ -81,6 +101,7 @@ impl Indexer {
         source: EmbedderSource,
         defer_embedding: bool,
         induced_path: PathBuf,
+        realign_after: Option<Duration>,
     ) -> Indexer {
         let dim = vectors.dim();
         Indexer {
@@ -98,6 +119,8 @@ impl Indexer {
             dim,
             defer_embedding,
             induced_path,
+            realign_after,
+            erasures: AtomicU64::new(0),
         }
     }
 
@@ -288,6 +311,7 @@ impl Indexer {
         if !self.store.delete_profile(id)? {
             return Ok(false);
         }
+        self.erasures.fetch_add(1, Ordering::SeqCst);
         self.catch_up_index()?;
         // The index only marks the document deleted; its words stay on disk until merged away.
         self.index.purge_deleted()?;
@@ -366,7 +390,7 @@ impl Indexer {
     /// ([`crate::induction`]). Returns them when they differ from those the index holds, or when
     /// none were kept yet; `None` when they are the same, and without the model (embedding
     /// deferred), where the concepts stay as they are.
-    fn induce_changed_concepts(&self) -> Result<Option<FreshConcepts>> {
+    pub(super) fn induce_changed_concepts(&self) -> Result<Option<FreshConcepts>> {
         if self.defer_embedding {
             return Ok(None);
         }
@@ -404,10 +428,28 @@ impl Indexer {
         self.queue_changed.notify_all();
     }
 
-    /// Blocks until every queued profile has its vectors (or failed to get them).
+    /// Records that a profile or demand area was written through the service: its words may
+    /// need concepts the collection did not have. The background thread induces them again once
+    /// `realign_after` has passed since the first such write, so that a burst of submissions
+    /// costs one induction (embedding every candidate term: a few seconds for a few hundred
+    /// profiles, some fifteen at 100,000) and one index rebuild, not one per write.
+    pub(super) fn note_text_written(&self) {
+        let Some(after) = self.realign_after else { return };
+        if self.defer_embedding {
+            return;
+        }
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.realign_at.is_none() {
+            queue.realign_at = Some(Instant::now() + after);
+            self.queue_changed.notify_all();
+        }
+    }
+
+    /// Blocks until every queued profile has its vectors (or failed to get them), and the
+    /// concepts, when due to be induced again, have been.
     pub(super) fn wait_for_vectors(&self) {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        while (!queue.waiting.is_empty() || queue.busy) && !queue.stop {
+        while (!queue.waiting.is_empty() || queue.busy || queue.realign_due(Instant::now())) && !queue.stop {
             queue = self.queue_changed.wait(queue).unwrap_or_else(|p| p.into_inner());
         }
     }
@@ -425,11 +467,26 @@ impl Indexer {
         loop {
             let step: Vec<String> = {
                 let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                while queue.waiting.is_empty() && !queue.stop {
-                    queue = self.queue_changed.wait(queue).unwrap_or_else(|p| p.into_inner());
+                loop {
+                    if queue.stop || !queue.waiting.is_empty() {
+                        break;
+                    }
+                    let now = Instant::now();
+                    match queue.realign_at {
+                        Some(at) if at <= now => break,
+                        Some(at) => {
+                            queue =
+                                self.queue_changed.wait_timeout(queue, at - now).unwrap_or_else(|p| p.into_inner()).0;
+                        }
+                        None => queue = self.queue_changed.wait(queue).unwrap_or_else(|p| p.into_inner()),
+                    }
                 }
                 if queue.stop {
                     return;
+                }
+                if queue.waiting.is_empty() {
+                    // Vectors first: the concepts are induced again only when none are waiting.
+                    queue.realign_at = None;
                 }
                 let step: Vec<String> = queue.waiting.iter().take(QUEUE_STEP).cloned().collect();
                 for id in &step {
@@ -438,14 +495,34 @@ impl Indexer {
                 queue.busy = true;
                 step
             };
-            if let Err(e) = self.embed_step(&step) {
-                // The vectors stay stale in the store; the next write of the profile or the next
-                // start embeds them.
-                tracing::error!(error = %e, "embedding queued profiles failed");
+            let done = if step.is_empty() { self.realign() } else { self.embed_step(&step) };
+            if let Err(e) = done {
+                // Vectors stay stale in the store, concepts as they were; the next write of the
+                // profile or the next start embeds them, the next import or `reindex` induces them.
+                tracing::error!(error = %e, "background embedding failed");
             }
             self.queue.lock().unwrap_or_else(|p| p.into_inner()).busy = false;
             self.queue_changed.notify_all();
         }
+    }
+
+    /// Induces the concepts afresh from what the store holds now, outside the write lock (it
+    /// embeds thousands of terms), and, under it, rebuilds the index with them when they
+    /// changed, unless a profile was erased meanwhile: its words may be among them, and the next
+    /// write schedules another try.
+    fn realign(&self) -> Result<()> {
+        let erasures = self.erasures.load(Ordering::SeqCst);
+        let Some(fresh) = self.induce_changed_concepts()? else { return Ok(()) };
+        let _writes = self.lock_writes();
+        if self.erasures.load(Ordering::SeqCst) != erasures {
+            tracing::info!("a profile was erased while the concepts were induced; they are not kept");
+            return Ok(());
+        }
+        let count = fresh.concepts.len();
+        let stale = self.catch_up(Some(fresh))?;
+        self.queue_for_vectors(stale);
+        tracing::info!(concepts = count, "the index took in the concepts induced after writes");
+        Ok(())
     }
 
     /// The sequence numbers of the current versions of the profiles `ids` that exist.

@@ -33,6 +33,7 @@ mod usecases;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use self::access::{API_TOKEN_PREFIX, EDIT_TOKEN_PREFIX};
 pub use self::agenda::AgendaMove;
@@ -89,7 +90,16 @@ pub struct EngineConfig {
     /// means, a damaged `induced.tsv`), induce them while opening. Off for a command that induces
     /// them itself right after opening (`import`), so that the collection is not embedded twice.
     pub induce_missing_concepts: bool,
+    /// How long after a profile or demand area is written through the engine the concepts are
+    /// induced from the collection again, in the background; `None` (the default): only by an
+    /// import or `reindex`. The server uses [`REALIGN_AFTER`].
+    pub realign_after: Option<Duration>,
 }
+
+/// How long the server waits after a profile or demand area is written before it induces the
+/// concepts again: a burst of submissions costs one induction, and a new topic's words are
+/// aligned across languages within minutes instead of at the next import.
+pub const REALIGN_AFTER: Duration = Duration::from_secs(300);
 
 /// How an engine opens its data dir.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,6 +127,7 @@ impl EngineConfig {
             defer_embedding: false,
             access: Access::ReadWrite,
             induce_missing_concepts: true,
+            realign_after: None,
         }
     }
 }
@@ -201,6 +212,7 @@ impl Engine {
             },
             config.defer_embedding || !writes,
             induced_path.clone(),
+            config.realign_after,
         ));
         if writes {
             let _writes = indexer.lock_writes();
@@ -256,6 +268,7 @@ impl Engine {
                     self.explainer.forget(id);
                 }
                 self.indexer.queue_for_vectors(changed);
+                self.indexer.note_text_written();
             }
             Err(e) => tracing::error!(error = %e, "index catch-up after a store write failed"),
         }

@@ -216,6 +216,7 @@ impl Engine {
             return Err(UserError::Conflict { kind: "demand area", id: demand.id.clone() }.into());
         }
         self.indexer.store.upsert_demands(std::slice::from_ref(demand))?;
+        self.indexer.note_text_written();
         self.audit(&who.into(), "create", "demand", &demand.id)
     }
 
@@ -226,6 +227,7 @@ impl Engine {
             return Err(UserError::not_found("demand area", &demand.id).into());
         }
         self.indexer.store.upsert_demands(std::slice::from_ref(demand))?;
+        self.indexer.note_text_written();
         self.audit(&who.into(), "replace", "demand", &demand.id)
     }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use super::rankings::{RankingCache, RankingKey, RefreshPolicy};
 use super::*;
-use crate::domain::{Filter, Ranker};
+use crate::domain::{DemandArea, Filter, Ranker};
 use crate::rank::Shortlist;
 
 const DEMAND: &str = "demo-d-01";
@@ -338,6 +338,54 @@ fn a_store_without_concepts_induces_them_at_open_unless_told_to_wait() {
     let engine = Engine::open(dir.path()).expect("open");
     assert_eq!(*engine.induced_concepts(), *imported, "the same collection induces the same concepts");
     assert_eq!(InducedConcepts::parse(&std::fs::read_to_string(&file).expect("file")).expect("parses"), *imported);
+    assert_indexed_with_induced_concepts(&engine);
+    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+}
+
+/// Texts written through the engine (the service's path) bring words no concept aligns yet; an
+/// engine told to realign induces the concepts again in the background after such writes, keeps
+/// them in `induced.tsv` and indexes every profile with them, as an import would have.
+#[test]
+fn written_texts_have_their_words_aligned_in_the_background() {
+    let (dir, engine) = demo_engine();
+    let imported = engine.induced_concepts();
+    drop(engine);
+    let realigning = EngineConfig { realign_after: Some(std::time::Duration::ZERO), ..EngineConfig::new(dir.path()) };
+    let engine = Engine::open_with(&realigning).expect("open");
+    assert_eq!(*engine.induced_concepts(), *imported, "nothing written yet");
+    let mut p = Profile::minimal(
+        "printed-parts-nl",
+        "Reserveprint B.V.",
+        "Wij printen reserveonderdelen op aanvraag: een digitaal magazijn van onderdelen, \
+         additieve productie in kunststof en metaal dicht bij de garage, zonder voorraad.",
+    );
+    p.language = Language::Nl;
+    engine.submit_profile(&p).expect("submit");
+    let demand = DemandArea {
+        id: "printed-parts-fr".into(),
+        organisation: "OEM".into(),
+        title: "Pièces de rechange imprimées à la demande".into(),
+        description: "Un magasin numérique de pièces de rechange, imprimées à la demande par fabrication \
+                      additive près du garage, sans stock."
+            .into(),
+        language: Language::Fr,
+        themes: Vec::new(),
+        event: None,
+    };
+    engine.create_demand(&demand, Actor::command_line()).expect("demand");
+    engine.wait_for_vectors();
+    let realigned = engine.induced_concepts();
+    assert_ne!(*realigned, *imported, "the new texts' words were not aligned");
+    assert!(
+        !realigned.mentions(Language::Nl, &crate::search::profile_text(&p)).is_empty(),
+        "the written profile mentions induced concepts"
+    );
+    assert!(
+        engine.indexer.induce_changed_concepts().expect("induce").is_none(),
+        "the concepts in force are those the collection induces"
+    );
+    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("kept");
+    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *realigned);
     assert_indexed_with_induced_concepts(&engine);
     assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
 }
