@@ -30,6 +30,13 @@ const EMBED_CHUNK: usize = 256;
 /// that keeps changing is picked up soon.
 const QUEUE_STEP: usize = 8;
 
+/// Profiles beyond which the server leaves the induction of concepts after writes to `import` and
+/// `reindex`: the index is rebuilt under the write lock, which at 100,000 generated profiles holds
+/// every write for many seconds and sends every cached ranking to be computed again (see
+/// `docs/benchmarks.md`). At 10,000 the rebuild takes about a second; the collections of an
+/// innovation programme are far smaller.
+pub const MAX_REALIGNED_PROFILES: u64 = 10_000;
+
 /// Changes the log lists (rankings older than that are computed afresh).
 const CHANGE_LOG_CAPACITY: usize = 1024;
 
@@ -511,6 +518,11 @@ impl Indexer {
     /// changed, unless a profile was erased meanwhile: its words may be among them, and the next
     /// write schedules another try.
     fn realign(&self) -> Result<()> {
+        let profiles = self.index.num_docs();
+        if profiles > MAX_REALIGNED_PROFILES {
+            tracing::info!(profiles, "concepts are induced again by the next import or reindex at this size");
+            return Ok(());
+        }
         let erasures = self.erasures.load(Ordering::SeqCst);
         let Some(fresh) = self.induce_changed_concepts()? else { return Ok(()) };
         let _writes = self.lock_writes();
