@@ -20,6 +20,13 @@ struct Slot {
     alive: bool,
 }
 
+impl Slot {
+    /// Whether the profile is live and has passages to score.
+    fn is_scored(&self) -> bool {
+        self.alive && !self.rows.is_empty()
+    }
+}
+
 /// Passage vectors of all profiles in one row-major matrix. Updates append rows and retire the old
 /// ones (cheap under a write lock); [`VectorSet::compact`] reclaims retired rows.
 pub struct VectorSet {
@@ -123,16 +130,13 @@ impl VectorSet {
             self.data.extend_from_slice(v);
         }
         let slot = self.slots.len();
-        let mut sum = vec![0f32; self.dim];
-        for v in passages {
-            sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
-        }
+        let sum_norm = norm(&self.passage_sum(start..start + passages.len()));
         self.slots.push(Slot {
             id: Arc::from(id),
             language: profile.language,
             facets: Facets::of(profile),
             rows: start..start + passages.len(),
-            sum_norm: sum.iter().map(|x| x * x).sum::<f32>().sqrt(),
+            sum_norm,
             alive: true,
         });
         self.by_id.insert(id.to_string(), slot);
@@ -174,36 +178,17 @@ impl VectorSet {
     /// Cosine similarity (vectors are unit length, so a dot product) of every live profile to
     /// `query`, taking each profile's best passage.
     pub fn score_all(&self, query: &[f32]) -> Vec<DenseHit> {
-        let rows = self.data.len() / self.dim;
-        if rows == 0 {
-            return Vec::new();
-        }
-        let sims = dot_rows(&self.data, self.dim, query);
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.alive && !s.rows.is_empty())
-            .map(|(slot, s)| {
-                let (passage, cosine) = s
-                    .rows
-                    .clone()
-                    .map(|r| sims[r])
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best });
-                DenseHit { slot, cosine, passage }
-            })
-            .collect()
+        self.per_scored_slot(query, |slot, sims| {
+            let (passage, cosine) = best_of(sims);
+            DenseHit { slot, cosine, passage }
+        })
     }
 
     /// The dense similarity of the profile in `slot` to `query`, exactly as [`VectorSet::score_all`]
     /// computes it (same kernel, so a ranking can take in one profile without scoring all).
     pub fn score_one(&self, slot: usize, query: &[f32]) -> Option<DenseHit> {
-        let s = self.slots.get(slot).filter(|s| s.alive && !s.rows.is_empty())?;
-        let sims = dot_rows(&self.data[s.rows.start * self.dim..s.rows.end * self.dim], self.dim, query);
-        let (passage, cosine) =
-            sims.into_iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best });
+        let (_, sims) = self.slot_sims(slot, query)?;
+        let (passage, cosine) = best_of(&sims);
         Some(DenseHit { slot, cosine, passage })
     }
 
@@ -211,24 +196,36 @@ impl VectorSet {
     /// order of [`VectorSet::score_all`]'s hits: one scan of the matrix, each profile's passage
     /// dot products summed and divided by the length of their sum.
     pub fn mean_cosines(&self, query: &[f32]) -> Vec<f32> {
-        let rows = self.data.len() / self.dim;
-        if rows == 0 {
-            return Vec::new();
-        }
-        let sims = dot_rows(&self.data, self.dim, query);
-        self.slots
-            .iter()
-            .filter(|s| s.alive && !s.rows.is_empty())
-            .map(|s| mean_cosine_of(s.rows.clone().map(|r| sims[r]).sum(), s.sum_norm))
-            .collect()
+        self.per_scored_slot(query, |slot, sims| mean_cosine_of(sims.iter().sum(), self.slots[slot].sum_norm))
     }
 
     /// The mean-vector cosine of the profile in `slot` to `query`, exactly as
     /// [`VectorSet::mean_cosines`] computes it.
     pub fn mean_cosine(&self, slot: usize, query: &[f32]) -> Option<f32> {
-        let s = self.slots.get(slot).filter(|s| s.alive && !s.rows.is_empty())?;
-        let sims = dot_rows(&self.data[s.rows.start * self.dim..s.rows.end * self.dim], self.dim, query);
-        Some(mean_cosine_of(sims.into_iter().sum(), s.sum_norm))
+        let (s, sims) = self.slot_sims(slot, query)?;
+        Some(mean_cosine_of(sims.iter().sum(), s.sum_norm))
+    }
+
+    /// One scan of the whole matrix against `query`, then `each(slot, its passages' dot
+    /// products)` for every scored slot, in slot order.
+    fn per_scored_slot<T>(&self, query: &[f32], each: impl Fn(usize, &[f32]) -> T) -> Vec<T> {
+        if self.data.is_empty() {
+            return Vec::new();
+        }
+        let sims = dot_rows(&self.data, self.dim, query);
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_scored())
+            .map(|(slot, s)| each(slot, &sims[s.rows.clone()]))
+            .collect()
+    }
+
+    /// The scored slot `slot` and its passages' dot products with `query`, computed with the same
+    /// kernel as [`VectorSet::per_scored_slot`]'s scan.
+    fn slot_sims(&self, slot: usize, query: &[f32]) -> Option<(&Slot, Vec<f32>)> {
+        let s = self.slots.get(slot).filter(|s| s.is_scored())?;
+        Some((s, dot_rows(&self.data[s.rows.start * self.dim..s.rows.end * self.dim], self.dim, query)))
     }
 
     /// Number of slots (live and retired): the bound of every slot index, for per-slot arrays.
@@ -245,7 +242,7 @@ impl VectorSet {
     /// order: a single point per profile for the landscape map.
     pub fn mean_vectors(&self) -> Vec<(String, Vec<f32>)> {
         let mut out = Vec::with_capacity(self.by_id.len());
-        for s in self.slots.iter().filter(|s| s.alive && !s.rows.is_empty()) {
+        for s in self.slots.iter().filter(|s| s.is_scored()) {
             out.push((s.id.to_string(), self.mean_of(s.rows.clone())));
         }
         out
@@ -254,22 +251,39 @@ impl VectorSet {
     /// The unit mean of one profile's passage vectors (see [`VectorSet::mean_vectors`]).
     pub fn mean_vector(&self, id: &str) -> Option<Vec<f32>> {
         let s = &self.slots[self.slot_of(id)?];
-        (s.alive && !s.rows.is_empty()).then(|| self.mean_of(s.rows.clone()))
+        s.is_scored().then(|| self.mean_of(s.rows.clone()))
     }
 
     fn mean_of(&self, rows: std::ops::Range<usize>) -> Vec<f32> {
-        let mut mean = vec![0f32; self.dim];
-        for row in rows {
-            for (m, v) in mean.iter_mut().zip(&self.data[row * self.dim..(row + 1) * self.dim]) {
-                *m += v;
-            }
-        }
-        let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            mean.iter_mut().for_each(|x| *x /= norm);
+        let mut mean = self.passage_sum(rows);
+        let length = norm(&mean);
+        if length > 0.0 {
+            mean.iter_mut().for_each(|x| *x /= length);
         }
         mean
     }
+
+    /// The sum of the passage vectors in `rows`.
+    fn passage_sum(&self, rows: std::ops::Range<usize>) -> Vec<f32> {
+        let mut sum = vec![0f32; self.dim];
+        for row in rows {
+            for (m, v) in sum.iter_mut().zip(&self.data[row * self.dim..(row + 1) * self.dim]) {
+                *m += v;
+            }
+        }
+        sum
+    }
+}
+
+/// Euclidean length of `v`.
+fn norm(v: &[f32]) -> f32 {
+    v.iter().map(|x| x * x).sum::<f32>().sqrt()
+}
+
+/// The index and value of the highest of a profile's passage dot products (the first among
+/// equals).
+fn best_of(sims: &[f32]) -> (usize, f32) {
+    sims.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
 }
 
 /// The cosine of a mean vector whose passages' dot products with the query sum to `dot_sum`.
