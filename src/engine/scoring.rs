@@ -97,7 +97,12 @@ impl Engine {
         }
         let analysis = Arc::new(analysis);
         let mut pools = LexicalPools::default();
-        let languages = self.indexer.read_vectors().languages_with(hybrid::MIN_GROUP);
+        // Only the hybrid ranker's weights depend on it; the count walks every profile's slot.
+        let languages = if key.ranker == Ranker::Hybrid {
+            self.indexer.read_vectors().languages_with(hybrid::MIN_GROUP)
+        } else {
+            0
+        };
         let (lexical_hits, concept_hits, cognate_hits, induced_hits, coverage) = match key.ranker {
             Ranker::Hybrid => {
                 let query = &analysis.query;
