@@ -314,13 +314,21 @@ fn assert_indexed_with_induced_concepts(engine: &Engine) -> usize {
     mentioning.len()
 }
 
+/// Asserts that the concepts in force are those `induced.tsv` keeps, that the index holds every
+/// stored profile with them ([`assert_indexed_with_induced_concepts`], whose count it returns)
+/// and nothing else.
+fn assert_concepts_kept_and_indexed(dir: &Path, engine: &Engine) -> usize {
+    let kept = std::fs::read_to_string(dir.join(INDUCED_FILE)).expect("the concepts are kept");
+    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *engine.induced_concepts());
+    let mentioned = assert_indexed_with_induced_concepts(engine);
+    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+    mentioned
+}
+
 #[test]
 fn an_import_indexes_every_profile_with_the_concepts_it_induced() {
     let (dir, engine) = demo_engine();
-    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("the import keeps its concepts");
-    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *engine.induced_concepts());
-    assert!(assert_indexed_with_induced_concepts(&engine) >= 20, "the demo profiles mention induced concepts");
-    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+    assert!(assert_concepts_kept_and_indexed(dir.path(), &engine) >= 20, "the demo profiles mention induced concepts");
 }
 
 #[test]
@@ -337,9 +345,7 @@ fn a_store_without_concepts_induces_them_at_open_unless_told_to_wait() {
     drop(engine);
     let engine = Engine::open(dir.path()).expect("open");
     assert_eq!(*engine.induced_concepts(), *imported, "the same collection induces the same concepts");
-    assert_eq!(InducedConcepts::parse(&std::fs::read_to_string(&file).expect("file")).expect("parses"), *imported);
-    assert_indexed_with_induced_concepts(&engine);
-    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+    assert_concepts_kept_and_indexed(dir.path(), &engine);
 }
 
 /// Texts written through the engine (the service's path) bring words no concept aligns yet; an
@@ -384,10 +390,7 @@ fn written_texts_have_their_words_aligned_in_the_background() {
         engine.indexer.induce_changed_concepts().expect("induce").is_none(),
         "the concepts in force are those the collection induces"
     );
-    let kept = std::fs::read_to_string(dir.path().join(INDUCED_FILE)).expect("kept");
-    assert_eq!(InducedConcepts::parse(&kept).expect("parses"), *realigned);
-    assert_indexed_with_induced_concepts(&engine);
-    assert_eq!(engine.index_consistency().expect("consistency"), (Vec::new(), Vec::new()));
+    assert_concepts_kept_and_indexed(dir.path(), &engine);
 }
 
 /// Every hybrid score is the weighted sum of the standardised parts its breakdown lists, the
