@@ -98,13 +98,19 @@ const FILLER_WORDS: &[&str] = &[
     "tussen", "door", "naar", "zonder", "andere",
 ];
 
+/// Whether `word` (a lower-cased surface form) is one of the function words no stop-word list
+/// drops. A query leaves them out, so that what scores is what an explanation can show.
+pub fn is_function_word(word: &str) -> bool {
+    FILLER_WORDS.contains(&word)
+}
+
 /// Whether `word` (a surface form) says nothing as evidence of a match: a stop word in any of the
 /// three languages, a filler word, or a single letter. A query is matched in fields analysed for
 /// every language, so a word that is a stop word in one ("we", "an") matches in another's field
 /// where it is not one; an organiser reading "demand terms found" wants the words that matter.
 pub fn is_filler_word(word: &str) -> bool {
     let lower = word.to_lowercase();
-    if lower.chars().count() < 2 || FILLER_WORDS.contains(&lower.as_str()) {
+    if lower.chars().count() < 2 || is_function_word(&lower) {
         return true;
     }
     Language::ALL.iter().any(|&lang| with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty()))

@@ -1,7 +1,9 @@
 //! Turning free text into a BM25 query without a query language: user text is analysed, never
 //! parsed, so quotes, colons, brackets or a lone `-` are just characters. The text is analysed once
-//! per target language (stop words removed by the *query's* language rules, then stemmed by the
-//! target's), and every term becomes a weighted `TermQuery` on that language's fields.
+//! per target language (stop words removed by the *query's* language rules, function words such as
+//! `we`, `can` or `per` removed in every language, then stemmed by the target's), and every term
+//! becomes a weighted `TermQuery` on that language's fields. Explanations never show function words
+//! as matched terms, so they do not score either.
 
 use std::collections::BTreeMap;
 
@@ -68,8 +70,11 @@ pub struct LexicalQuery {
 impl LexicalQuery {
     /// Analyses `text`, written in `language`, for every target language.
     pub fn new(text: &str, language: Language) -> LexicalQuery {
-        let surface: Vec<String> =
-            analysis::tokens(&mut analysis::surface_analyzer(language), text).into_iter().map(|t| t.term).collect();
+        let surface: Vec<String> = analysis::tokens(&mut analysis::surface_analyzer(language), text)
+            .into_iter()
+            .map(|t| t.term)
+            .filter(|term| !analysis::is_function_word(term))
+            .collect();
         let joined = surface.join(" ");
         let terms = Language::ALL
             .iter()
@@ -144,6 +149,17 @@ mod tests {
         let nl: Vec<&str> = q.terms_for(Language::Nl).iter().map(|(t, _)| t.as_str()).collect();
         assert!(!nl.iter().any(|t| *t == "les" || *t == "des"), "{nl:?}");
         assert!(nl.contains(&"batteries") || nl.iter().any(|t| t.starts_with("batter")), "{nl:?}");
+    }
+
+    #[test]
+    fn function_words_do_not_score() {
+        let q = LexicalQuery::new("We can deliver our sensors per vehicle, via the OEM", Language::En);
+        let en: Vec<&str> = q.terms_for(Language::En).iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(en, ["deliv", "oem", "sensor", "vehicl"]);
+        let fr = LexicalQuery::new("au moins deux capteurs à partir de 2026", Language::Fr);
+        let fr_terms: Vec<&str> = fr.terms_for(Language::Fr).iter().map(|(t, _)| t.as_str()).collect();
+        assert!(!fr_terms.iter().any(|t| *t == "moin" || *t == "part"), "{fr_terms:?}");
+        assert!(fr_terms.iter().any(|t| t.starts_with("capteur")), "{fr_terms:?}");
     }
 
     #[test]
