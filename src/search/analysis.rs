@@ -86,22 +86,40 @@ pub fn surface_analyzer(lang: Language) -> TextAnalyzer {
 
 /// Function words the stop-word lists miss (tantivy's English list is Lucene's short one, without
 /// pronouns or auxiliaries; "per", "via", "à partir de" and "au moins" are in none): they appear in
-/// every kind of text and say nothing about a match.
-const FILLER_WORDS: &[&str] = &[
+/// every kind of text and say nothing about a match. One list per language, because a function word
+/// in one is a content word in another (Dutch `door` is "through", English `door` a car door); the
+/// Latin abbreviations belong to all three.
+const FUNCTION_WORDS_EN: &[&str] = &[
     "we", "our", "us", "you", "your", "i", "my", "he", "she", "his", "her", "its", "them", "what", "which", "who",
     "whom", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some",
     "than", "too", "very", "can", "could", "should", "would", "may", "might", "must", "shall", "do", "does", "did",
     "have", "has", "had", "been", "being", "were", "am", "from", "about", "up", "out", "over", "under", "again",
-    "once", "here", "only", "own", "same", "so", "just", "now", "per", "via", "etc", "ie", "eg", "vs", "also", "using",
-    "based", "within", "across", "partir", "moins", "plus", "tout", "tous", "toute", "toutes", "très", "aussi",
-    "ainsi", "entre", "chez", "sans", "sous", "selon", "vers", "dont", "cette", "cet", "où", "ook", "zoals", "onder",
-    "tussen", "door", "naar", "zonder", "andere",
+    "once", "here", "only", "own", "same", "so", "just", "now", "also", "using", "based", "within", "across",
 ];
+const FUNCTION_WORDS_FR: &[&str] = &[
+    "partir", "moins", "plus", "tout", "tous", "toute", "toutes", "très", "aussi", "ainsi", "entre", "chez", "sans",
+    "sous", "selon", "vers", "dont", "cette", "cet", "où",
+];
+const FUNCTION_WORDS_NL: &[&str] = &["ook", "zoals", "onder", "tussen", "door", "naar", "zonder", "andere"];
+const FUNCTION_WORDS_ALL: &[&str] = &["per", "via", "etc", "ie", "eg", "vs"];
 
-/// Whether `word` (a lower-cased surface form) is one of the function words no stop-word list
-/// drops. A query leaves them out, so that what scores is what an explanation can show.
-pub fn is_function_word(word: &str) -> bool {
-    FILLER_WORDS.contains(&word)
+fn function_words(lang: Language) -> &'static [&'static str] {
+    match lang {
+        Language::En => FUNCTION_WORDS_EN,
+        Language::Fr => FUNCTION_WORDS_FR,
+        Language::Nl => FUNCTION_WORDS_NL,
+    }
+}
+
+/// Whether `surface`, a word as written in a text in `lang`, is one of that language's function
+/// words that no stop-word list drops. A query leaves them out, so that what scores is what an
+/// explanation can show. A word written in capitals is an acronym (`CAN` bus, `US` market), not one.
+pub fn is_function_word(surface: &str, lang: Language) -> bool {
+    if surface.chars().count() > 1 && surface.chars().all(|c| c.is_uppercase()) {
+        return false;
+    }
+    let lower = surface.to_lowercase();
+    FUNCTION_WORDS_ALL.contains(&lower.as_str()) || function_words(lang).contains(&lower.as_str())
 }
 
 /// Whether `word` (a surface form) says nothing as evidence of a match: a stop word in any of the
@@ -110,7 +128,11 @@ pub fn is_function_word(word: &str) -> bool {
 /// where it is not one; an organiser reading "demand terms found" wants the words that matter.
 pub fn is_filler_word(word: &str) -> bool {
     let lower = word.to_lowercase();
-    if lower.chars().count() < 2 || is_function_word(&lower) {
+    let listed = |list: &[&str]| list.contains(&lower.as_str());
+    if lower.chars().count() < 2
+        || listed(FUNCTION_WORDS_ALL)
+        || Language::ALL.iter().any(|&lang| listed(function_words(lang)))
+    {
         return true;
     }
     Language::ALL.iter().any(|&lang| with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty()))

@@ -1,7 +1,7 @@
 //! Turning free text into a BM25 query without a query language: user text is analysed, never
 //! parsed, so quotes, colons, brackets or a lone `-` are just characters. The text is analysed once
-//! per target language (stop words removed by the *query's* language rules, function words such as
-//! `we`, `can` or `per` removed in every language, then stemmed by the target's), and every term
+//! per target language (stop words and function words such as `we`, `can` or `per` removed by the
+//! *query's* language rules, then stemmed by the target's), and every term
 //! becomes a weighted `TermQuery` on that language's fields. Explanations never show function words
 //! as matched terms, so they do not score either.
 
@@ -72,8 +72,8 @@ impl LexicalQuery {
     pub fn new(text: &str, language: Language) -> LexicalQuery {
         let surface: Vec<String> = analysis::tokens(&mut analysis::surface_analyzer(language), text)
             .into_iter()
+            .filter(|t| !analysis::is_function_word(&text[t.from..t.to], language))
             .map(|t| t.term)
-            .filter(|term| !analysis::is_function_word(term))
             .collect();
         let joined = surface.join(" ");
         let terms = Language::ALL
@@ -160,6 +160,17 @@ mod tests {
         let fr_terms: Vec<&str> = fr.terms_for(Language::Fr).iter().map(|(t, _)| t.as_str()).collect();
         assert!(!fr_terms.iter().any(|t| *t == "moin" || *t == "part"), "{fr_terms:?}");
         assert!(fr_terms.iter().any(|t| t.starts_with("capteur")), "{fr_terms:?}");
+    }
+
+    #[test]
+    fn a_function_word_of_another_language_or_an_acronym_is_searched() {
+        let q = LexicalQuery::new("Sliding door modules that can talk over the CAN bus", Language::En);
+        let en: Vec<&str> = q.terms_for(Language::En).iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(en, ["bus", "can", "door", "modul", "slide", "talk"]);
+        let nl = LexicalQuery::new("Sensoren zoals lidar, tussen bumper en grille", Language::Nl);
+        let nl_terms: Vec<&str> = nl.terms_for(Language::Nl).iter().map(|(t, _)| t.as_str()).collect();
+        assert!(!nl_terms.iter().any(|t| t.starts_with("zoal") || t.starts_with("tuss")), "{nl_terms:?}");
+        assert!(nl_terms.contains(&"lidar"), "{nl_terms:?}");
     }
 
     #[test]
