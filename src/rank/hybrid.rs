@@ -189,9 +189,8 @@ pub fn concept_confidence(distinct: usize) -> f32 {
 /// `per_coverage · max(coverage - 0.10, 0) · n / (n + 4)`, the coverage being the glossary mentions
 /// per query word (function words left out, as the query leaves them). Automotive demand texts have
 /// a coverage of 0.19-0.45 and 10-25 concepts (dev set, median 0.33 and 17: weight 3.0-13.7, median
-/// 8.2);
-/// most off-domain texts (SciFact claims: median coverage 0.06) get none, and a short one whose
-/// single glossary word is ambiguous gets a fifth of what its coverage alone would give.
+/// 8.2); most off-domain texts (SciFact claims: median coverage 0.06) get none, and a short one
+/// whose single glossary word is ambiguous gets a fifth of what its coverage alone would give.
 pub fn concept_weight(per_coverage: f32, coverage: f32, distinct: usize) -> f32 {
     per_coverage * (coverage - CONCEPT_COVERAGE_FLOOR).max(0.0) * concept_confidence(distinct)
 }

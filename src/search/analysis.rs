@@ -103,12 +103,14 @@ const FUNCTION_WORDS_FR: &[&str] = &[
 const FUNCTION_WORDS_NL: &[&str] = &["ook", "zoals", "onder", "tussen", "door", "naar", "zonder", "andere"];
 const FUNCTION_WORDS_ALL: &[&str] = &["per", "via", "etc", "ie", "eg", "vs"];
 
-fn function_words(lang: Language) -> &'static [&'static str] {
-    match lang {
+/// Whether `lower`, a lower-cased word, is on `lang`'s function-word list or the shared one.
+fn listed_function_word(lower: &str, lang: Language) -> bool {
+    let own = match lang {
         Language::En => FUNCTION_WORDS_EN,
         Language::Fr => FUNCTION_WORDS_FR,
         Language::Nl => FUNCTION_WORDS_NL,
-    }
+    };
+    FUNCTION_WORDS_ALL.contains(&lower) || own.contains(&lower)
 }
 
 /// Whether `surface`, a word as written in a text in `lang`, is one of that language's function
@@ -118,8 +120,7 @@ pub fn is_function_word(surface: &str, lang: Language) -> bool {
     if surface.chars().count() > 1 && surface.chars().all(|c| c.is_uppercase()) {
         return false;
     }
-    let lower = surface.to_lowercase();
-    FUNCTION_WORDS_ALL.contains(&lower.as_str()) || function_words(lang).contains(&lower.as_str())
+    listed_function_word(&surface.to_lowercase(), lang)
 }
 
 /// Whether `word` (a surface form) says nothing as evidence of a match: a stop word in any of the
@@ -128,11 +129,7 @@ pub fn is_function_word(surface: &str, lang: Language) -> bool {
 /// where it is not one; an organiser reading "demand terms found" wants the words that matter.
 pub fn is_filler_word(word: &str) -> bool {
     let lower = word.to_lowercase();
-    let listed = |list: &[&str]| list.contains(&lower.as_str());
-    if lower.chars().count() < 2
-        || listed(FUNCTION_WORDS_ALL)
-        || Language::ALL.iter().any(|&lang| listed(function_words(lang)))
-    {
+    if lower.chars().count() < 2 || Language::ALL.iter().any(|&lang| listed_function_word(&lower, lang)) {
         return true;
     }
     Language::ALL.iter().any(|&lang| with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty()))

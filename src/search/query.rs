@@ -1,9 +1,9 @@
 //! Turning free text into a BM25 query without a query language: user text is analysed, never
 //! parsed, so quotes, colons, brackets or a lone `-` are just characters. The text is analysed once
 //! per target language (stop words and function words such as `we`, `can` or `per` removed by the
-//! *query's* language rules, then stemmed by the target's), and every term
-//! becomes a weighted `TermQuery` on that language's fields. Explanations never show function words
-//! as matched terms, so they do not score either.
+//! *query's* language rules, then stemmed by the target's), and every term becomes a weighted
+//! `TermQuery` on that language's fields. Explanations never show function words as matched terms,
+//! so they do not score either.
 
 use std::collections::BTreeMap;
 
