@@ -43,10 +43,13 @@ impl TextField {
 
     /// Weight of a match in this field. A summary is the description of record; innovations and
     /// keywords are what the supplier chose to stress, so a hit there counts a little more. Names
-    /// are mostly brand words and count less.
+    /// are mostly brand words and count least: a name that does say what its holder does (a
+    /// title, a laboratory's field) already says it in the summary. On SciFact, whose titles
+    /// are the names, 0.35 and 0.5 rank the full corpus alike and 0.35 the subsets of 300 better;
+    /// the dev set moves by 0.002 at most between 0.25 and 0.75.
     pub fn weight(self) -> f32 {
         match self {
-            TextField::Name => 0.5,
+            TextField::Name => 0.35,
             TextField::Summary => 1.0,
             TextField::Innovations => 0.6,
             TextField::Keywords => 0.6,
