@@ -230,9 +230,9 @@ impl SearchIndex {
         if !concepts.is_empty() {
             d.add_text(f.concepts, concepts.join(" "));
         }
-        let grams = cognates::grams(&text);
+        let grams = cognates::indexed_grams(&text);
         if !grams.is_empty() {
-            d.add_text(f.cognates, grams.join(" "));
+            d.add_text(f.cognates, grams);
         }
         let mentions: Vec<String> = induced.mentions(lang, &text).into_iter().map(|(id, _)| id).collect();
         if !mentions.is_empty() {
