@@ -60,7 +60,7 @@ impl QueryAnalysis {
             concepts_to_name: concepts.iter().map(|(c, _)| c.clone()).collect(),
             concepts,
             grams: cognates::query_grams(text),
-            roots: cognates::RootPairs::of_query(text),
+            roots: cognates::RootPairs::of_query(text, language),
             induced,
             induced_rank: Vec::new(),
             induced_terms,

@@ -215,16 +215,17 @@ pub fn is_function_word(surface: &str, lang: Language) -> bool {
     listed_function_word(&surface.to_lowercase(), lang)
 }
 
-/// Whether `word` (a surface form) says nothing as evidence of a match: a stop word in any of the
-/// three languages, a filler word, or a single letter. A query is matched in fields analysed for
-/// every language, so a word that is a stop word in one ("we", "an") matches in another's field
-/// where it is not one; an organiser reading "demand terms found" wants the words that matter.
-pub fn is_filler_word(word: &str) -> bool {
+/// Whether `word` (a surface form), written in `lang`, says nothing as evidence of a match: one of
+/// that language's stop words or function words, or a single letter. Asked per language because a
+/// query is matched in fields analysed for every language: a word that is a stop word in one
+/// ("we", French `an`) matches in another's field where it is not one, while the same spelling can
+/// be a content word elsewhere (English `van`, `die` casting and `door` are Dutch stop words). An
+/// explanation asks for the demand's language and the profile's.
+pub fn is_filler_word(word: &str, lang: Language) -> bool {
     let lower = word.to_lowercase();
-    if lower.chars().count() < 2 || Language::ALL.iter().any(|&lang| listed_function_word(&lower, lang)) {
-        return true;
-    }
-    Language::ALL.iter().any(|&lang| with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty()))
+    lower.chars().count() < 2
+        || listed_function_word(&lower, lang)
+        || with_surface_analyzer(lang, |analyzer| tokens(analyzer, &lower).is_empty())
 }
 
 /// Runs `f` with this thread's [`surface_analyzer`] for `lang` (building one builds its stop-word

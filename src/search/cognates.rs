@@ -14,6 +14,7 @@ use tantivy::tokenizer::{
 };
 
 use super::analysis::{is_filler_word, tokens, MAX_TOKEN_BYTES};
+use crate::domain::Language;
 
 /// Length of a gram in characters. Four to six all help on the dev set; five is the middle.
 pub const GRAM_CHARS: usize = 5;
@@ -144,12 +145,13 @@ pub const MIN_SHARED_SHARE: f32 = 0.4;
 const MAX_PAIRS: usize = 6;
 
 impl RootPairs {
-    /// The content words of query `text`, indexed by their grams.
-    pub fn of_query(text: &str) -> RootPairs {
+    /// The content words of query `text`, written in `language`, indexed by their grams.
+    pub fn of_query(text: &str, language: Language) -> RootPairs {
         let mut pairs = RootPairs::default();
         let mut seen = HashSet::new();
         for (folded, surface) in words(text) {
-            if folded.chars().count() < GRAM_CHARS || is_filler_word(&surface) || !seen.insert(folded.clone()) {
+            if folded.chars().count() < GRAM_CHARS || is_filler_word(&surface, language) || !seen.insert(folded.clone())
+            {
                 continue;
             }
             let at = pairs.words.len();
@@ -236,7 +238,7 @@ mod tests {
 
     #[test]
     fn root_pairs_name_cognates_and_leave_out_lookalikes() {
-        let query = RootPairs::of_query("Recyclage des batteries et production d'hydrogène, management");
+        let query = RootPairs::of_query("Recyclage des batteries et production d'hydrogène, management", Language::Fr);
         let text = "Wij recyclen batterijen; recycling en productie van waterstof. Engagement.";
         let pairs = query.in_text(text, |_| false);
         assert_eq!(
@@ -248,7 +250,7 @@ mod tests {
             ]
         );
         assert!(query.in_text("Recyclage des batteries", |_| false).is_empty(), "the same words are not pairs");
-        assert!(RootPairs::of_query("").in_text("batterij", |_| false).is_empty());
+        assert!(RootPairs::of_query("", Language::En).in_text("batterij", |_| false).is_empty());
         let shown = query.in_text(text, |w| w == "recyclen");
         assert_eq!(shown[0], ("batterijen".to_string(), "batteries".to_string()), "a word already shown is left out");
     }

@@ -121,7 +121,10 @@ pub fn explain_analysed(profile: &Profile, analysed: &AnalysedProfile, query: &L
             let hits: Vec<&Token> = text_tokens
                 .iter()
                 .filter(|t| wanted.contains(t.term.as_str()) && !t.term.bytes().all(|b| b.is_ascii_digit()))
-                .filter(|t| !is_filler_word(&text[t.from..t.to]))
+                .filter(|t| {
+                    let word = &text[t.from..t.to];
+                    !is_filler_word(word, profile.language) && !is_filler_word(word, query.language)
+                })
                 .collect();
             for h in &hits {
                 surface.insert(text[h.from..h.to].to_lowercase());
@@ -263,6 +266,25 @@ mod tests {
         for filler in ["we", "per", "an"] {
             assert!(!terms.contains(&filler.to_string()), "{filler} reported in {terms:?}");
         }
+    }
+
+    #[test]
+    fn a_stop_word_of_another_language_is_a_match_in_its_own() {
+        // `van` and `door` are Dutch stop words and English vehicle words.
+        let q = LexicalQuery::new("Sliding door modules for an electric van", Language::En);
+        let terms_in = |language: Language, summary: &str| -> Vec<String> {
+            let mut p = profile();
+            p.language = language;
+            p.summary = summary.into();
+            explain(&p, &q).matched.into_iter().flat_map(|m| m.terms).collect()
+        };
+        let english = terms_in(Language::En, "We build sliding door modules for the electric van market.");
+        for word in ["door", "van", "sliding"] {
+            assert!(english.contains(&word.to_string()), "{word} missing from {english:?}");
+        }
+        let dutch =
+            terms_in(Language::Nl, "Schuifdeuren van aluminium, gemaakt door ons team, voor de elektrische van.");
+        assert!(!dutch.contains(&"door".to_string()) && !dutch.contains(&"van".to_string()), "{dutch:?}");
     }
 
     #[test]

@@ -254,12 +254,13 @@ const MIN_PHRASE_TEXTS: usize = 2;
 /// The terms of a collection worth aligning, per language (indexed by [`Language::index`]),
 /// sorted: single words of [`MIN_WORD_CHARS`] or more in at most [`MAX_WORD_SHARE`] of the
 /// language's texts, and two-word terms in [`MIN_PHRASE_TEXTS`] texts or more, neither with a
-/// function word of any of the three languages. At most `cap` terms per language, those in most
+/// stop word or function word of the text's language. At most `cap` terms per language, those in most
 /// texts first: at 100,000 profiles a language has hundreds of thousands of terms, most of them
 /// names and typos in one text.
 pub fn candidate_terms(texts: &[(Language, &str)], cap: usize) -> [Vec<String>; 3] {
-    let mut filler: HashMap<String, bool> = HashMap::new();
-    let mut is_filler = |w: &str| *filler.entry(w.to_string()).or_insert_with(|| is_filler_word(w));
+    let mut filler: HashMap<(Language, String), bool> = HashMap::new();
+    let mut is_filler =
+        |lang: Language, w: &str| *filler.entry((lang, w.to_string())).or_insert_with(|| is_filler_word(w, lang));
     let mut in_texts: [HashMap<String, usize>; 3] = Default::default();
     let mut texts_per_language = [0usize; 3];
     for (lang, text) in texts {
@@ -268,13 +269,13 @@ pub fn candidate_terms(texts: &[(Language, &str)], cap: usize) -> [Vec<String>; 
         let mut seen: HashSet<String> = HashSet::new();
         for words in clauses(text) {
             for (i, w) in words.iter().enumerate() {
-                let content = !is_filler(w);
+                let content = !is_filler(*lang, w);
                 if content && w.chars().count() >= MIN_WORD_CHARS {
                     seen.insert(w.clone());
                 }
                 if let Some(next) = words.get(i + 1) {
                     let long = |x: &str| x.chars().count() >= MIN_PHRASE_WORD_CHARS;
-                    if content && long(w) && long(next) && !is_filler(next) {
+                    if content && long(w) && long(next) && !is_filler(*lang, next) {
                         seen.insert(format!("{w} {next}"));
                     }
                 }
