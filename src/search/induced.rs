@@ -258,9 +258,17 @@ const MIN_PHRASE_TEXTS: usize = 2;
 /// texts first: at 100,000 profiles a language has hundreds of thousands of terms, most of them
 /// names and typos in one text.
 pub fn candidate_terms(texts: &[(Language, &str)], cap: usize) -> [Vec<String>; 3] {
-    let mut filler: HashMap<(Language, String), bool> = HashMap::new();
-    let mut is_filler =
-        |lang: Language, w: &str| *filler.entry((lang, w.to_string())).or_insert_with(|| is_filler_word(w, lang));
+    // Per language, like the counts: a lookup of a word already judged allocates nothing.
+    let mut filler: [HashMap<String, bool>; 3] = Default::default();
+    let mut is_filler = |lang: Language, w: &str| {
+        let judged = &mut filler[lang.index()];
+        if let Some(&known) = judged.get(w) {
+            return known;
+        }
+        let verdict = is_filler_word(w, lang);
+        judged.insert(w.to_string(), verdict);
+        verdict
+    };
     let mut in_texts: [HashMap<String, usize>; 3] = Default::default();
     let mut texts_per_language = [0usize; 3];
     for (lang, text) in texts {
