@@ -94,8 +94,10 @@ impl Glossary {
                 for term in cell.split('|').map(str::trim).filter(|t| !t.is_empty()) {
                     let seq: Vec<String> = tokens(analyzer, term).into_iter().map(|t| t.term).collect();
                     // A term whose stop words leave one letter (`a/c` → `c`) would name its
-                    // concept wherever that letter stands alone, as in every "°C".
-                    if seq.is_empty() || (seq.len() == 1 && seq[0].chars().count() < 2) {
+                    // concept wherever that letter stands alone, as in every "°C"; one whose stop
+                    // words leave one word means what that word means, often the opposite of the
+                    // term (`sans fil` → `fil`, a wire; `sur mesure` → `mesure`, a measurement).
+                    if seq.is_empty() || (seq.len() == 1 && (seq[0].chars().count() < 2 || written_words(term) > 1)) {
                         continue;
                     }
                     glossary.longest = glossary.longest.max(seq.len());
@@ -193,6 +195,11 @@ impl Glossary {
     }
 }
 
+/// Words of `term` as the tokenizer splits them (on anything but letters and digits).
+fn written_words(term: &str) -> usize {
+    term.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +268,40 @@ mod tests {
             let named = g.concept_ids(lang, text);
             assert!(named.is_empty(), "{lang:?}: {named:?}");
         }
+    }
+
+    /// A glossary word whose stem is also an everyday word's (`reducer` and `reduce`, `training`
+    /// and `train`, `engineering` and `engine`) names its concept wherever the everyday word stands.
+    #[test]
+    fn everyday_words_sharing_a_stem_name_no_concept_in_the_shipped_glossary() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let g = Glossary::load(&dir).unwrap();
+        for (lang, text) in [
+            (
+                Language::En,
+                "We reduce it directly, trained on local data, a position we separate from the \
+                 engine, with tools and plates, access to commercial terms, in the form of \
+                 silicon, as laminated as it is compact.",
+            ),
+            (Language::Nl, "Wij maken het snel, leren veel, de besturing en de stromen, zo halen wij het."),
+            (Language::Fr, "Nous allons monter un train tout le long, pour un usage direct et une position séparée."),
+        ] {
+            let named = g.concept_ids(lang, text);
+            assert!(named.is_empty(), "{lang:?}: {named:?}");
+        }
+    }
+
+    #[test]
+    fn a_term_reduced_to_one_of_its_words_names_nothing() {
+        let g = Glossary::parse(
+            "concept\ten\tnl\tfr\n\
+             wireless\twireless\tdraadloos\tsans fil|communication sans fil\n\
+             solvent_free\tsolvent-free\top waterbasis|waterbasis\tsans solvant\n",
+        )
+        .unwrap();
+        assert!(g.concept_ids(Language::Fr, "Une alimentation en fil de cuivre, un vernis au solvant.").is_empty());
+        assert_eq!(g.concept_ids(Language::Fr, "Une communication sans fil."), vec!["wireless"]);
+        assert_eq!(g.concept_ids(Language::Nl, "Lak op waterbasis."), vec!["solvent_free"]);
     }
 
     #[test]
