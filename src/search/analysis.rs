@@ -163,6 +163,27 @@ fn with_cached<R>(
     f(&mut analyzers[at].1)
 }
 
+/// The [`full_analyzer`] without its stemmer: split, lower-case, drop stop words, fold accents. Its
+/// tokens are the full analyzer's, one for one, as written; the glossary matches the terms it wants
+/// matched as written (French `aimant`, a magnet, whose stem is that of *aimer*) on these.
+pub fn unstemmed_analyzer(lang: Language) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser);
+    match StopWordFilter::new(stem_language(lang)) {
+        Some(stop) => builder.filter(stop).filter(AsciiFoldingFilter).build(),
+        None => builder.filter(AsciiFoldingFilter).build(),
+    }
+}
+
+/// Runs `f` with this thread's [`unstemmed_analyzer`] for `lang`.
+pub fn with_unstemmed_analyzer<R>(lang: Language, f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
+    thread_local! {
+        static UNSTEMMED: AnalyzerCache = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    UNSTEMMED.with(|cache| with_cached(cache, lang, unstemmed_analyzer, f))
+}
+
 /// Split, lower-case and drop the stop words of `lang`, keeping surface forms. Used on query text so
 /// that a French query's `les` or `des` is removed by French rules before the words are stemmed for
 /// Dutch or English fields.

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::analysis::{full_analyzer, tokens, with_full_analyzer};
+use super::analysis::{full_analyzer, tokens, unstemmed_analyzer, with_full_analyzer, with_unstemmed_analyzer};
 use crate::domain::Language;
 use crate::error::{Error, Result};
 
@@ -31,6 +31,11 @@ pub struct Glossary {
     /// Per language: the first term of every sequence in `terms`. Most words of a text start no
     /// glossary term, and this answers for them without building a sequence key to look up.
     first_terms: HashMap<Language, HashSet<String>>,
+    /// Per language: terms matched as written (`=aimant` in the file), as unstemmed word sequence
+    /// → concept, for words whose stem is an everyday word's.
+    exact: HashMap<(Language, Vec<String>), usize>,
+    /// Per language: the first word of every sequence in `exact`.
+    exact_first: HashMap<Language, HashSet<String>>,
     longest: usize,
     /// Per concept: its first term in each language, as written (the name shown to people).
     labels: Vec<Vec<(Language, String)>>,
@@ -67,6 +72,7 @@ impl Glossary {
         let langs: Vec<Option<Language>> = columns[1..].iter().map(|c| Language::from_code(c.trim())).collect();
         let mut glossary = Glossary::default();
         let mut analyzers: HashMap<Language, _> = Language::ALL.iter().map(|&l| (l, full_analyzer(l))).collect();
+        let mut unstemmed: HashMap<Language, _> = Language::ALL.iter().map(|&l| (l, unstemmed_analyzer(l))).collect();
         for (i, line) in lines {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
@@ -83,15 +89,22 @@ impl Glossary {
                     .iter()
                     .zip(&langs)
                     .filter_map(|(cell, lang)| {
-                        let first = cell.split('|').map(str::trim).find(|t| !t.is_empty())?;
+                        let first =
+                            cell.split('|').map(|t| t.trim().trim_start_matches('=')).find(|t| !t.is_empty())?;
                         Some(((*lang)?, first.to_string()))
                     })
                     .collect(),
             );
             for (cell, lang) in cells[1..].iter().zip(&langs) {
                 let Some(lang) = lang else { continue };
-                let analyzer = analyzers.get_mut(lang).expect("all languages have analyzers");
                 for term in cell.split('|').map(str::trim).filter(|t| !t.is_empty()) {
+                    let (as_written, term) = match term.strip_prefix('=') {
+                        Some(rest) => (true, rest.trim()),
+                        None => (false, term),
+                    };
+                    let analyzer = if as_written { &mut unstemmed } else { &mut analyzers }
+                        .get_mut(lang)
+                        .expect("all languages have analyzers");
                     let seq: Vec<String> = tokens(analyzer, term).into_iter().map(|t| t.term).collect();
                     // A term whose stop words leave one letter (`a/c` → `c`) would name its
                     // concept wherever that letter stands alone, as in every "°C"; one whose stop
@@ -101,8 +114,13 @@ impl Glossary {
                         continue;
                     }
                     glossary.longest = glossary.longest.max(seq.len());
-                    glossary.first_terms.entry(*lang).or_default().insert(seq[0].clone());
-                    glossary.terms.entry((*lang, seq)).or_insert(concept);
+                    if as_written {
+                        glossary.exact_first.entry(*lang).or_default().insert(seq[0].clone());
+                        glossary.exact.entry((*lang, seq)).or_insert(concept);
+                    } else {
+                        glossary.first_terms.entry(*lang).or_default().insert(seq[0].clone());
+                        glossary.terms.entry((*lang, seq)).or_insert(concept);
+                    }
                 }
             }
         }
@@ -134,12 +152,22 @@ impl Glossary {
 
     /// Concept mentions in `text` written in `lang`, longest match first, left to right.
     pub fn mentions(&self, lang: Language, text: &str) -> Vec<Mention> {
-        if !self.first_terms.contains_key(&lang) {
+        let as_written = self.exact_first.contains_key(&lang);
+        if !as_written && !self.first_terms.contains_key(&lang) {
             return Vec::new();
         }
         let toks = with_full_analyzer(lang, |a| tokens(a, text));
         let terms: Vec<&str> = toks.iter().map(|t| t.term.as_str()).collect();
-        self.matches(lang, &terms)
+        // The two analyzers differ only in the stemmer, so their tokens pair up one for one.
+        let words: Vec<String> = if as_written {
+            with_unstemmed_analyzer(lang, |a| tokens(a, text)).into_iter().map(|t| t.term).collect()
+        } else {
+            Vec::new()
+        };
+        debug_assert!(words.is_empty() || words.len() == terms.len());
+        let words: Vec<&str> =
+            if words.len() == terms.len() { words.iter().map(String::as_str).collect() } else { Vec::new() };
+        self.matches(lang, &terms, &words)
             .into_iter()
             .map(|(concept, at, n)| Mention { concept, from: toks[at].from, to: toks[at + n - 1].to })
             .collect()
@@ -150,23 +178,34 @@ impl Glossary {
         self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
     }
 
-    /// `(concept, first term, term count)` of each mention in `terms`, longest match first, left
-    /// to right.
-    fn matches(&self, lang: Language, terms: &[&str]) -> Vec<(usize, usize, usize)> {
-        let Some(first_terms) = self.first_terms.get(&lang) else {
-            return Vec::new();
-        };
+    /// `(concept, first term, term count)` of each mention in `terms` (stemmed) and `words` (the
+    /// same tokens unstemmed, or empty when the language has no terms matched as written), longest
+    /// match first, left to right.
+    fn matches(&self, lang: Language, terms: &[&str], words: &[&str]) -> Vec<(usize, usize, usize)> {
+        let stemmed_first = self.first_terms.get(&lang);
+        let exact_first = self.exact_first.get(&lang).filter(|_| !words.is_empty());
         let mut out = Vec::new();
         let mut i = 0;
         while i < terms.len() {
-            if !first_terms.contains(terms[i]) {
+            let starts_stemmed = stemmed_first.is_some_and(|f| f.contains(terms[i]));
+            let starts_exact = exact_first.is_some_and(|f| f.contains(words[i]));
+            if !starts_stemmed && !starts_exact {
                 i += 1;
                 continue;
             }
             let mut matched = None;
             for n in (1..=self.longest.min(terms.len() - i)).rev() {
-                let key: Vec<String> = terms[i..i + n].iter().map(|t| t.to_string()).collect();
-                if let Some(&c) = self.terms.get(&(lang, key)) {
+                let lookup = |map: &HashMap<(Language, Vec<String>), usize>, seq: &[&str]| {
+                    map.get(&(lang, seq.iter().map(|t| t.to_string()).collect::<Vec<_>>())).copied()
+                };
+                let found = if starts_stemmed { lookup(&self.terms, &terms[i..i + n]) } else { None }.or_else(|| {
+                    if starts_exact {
+                        lookup(&self.exact, &words[i..i + n])
+                    } else {
+                        None
+                    }
+                });
+                if let Some(c) = found {
                     matched = Some((c, n));
                     break;
                 }
@@ -188,9 +227,14 @@ impl Glossary {
         use std::hash::{Hash, Hasher};
         let mut entries: Vec<(&(Language, Vec<String>), &usize)> = self.terms.iter().collect();
         entries.sort();
+        let mut as_written: Vec<(&(Language, Vec<String>), &usize)> = self.exact.iter().collect();
+        as_written.sort();
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.concepts.hash(&mut h);
         entries.hash(&mut h);
+        if !as_written.is_empty() {
+            as_written.hash(&mut h);
+        }
         format!("{:016x}-{}", h.finish(), self.concepts.len())
     }
 }
@@ -281,10 +325,14 @@ mod tests {
                 Language::En,
                 "We reduce it directly, trained on local data, a position we separate from the \
                  engine, with tools and plates, access to commercial terms, in the form of \
-                 silicon, as laminated as it is compact.",
+                 silicon, as laminated as it is compact; a couple of them bear the wind.",
             ),
             (Language::Nl, "Wij maken het snel, leren veel, de besturing en de stromen, zo halen wij het."),
-            (Language::Fr, "Nous allons monter un train tout le long, pour un usage direct et une position séparée."),
+            (
+                Language::Fr,
+                "Nous aimerions monter un train tout le long, ce qui rend un usage direct et une position \
+                 séparée, et elles roulent.",
+            ),
         ] {
             let named = g.concept_ids(lang, text);
             assert!(named.is_empty(), "{lang:?}: {named:?}");
@@ -302,6 +350,14 @@ mod tests {
         assert!(g.concept_ids(Language::Fr, "Une alimentation en fil de cuivre, un vernis au solvant.").is_empty());
         assert_eq!(g.concept_ids(Language::Fr, "Une communication sans fil."), vec!["wireless"]);
         assert_eq!(g.concept_ids(Language::Nl, "Lak op waterbasis."), vec!["solvent_free"]);
+    }
+
+    #[test]
+    fn a_term_marked_as_written_is_matched_unstemmed() {
+        let g = Glossary::parse("concept\ten\tnl\tfr\nmagnet\tmagnet\tmagneet\t=aimant|=aimants permanents\n").unwrap();
+        assert!(g.concept_ids(Language::Fr, "Nous aimerions ce que le client aime.").is_empty());
+        assert_eq!(g.concept_ids(Language::Fr, "Un aimant, des aimants permanents."), vec!["magnet", "magnet"]);
+        assert_eq!(g.label("magnet", Language::Fr), "aimant");
     }
 
     #[test]
