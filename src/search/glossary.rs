@@ -34,8 +34,9 @@ pub struct Glossary {
     /// Per language: terms matched as written (`=aimant` in the file), as unstemmed word sequence
     /// → concept, for words whose stem is an everyday word's.
     exact: HashMap<(Language, Vec<String>), usize>,
-    /// Per language: the first word of every sequence in `exact`.
-    exact_first: HashMap<Language, HashSet<String>>,
+    /// Per language: the stems of the first words of the sequences in `exact`. A text's word is
+    /// looked at as written only when its stem is one of these, so most words cost nothing more.
+    exact_first_stems: HashMap<Language, HashSet<String>>,
     longest: usize,
     /// Per concept: its first term in each language, as written (the name shown to people).
     labels: Vec<Vec<(Language, String)>>,
@@ -102,10 +103,19 @@ impl Glossary {
                         Some(rest) => (true, rest.trim()),
                         None => (false, term),
                     };
-                    let analyzer = if as_written { &mut unstemmed } else { &mut analyzers }
-                        .get_mut(lang)
-                        .expect("all languages have analyzers");
-                    let seq: Vec<String> = tokens(analyzer, term).into_iter().map(|t| t.term).collect();
+                    let stemmed: Vec<String> =
+                        tokens(analyzers.get_mut(lang).expect("all languages have analyzers"), term)
+                            .into_iter()
+                            .map(|t| t.term)
+                            .collect();
+                    let seq = if as_written {
+                        tokens(unstemmed.get_mut(lang).expect("all languages have analyzers"), term)
+                            .into_iter()
+                            .map(|t| t.term)
+                            .collect()
+                    } else {
+                        stemmed.clone()
+                    };
                     // A term whose stop words leave one letter (`a/c` → `c`) would name its
                     // concept wherever that letter stands alone, as in every "°C"; one whose stop
                     // words leave one word means what that word means, often the opposite of the
@@ -115,7 +125,7 @@ impl Glossary {
                     }
                     glossary.longest = glossary.longest.max(seq.len());
                     if as_written {
-                        glossary.exact_first.entry(*lang).or_default().insert(seq[0].clone());
+                        glossary.exact_first_stems.entry(*lang).or_default().insert(stemmed[0].clone());
                         glossary.exact.entry((*lang, seq)).or_insert(concept);
                     } else {
                         glossary.first_terms.entry(*lang).or_default().insert(seq[0].clone());
@@ -152,22 +162,18 @@ impl Glossary {
 
     /// Concept mentions in `text` written in `lang`, longest match first, left to right.
     pub fn mentions(&self, lang: Language, text: &str) -> Vec<Mention> {
-        let as_written = self.exact_first.contains_key(&lang);
-        if !as_written && !self.first_terms.contains_key(&lang) {
+        if !self.first_terms.contains_key(&lang) && !self.exact_first_stems.contains_key(&lang) {
             return Vec::new();
         }
         let toks = with_full_analyzer(lang, |a| tokens(a, text));
         let terms: Vec<&str> = toks.iter().map(|t| t.term.as_str()).collect();
-        // The two analyzers differ only in the stemmer, so their tokens pair up one for one.
-        let words: Vec<String> = if as_written {
-            with_unstemmed_analyzer(lang, |a| tokens(a, text)).into_iter().map(|t| t.term).collect()
-        } else {
-            Vec::new()
+        // A word as written, for the terms matched unstemmed: the unstemmed analyzer differs from
+        // the full one only in the stemmer, so it keeps the token and gives its folded form.
+        let written = |k: usize| {
+            let surface = &text[toks[k].from..toks[k].to];
+            with_unstemmed_analyzer(lang, |a| tokens(a, surface)).into_iter().next().map(|t| t.term).unwrap_or_default()
         };
-        debug_assert!(words.is_empty() || words.len() == terms.len());
-        let words: Vec<&str> =
-            if words.len() == terms.len() { words.iter().map(String::as_str).collect() } else { Vec::new() };
-        self.matches(lang, &terms, &words)
+        self.matches(lang, &terms, written)
             .into_iter()
             .map(|(concept, at, n)| Mention { concept, from: toks[at].from, to: toks[at + n - 1].to })
             .collect()
@@ -178,34 +184,28 @@ impl Glossary {
         self.mentions(lang, text).into_iter().map(|m| self.concept(m.concept)).collect()
     }
 
-    /// `(concept, first term, term count)` of each mention in `terms` (stemmed) and `words` (the
-    /// same tokens unstemmed, or empty when the language has no terms matched as written), longest
-    /// match first, left to right.
-    fn matches(&self, lang: Language, terms: &[&str], words: &[&str]) -> Vec<(usize, usize, usize)> {
+    /// `(concept, first term, term count)` of each mention in `terms` (stemmed), longest match
+    /// first, left to right; `written(k)` gives term `k`'s word as written, for the terms matched
+    /// unstemmed.
+    fn matches(&self, lang: Language, terms: &[&str], written: impl Fn(usize) -> String) -> Vec<(usize, usize, usize)> {
         let stemmed_first = self.first_terms.get(&lang);
-        let exact_first = self.exact_first.get(&lang).filter(|_| !words.is_empty());
+        let exact_first_stems = self.exact_first_stems.get(&lang);
         let mut out = Vec::new();
         let mut i = 0;
         while i < terms.len() {
             let starts_stemmed = stemmed_first.is_some_and(|f| f.contains(terms[i]));
-            let starts_exact = exact_first.is_some_and(|f| f.contains(words[i]));
+            let starts_exact = exact_first_stems.is_some_and(|f| f.contains(terms[i]));
             if !starts_stemmed && !starts_exact {
                 i += 1;
                 continue;
             }
+            let longest = self.longest.min(terms.len() - i);
+            let words: Vec<String> = if starts_exact { (i..i + longest).map(&written).collect() } else { Vec::new() };
             let mut matched = None;
-            for n in (1..=self.longest.min(terms.len() - i)).rev() {
-                let lookup = |map: &HashMap<(Language, Vec<String>), usize>, seq: &[&str]| {
-                    map.get(&(lang, seq.iter().map(|t| t.to_string()).collect::<Vec<_>>())).copied()
-                };
-                let found = if starts_stemmed { lookup(&self.terms, &terms[i..i + n]) } else { None }.or_else(|| {
-                    if starts_exact {
-                        lookup(&self.exact, &words[i..i + n])
-                    } else {
-                        None
-                    }
-                });
-                if let Some(c) = found {
+            for n in (1..=longest).rev() {
+                let stemmed = starts_stemmed.then(|| self.terms.get(&(lang, to_key(&terms[i..i + n])))).flatten();
+                let exact = || starts_exact.then(|| self.exact.get(&(lang, words[..n].to_vec()))).flatten();
+                if let Some(&c) = stemmed.or_else(exact) {
                     matched = Some((c, n));
                     break;
                 }
@@ -237,6 +237,10 @@ impl Glossary {
         }
         format!("{:016x}-{}", h.finish(), self.concepts.len())
     }
+}
+
+fn to_key(terms: &[&str]) -> Vec<String> {
+    terms.iter().map(|t| t.to_string()).collect()
 }
 
 /// Words of `term` as the tokenizer splits them (on anything but letters and digits).
