@@ -232,6 +232,8 @@ impl Glossary {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.concepts.hash(&mut h);
         entries.hash(&mut h);
+        // A glossary without terms matched as written keeps the fingerprint it had before they
+        // existed, so that the indexes built with it are not rebuilt for nothing.
         if !as_written.is_empty() {
             as_written.hash(&mut h);
         }
@@ -239,6 +241,7 @@ impl Glossary {
     }
 }
 
+/// The key of `terms` in a map of term sequences.
 fn to_key(terms: &[&str]) -> Vec<String> {
     terms.iter().map(|t| t.to_string()).collect()
 }
